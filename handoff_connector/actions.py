@@ -1,0 +1,198 @@
+"""Custom actions of the handoff: offer, escalate, relay, return.
+
+They follow rasa-sdk: ``name()`` is the domain name, ``run`` is async and
+returns events, every text is a domain response, no state on ``self``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from handoff_connector.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
+from handoff_connector.context import build_context
+from handoff_connector.frustration import (
+    FALLBACK_INTENT,
+    assess,
+    consecutive_fallbacks,
+)
+from handoff_connector.settings import load_settings
+
+logger = logging.getLogger(__name__)
+
+OFFER_SLOT = "handoff_offer"
+HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT)
+
+
+def _latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event
+    return {}
+
+
+class ActionHandleFallback(Action):
+    """Asks to rephrase; after N fallbacks in a row, offers a person."""
+
+    def name(self) -> Text:
+        return "action_handle_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        count = consecutive_fallbacks(tracker.events)
+        if count >= load_settings().fallback_offer_after:
+            return [FollowupAction("action_handoff_offer")]
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
+
+
+class ActionHandoffOffer(Action):
+    """Offers a person; remembers why, so the escalation carries the trigger."""
+
+    def name(self) -> Text:
+        return "action_handoff_offer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        fell_back = _latest_intent(tracker) == FALLBACK_INTENT or any(
+            e.get("event") == "action" and e.get("name") == "action_handle_fallback"
+            for e in tracker.events[-3:]
+        )
+        dispatcher.utter_message(response="utter_handoff_offer")
+        return [SlotSet(OFFER_SLOT, "fallback" if fell_back else "frustration")]
+
+
+def detect_trigger(tracker: Tracker) -> Tuple[str, List[str]]:
+    """Which trigger led here, with its reason codes."""
+    intent = _latest_intent(tracker)
+    offered = tracker.get_slot(OFFER_SLOT)
+    if intent == "human_handoff":
+        return "explicit", ["explicit_request"]
+    if offered == "fallback":
+        count = consecutive_fallbacks(_events_before_offer(tracker))
+        return "fallback", ["repeated_fallback", f"fallback_count:{count}", "offer_accepted"]
+    assessment = assess(_events_before_offer(tracker) if offered else tracker.events)
+    reasons = list(assessment.reasons) or ["frustration_signals"]
+    if offered:
+        reasons.append("offer_accepted")
+    return "frustration", reasons
+
+
+def _events_before_offer(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Events up to the message that made the bot offer a person."""
+    for index in range(len(tracker.events) - 1, -1, -1):
+        event = tracker.events[index]
+        if event.get("event") == "action" and event.get("name") == "action_handoff_offer":
+            return tracker.events[:index]
+    return tracker.events
+
+
+class ActionHandoffRequest(Action):
+    """Packages the context, asks the connector for a person, tells the user."""
+
+    def name(self) -> Text:
+        return "action_handoff_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        settings = load_settings()
+        if tracker.get_slot("handoff_id"):
+            team = tracker.get_slot("handoff_team") or "team"
+            dispatcher.utter_message(response="utter_handoff_already_open", team=team)
+            return []
+        trigger, reasons = detect_trigger(tracker)
+        user_event = _latest_user_event(tracker)
+        context = build_context(
+            sender_id=tracker.sender_id,
+            events=tracker.events,
+            slots=tracker.current_slot_values(),
+            trigger=trigger,
+            frustration=assess(tracker.events),
+            reasons=reasons,
+            channel=tracker.get_latest_input_channel(),
+            recent_limit=settings.recent_intents,
+        )
+        # The triggering message identifies this request: a retried action run
+        # sends the same key, and the connector returns the same handoff.
+        key = f"{tracker.sender_id}:{user_event.get('message_id') or len(tracker.events)}"
+        try:
+            handoff = await ConnectorClient(settings).create_handoff(key, context)
+        except (ConnectorUnavailable, ConnectorRejected) as error:
+            logger.warning("handoff.request.failed: %s", error)
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return [SlotSet(OFFER_SLOT, None)]
+        team = handoff.get("team") or "team"
+        if handoff.get("agents_available", True):
+            dispatcher.utter_message(
+                response="utter_handoff_queued", team=team, position=handoff.get("position", 1)
+            )
+        else:
+            dispatcher.utter_message(response="utter_handoff_no_agent", team=team)
+        return [
+            SlotSet("handoff_id", handoff["id"]),
+            SlotSet("handoff_team", team),
+            SlotSet(OFFER_SLOT, None),
+        ]
+
+
+class ActionHandoffRelay(Action):
+    """Sends the user's latest message to the person; the bot says nothing."""
+
+    def name(self) -> Text:
+        return "action_handoff_relay"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        handoff_id = tracker.get_slot("handoff_id")
+        event = _latest_user_event(tracker)
+        if not handoff_id or not event:
+            return []
+        payload = {
+            "message_id": event.get("message_id") or f"{tracker.sender_id}:{event.get('timestamp')}",
+            "text": event.get("text") or "",
+            "timestamp": event.get("timestamp"),
+            "channel": event.get("input_channel"),
+        }
+        try:
+            await ConnectorClient(load_settings()).relay_message(handoff_id, payload)
+        except ConnectorRejected as error:
+            if error.status in (404, 409):  # the handoff has ended meanwhile
+                logger.info("handoff.relay.not_open: %s", error)
+                dispatcher.utter_message(response="utter_handoff_not_open")
+                return [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
+            logger.warning("handoff.relay.rejected: %s", error)
+            dispatcher.utter_message(response="utter_handoff_relay_failed")
+        except ConnectorUnavailable as error:
+            logger.warning("handoff.relay.failed: %s", error)
+            dispatcher.utter_message(response="utter_handoff_relay_failed")
+        return []
+
+
+class ActionHandoffReturn(Action):
+    """The person closed the handoff: clear its state and welcome the user back."""
+
+    def name(self) -> Text:
+        return "action_handoff_return"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        handoff_id = tracker.get_slot("handoff_id")
+        dispatcher.utter_message(response="utter_handoff_returned")
+        return [SlotSet(slot, None) for slot in HANDOFF_SLOTS] + [
+            SlotSet("survey_handoff_id", handoff_id),
+            SlotSet("survey_rating", None),
+            SlotSet("survey_comment", None),
+        ]

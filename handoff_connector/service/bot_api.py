@@ -1,0 +1,129 @@
+"""Bot-facing API, called by the Rasa actions. Authenticated by a shared secret."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any, Dict
+
+from aiohttp import web
+
+from handoff_connector.service.config import Config
+from handoff_connector.service.errors import BadRequest, Unauthorized
+from handoff_connector.service.keys import CONFIG, STORE
+from handoff_connector.service.payloads import (
+    bearer_token, list_of_strings, read_json, text_field,
+)
+
+logger = logging.getLogger(__name__)
+
+TRIGGERS = ("explicit", "fallback", "frustration")
+
+
+def _check_secret(request: web.Request) -> None:
+    token = bearer_token(request)
+    if not hmac.compare_digest(token.encode(), request.app[CONFIG].bot_secret.encode()):
+        raise Unauthorized("Wrong bot secret; use the connector's `bot_secret`.")
+
+
+def route_queue(config: Config, context: Dict[str, Any]) -> str:
+    """The queue for a handoff: an explicit `queue`, else the first matching route."""
+    requested = context.get("queue")
+    if requested:
+        if config.queue(str(requested)) is None:
+            raise BadRequest(
+                f"Unknown queue {requested!r}; known queues: "
+                f"{', '.join(q.name for q in config.queues)}."
+            )
+        return str(requested)
+    slots = context.get("slots") or {}
+    for route in config.routing:
+        if str(slots.get(route.slot)) == route.value:
+            return route.queue
+    return config.default_queue
+
+
+async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
+    config = request.app[CONFIG]
+    queue = config.queue(handoff["queue"])
+    members = [a for a in config.agents if handoff["queue"] in a.queues or a.role == "supervisor"]
+    return web.json_response(
+        {
+            "id": handoff["id"],
+            "state": handoff["state"],
+            "queue": handoff["queue"],
+            "team": queue.team if queue else handoff["queue"],
+            "position": await request.app[STORE].queue_position(handoff),
+            "agents_available": bool(members),
+        },
+        status=status,
+    )
+
+
+async def create_handoff(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs: idempotent by the `Idempotency-Key` header."""
+    _check_secret(request)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 200:
+        raise BadRequest("Header `Idempotency-Key` is required (1-200 characters).")
+    body = await read_json(request)
+    sender_id = text_field(body, "sender_id", max_len=200)
+    trigger = text_field(body, "trigger", max_len=40)
+    if trigger not in TRIGGERS:
+        raise BadRequest(f"Field `trigger` must be one of {', '.join(TRIGGERS)}.")
+    reasons = list_of_strings(body, "reasons")
+    channel = text_field(body, "channel", required=False, max_len=100)
+    queue = route_queue(request.app[CONFIG], body)
+    handoff, created = await request.app[STORE].create_handoff(
+        key, str(sender_id), channel, queue, str(trigger), reasons, body
+    )
+    if created:
+        logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
+    return await _handoff_answer(request, handoff, 201 if created else 200)
+
+
+async def relay_message(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/messages: idempotent by `message_id`."""
+    _check_secret(request)
+    body = await read_json(request)
+    message_id = text_field(body, "message_id", max_len=200)
+    text = text_field(body, "text", required=False) or ""
+    message, created = await request.app[STORE].add_user_message(
+        request.match_info["id"], str(message_id), text
+    )
+    return web.json_response(
+        {"id": message["id"], "duplicate": not created}, status=201 if created else 200
+    )
+
+
+async def submit_survey(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/survey: rating 1-5 and comment, or skipped."""
+    _check_secret(request)
+    body = await read_json(request)
+    skipped = body.get("skipped", False)
+    if not isinstance(skipped, bool):
+        raise BadRequest("Field `skipped` must be true or false.")
+    rating = body.get("rating")
+    if not skipped and (not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5):
+        raise BadRequest("Field `rating` must be a whole number from 1 to 5 (or set `skipped`).")
+    comment = text_field(body, "comment", required=False, max_len=2000)
+    survey, created = await request.app[STORE].save_survey(
+        request.match_info["id"], None if skipped else rating, None if skipped else comment, skipped
+    )
+    return web.json_response(survey, status=201 if created else 200)
+
+
+async def open_handoff(request: web.Request) -> web.Response:
+    """GET /bot/v1/conversations/{sender_id}/handoff: the open handoff, or 404."""
+    _check_secret(request)
+    handoff = await request.app[STORE].open_handoff_for(request.match_info["sender_id"])
+    if handoff is None:
+        return web.json_response({"error": "No open handoff for this conversation.", "status": 404}, status=404)
+    return await _handoff_answer(request, handoff, 200)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/bot/v1/handoffs", create_handoff)
+    app.router.add_post("/bot/v1/handoffs/{id}/messages", relay_message)
+    app.router.add_post("/bot/v1/handoffs/{id}/survey", submit_survey)
+    app.router.add_get("/bot/v1/conversations/{sender_id}/handoff", open_handoff)

@@ -1,0 +1,156 @@
+"""Connector configuration: read once at start-up from a YAML file, validated.
+
+A missing or wrong value fails fast with a message naming the key and file.
+Environment variables override the secrets and addresses, so the same file
+serves the demo, the tests and production:
+HANDOFF_BOT_SECRET, HANDOFF_DATABASE, RASA_URL, RASA_TOKEN.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """The connector's configuration is missing a value or has a wrong one."""
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    name: str
+    team: str  # what the user hears: "our Housing Help team"
+
+
+@dataclass(frozen=True)
+class Route:
+    slot: str
+    value: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    id: str
+    name: str
+    title: str
+    token: str
+    queues: List[str]
+    role: str = "agent"  # "agent" | "supervisor"
+
+
+@dataclass(frozen=True)
+class Config:
+    bot_secret: str
+    rasa_url: str
+    rasa_token: Optional[str] = None
+    database: str = "handoff.db"
+    host: str = "127.0.0.1"
+    port: int = 5034
+    max_body_bytes: int = 256 * 1024
+    queues: List[QueueConfig] = field(default_factory=list)
+    default_queue: str = "general"
+    routing: List[Route] = field(default_factory=list)
+    agents: List[AgentConfig] = field(default_factory=list)
+    resolutions: List[str] = field(default_factory=lambda: ["resolved"])
+    demo_chat: bool = False
+    retry_max_seconds: float = 30.0
+
+    def queue(self, name: str) -> Optional[QueueConfig]:
+        return next((q for q in self.queues if q.name == name), None)
+
+
+def _require(raw: Dict[str, Any], key: str, kind: type, source: str) -> Any:
+    value = raw.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"{source}: `{key}` must be a {kind.__name__}, got {value!r}.")
+    if isinstance(value, (str, list)) and not value:
+        raise ConfigError(f"{source}: `{key}` must not be empty.")
+    return value
+
+
+def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
+    """Builds a Config from a mapping; raises ConfigError naming key and source."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level.")
+    raw = dict(raw)
+    for key, env in (
+        ("bot_secret", "HANDOFF_BOT_SECRET"),
+        ("database", "HANDOFF_DATABASE"),
+        ("rasa_url", "RASA_URL"),
+        ("rasa_token", "RASA_TOKEN"),
+    ):
+        if os.environ.get(env):
+            raw[key] = os.environ[env]
+    queues = [
+        QueueConfig(
+            name=_require(q, "name", str, f"{source} queues[{i}]"),
+            team=_require(q, "team", str, f"{source} queues[{i}]"),
+        )
+        for i, q in enumerate(_require(raw, "queues", list, source))
+    ]
+    names = {q.name for q in queues}
+    default_queue = raw.get("default_queue", queues[0].name)
+    if default_queue not in names:
+        raise ConfigError(f"{source}: `default_queue` {default_queue!r} is not a queue.")
+    routing = []
+    for i, r in enumerate(raw.get("routing") or []):
+        route = Route(str(r.get("slot")), str(r.get("value")), str(r.get("queue")))
+        if route.queue not in names:
+            raise ConfigError(f"{source}: routing[{i}] names unknown queue {route.queue!r}.")
+        routing.append(route)
+    agents = [_parse_agent(a, names, f"{source} agents[{i}]") for i, a in enumerate(raw.get("agents") or [])]
+    if len({a.token for a in agents}) != len(agents) or len({a.id for a in agents}) != len(agents):
+        raise ConfigError(f"{source}: every agent needs a unique `id` and `token`.")
+    port = raw.get("port", 5034)
+    if not isinstance(port, int) or not 0 <= port < 65536:
+        raise ConfigError(f"{source}: `port` must be a port number, got {port!r}.")
+    return Config(
+        bot_secret=_require(raw, "bot_secret", str, source),
+        rasa_url=_require(raw, "rasa_url", str, source).rstrip("/"),
+        rasa_token=raw.get("rasa_token") or None,
+        database=str(raw.get("database", "handoff.db")),
+        host=str(raw.get("host", "127.0.0.1")),
+        port=port,
+        max_body_bytes=int(raw.get("max_body_bytes", 256 * 1024)),
+        queues=queues,
+        default_queue=default_queue,
+        routing=routing,
+        agents=agents,
+        resolutions=list(raw.get("resolutions") or ["resolved"]),
+        demo_chat=bool(raw.get("demo_chat", False)),
+        retry_max_seconds=float(raw.get("retry_max_seconds", 30.0)),
+    )
+
+
+def _parse_agent(raw: Dict[str, Any], queues: set, source: str) -> AgentConfig:
+    agent = AgentConfig(
+        id=_require(raw, "id", str, source),
+        name=_require(raw, "name", str, source),
+        title=str(raw.get("title", "")),
+        token=_require(raw, "token", str, source),
+        queues=list(raw.get("queues") or []),
+        role=str(raw.get("role", "agent")),
+    )
+    if agent.role not in ("agent", "supervisor"):
+        raise ConfigError(f"{source}: `role` must be agent or supervisor, got {agent.role!r}.")
+    unknown = set(agent.queues) - queues
+    if unknown:
+        raise ConfigError(f"{source}: unknown queue(s) {sorted(unknown)}.")
+    return agent
+
+
+def load_config(path: str | Path) -> Config:
+    """Reads and validates a connector config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error}).") from error
+    return parse_config(raw or {}, str(path))

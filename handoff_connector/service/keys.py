@@ -1,0 +1,17 @@
+"""Typed application keys shared by the connector's modules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from handoff_connector.service.config import Config
+from handoff_connector.service.store import Store
+
+if TYPE_CHECKING:
+    from handoff_connector.service.delivery import OutboxWorker
+
+CONFIG = web.AppKey("config", Config)
+STORE = web.AppKey("store", Store)
+OUTBOX: "web.AppKey[OutboxWorker]" = web.AppKey("outbox")

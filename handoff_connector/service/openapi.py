@@ -1,0 +1,181 @@
+"""The OpenAPI 3.1 document of the connector's whole HTTP API.
+
+A test checks that every route the app serves is described here and that
+nothing described here is missing from the app.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from aiohttp import web
+
+from handoff_connector import __version__
+from handoff_connector.service.keys import CONFIG
+
+
+def _ref(name: str) -> Dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Dict[str, Any], description: str = "OK") -> Dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {
+    "400": _json(_ref("Error"), "Bad input: the message says which field and why"),
+    "401": _json(_ref("Error"), "Missing or wrong credentials"),
+    "404": _json(_ref("Error"), "Unknown id"),
+    "413": _json(_ref("Error"), "Body larger than max_body_bytes"),
+}
+_AGENT_ERRORS = {**_ERRORS, "403": _json(_ref("Error"), "Not your queue or conversation"),
+                 "409": _json(_ref("Error"), "Wrong state for this action")}
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _op(summary: str, security: str, responses: Dict[str, Any], body: Any = None,
+        parameters: Any = None, errors: Any = None) -> Dict[str, Any]:
+    op: Dict[str, Any] = {
+        "summary": summary,
+        "security": [{security: []}],
+        "responses": {**responses, **(errors if errors is not None else _AGENT_ERRORS)},
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if parameters:
+        op["parameters"] = parameters
+    return op
+
+
+SCHEMAS: Dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error", "status"],
+              "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}},
+    "HandoffRequest": {
+        "type": "object", "required": ["sender_id", "trigger"],
+        "properties": {
+            "sender_id": {"type": "string", "maxLength": 200},
+            "trigger": {"enum": ["explicit", "fallback", "frustration"]},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "channel": {"type": ["string", "null"]},
+            "queue": {"type": ["string", "null"], "description": "Overrides routing."},
+            "language": {"type": "string"},
+            "slots": {"type": "object"},
+            "frustration": {"type": "object"},
+            "recent_intents": {"type": "array", "items": {"type": "object"}},
+            "transcript": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "HandoffTicket": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"}, "state": {"type": "string"}, "queue": {"type": "string"},
+            "team": {"type": "string"}, "position": {"type": "integer"},
+            "agents_available": {"type": "boolean"},
+        },
+    },
+    "UserMessage": {
+        "type": "object", "required": ["message_id"],
+        "properties": {"message_id": {"type": "string"}, "text": {"type": "string"},
+                       "timestamp": {"type": ["number", "null"]}, "channel": {"type": ["string", "null"]}},
+    },
+    "Survey": {
+        "type": "object",
+        "properties": {"rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+                       "comment": {"type": ["string", "null"]}, "skipped": {"type": "boolean"}},
+    },
+    "HandoffSummary": {
+        "type": "object",
+        "properties": {k: {} for k in (
+            "id", "state", "queue", "trigger", "reasons", "sender_id", "channel", "agent_id",
+            "created_at", "claimed_at", "closed_at", "resolution", "last_user_text")},
+    },
+    "HandoffDetail": {
+        "allOf": [_ref("HandoffSummary"), {"type": "object", "properties": {
+            "context": {"type": "object"}, "transcript": {"type": "array"},
+            "messages": {"type": "array"}, "transitions": {"type": "array"},
+            "survey": {"type": ["object", "null"]}, "close_note": {"type": ["string", "null"]}}}],
+    },
+    "HandoffList": {"type": "object", "properties": {"handoffs": {"type": "array", "items": _ref("HandoffSummary")}}},
+    "AgentMessage": {"type": "object", "required": ["text"],
+                     "properties": {"text": {"type": "string", "maxLength": 4000},
+                                    "client_id": {"type": "string", "description": "Retry key"}}},
+    "Close": {"type": "object", "required": ["resolution"],
+              "properties": {"resolution": {"type": "string"}, "note": {"type": "string"}}},
+}
+
+PATHS: Dict[str, Any] = {
+    "/health": {"get": {"summary": "Liveness and outbox backlog", "security": [],
+                        "responses": {"200": _json({"type": "object"})}}},
+    "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                     "responses": {"200": _json({"type": "object"})}}},
+    "/bot/v1/handoffs": {"post": {
+        **_op("Create a handoff (idempotent by Idempotency-Key)", "botSecret",
+              {"201": _json(_ref("HandoffTicket"), "Created"),
+               "200": _json(_ref("HandoffTicket"), "Same key: the existing handoff")},
+              body=_ref("HandoffRequest"), errors=_ERRORS),
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
+                        "schema": {"type": "string", "maxLength": 200}}]}},
+    "/bot/v1/handoffs/{id}/messages": {"post": _op(
+        "Relay a user message (idempotent by message_id)", "botSecret",
+        {"201": _json({"type": "object"}, "Stored"), "200": _json({"type": "object"}, "Duplicate")},
+        body=_ref("UserMessage"), parameters=_ID,
+        errors={**_ERRORS, "409": _json(_ref("Error"), "Handoff no longer open")})},
+    "/bot/v1/handoffs/{id}/survey": {"post": _op(
+        "Store the satisfaction survey", "botSecret",
+        {"201": _json(_ref("Survey"), "Stored"), "200": _json(_ref("Survey"), "Already stored")},
+        body=_ref("Survey"), parameters=_ID, errors=_ERRORS)},
+    "/bot/v1/conversations/{sender_id}/handoff": {"get": _op(
+        "The conversation's open handoff", "botSecret", {"200": _json(_ref("HandoffTicket"))},
+        parameters=[{"name": "sender_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        errors=_ERRORS)},
+    "/api/v1/me": {"get": _op("The calling agent", "agentToken", {"200": _json({"type": "object"})})},
+    "/api/v1/queue": {"get": _op(
+        "Waiting handoffs, oldest first", "agentToken", {"200": _json(_ref("HandoffList"))},
+        parameters=[{"name": "queue", "in": "query", "required": False, "schema": {"type": "string"}}])},
+    "/api/v1/handoffs/assigned": {"get": _op(
+        "Handoffs assigned to the caller (all, for a supervisor)", "agentToken",
+        {"200": _json(_ref("HandoffList"))})},
+    "/api/v1/handoffs/{id}": {"get": _op(
+        "One handoff with its context and full transcript", "agentToken",
+        {"200": _json(_ref("HandoffDetail"))}, parameters=_ID)},
+    "/api/v1/handoffs/{id}/claim": {"post": _op(
+        "Claim a queued handoff (atomic)", "agentToken", {"200": _json(_ref("HandoffSummary"))},
+        parameters=_ID)},
+    "/api/v1/handoffs/{id}/messages": {"post": _op(
+        "Send a message to the user", "agentToken",
+        {"201": _json({"type": "object"}, "Queued for delivery"), "200": _json({"type": "object"}, "Duplicate client_id")},
+        body=_ref("AgentMessage"), parameters=_ID)},
+    "/api/v1/handoffs/{id}/close": {"post": _op(
+        "Close with a resolution category; the bot returns", "agentToken",
+        {"200": _json(_ref("HandoffSummary"))}, body=_ref("Close"), parameters=_ID)},
+}
+
+DEMO_PATHS: Dict[str, Any] = {
+    "/demo/chat": {"get": {"summary": "Demo user chat page", "security": [],
+                           "responses": {"200": {"description": "HTML"}}}},
+    "/demo/send": {"post": {"summary": "Demo: send a user message to Rasa", "security": [],
+                            "responses": {"200": _json({"type": "object"})}}},
+    "/demo/callback": {"post": {"summary": "Demo: Rasa's callback channel posts bot messages here",
+                                "security": [], "responses": {"200": _json({"type": "object"})}}},
+    "/demo/messages": {"get": {"summary": "Demo: messages for one chat since a cursor", "security": [],
+                               "responses": {"200": _json({"type": "object"})}}},
+}
+
+
+def document(demo: bool = False) -> Dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Rasa handoff connector", "version": __version__},
+        "paths": {**PATHS, **(DEMO_PATHS if demo else {})},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},
+                "agentToken": {"type": "http", "scheme": "bearer", "description": "an agent's token"},
+            },
+        },
+    }
+
+
+async def serve(request: web.Request) -> web.Response:
+    return web.json_response(document(request.app[CONFIG].demo_chat))

@@ -1,0 +1,63 @@
+"""`make demo`: starts Rasa, the action server and the connector; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import ROOT, Stack  # noqa: E402
+
+GUIDE = """
+All three are up:
+  Rasa server      {rasa}   (HTTP API, token: {token})
+  action server    http://127.0.0.1:{actions}
+  connector        {connector}   (OpenAPI: {connector}/api/v1/openapi.json)
+
+Play the user:  open {connector}/demo/chat
+  try "I need help with rent", then "can I talk to a person".
+
+Play the agent (demo agent Sarah, housing specialist), in a second terminal:
+  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah queue
+  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah claim <id>
+  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah say <id> Hi, this is Sarah.
+  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah close <id> resolved
+  (every user message shows in `show <id>`; after `close` the bot returns with a survey)
+
+Logs: {logs}
+Press Ctrl-C to stop everything.
+"""
+
+
+def main() -> int:
+    stack = Stack(workdir=ROOT / ".demo")
+    stack.database = ROOT / "handoff.db"
+    try:
+        stack.start()
+        print("starting Rasa, the action server and the connector (Rasa takes ~30 s)...", flush=True)
+        stack.wait_healthy()
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
+                       connector=stack.connector_url, logs=stack.workdir), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        print(f"error: {', '.join(dead)} stopped; see {stack.workdir}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

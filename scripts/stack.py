@@ -1,0 +1,173 @@
+"""Starts the three processes (Rasa server, action server, connector) and stops them.
+
+Used by the demo (``scripts/demo.py``) and by the end-to-end tests, so both run
+the system the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+    connector: int = 5034
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(free_port(), free_port(), free_port())
+
+
+@dataclass
+class Stack:
+    """The three processes, their logs, and the files they were started with."""
+
+    workdir: Path
+    ports: Ports = field(default_factory=Ports)
+    rasa_token: str = "demo-rasa-token"
+    bot_secret: str = "demo-bot-secret"
+    callback_url: Optional[str] = None
+    connector_config: Path = ROOT / "connector.yml"
+    database: Optional[Path] = None
+    extra_env: Dict[str, str] = field(default_factory=dict)
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def connector_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.connector}"
+
+    def _write_files(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        callback = self.callback_url or f"{self.connector_url}/demo/callback"
+        (self.workdir / "credentials.yml").write_text(
+            f'rest:\ncallback:\n  url: "{callback}"\n'
+        )
+        (self.workdir / "endpoints.yml").write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports.actions}/webhook"\n'
+        )
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONUNBUFFERED="1",
+            HANDOFF_CONNECTOR_URL=self.connector_url,
+            HANDOFF_BOT_SECRET=self.bot_secret,
+            HANDOFF_DATABASE=str(self.database or self.workdir / "handoff.db"),
+            RASA_URL=self.rasa_url,
+            RASA_TOKEN=self.rasa_token,
+            PYTHONPATH=str(ROOT),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def commands(self) -> Dict[str, List[str]]:
+        return {
+            "connector": [str(BIN / "python"), "-m", "handoff_connector.service", "serve",
+                          "--config", str(self.connector_config),
+                          "--port", str(self.ports.connector)],
+            "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+                        "--port", str(self.ports.actions)],
+            "rasa": [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
+                     "--model", str(ROOT / "models" / "handoff.tar.gz"),
+                     "--port", str(self.ports.rasa),
+                     "--credentials", str(self.workdir / "credentials.yml"),
+                     "--endpoints", str(self.workdir / "endpoints.yml")],
+        }
+
+    def start(self, only: Optional[List[str]] = None) -> None:
+        busy = [f"{name} ({port})" for name, port in vars(self.ports).items()
+                if (only is None or name in only) and port_in_use(port)]
+        if busy:
+            raise RuntimeError(
+                f"port(s) already in use: {', '.join(busy)}. Stop whatever uses them "
+                f"(another demo?) and try again."
+            )
+        self._write_files()
+        for name, command in self.commands().items():
+            if only is not None and name not in only:
+                continue
+            log = open(self.workdir / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def health_urls(self) -> Dict[str, str]:
+        return {
+            "connector": f"{self.connector_url}/health",
+            "actions": f"http://127.0.0.1:{self.ports.actions}/health",
+            "rasa": f"{self.rasa_url}/status?token={self.rasa_token}",
+        }
+
+    def wait_healthy(self, timeout: float = 240.0, only: Optional[List[str]] = None) -> None:
+        deadline = time.monotonic() + timeout
+        pending = {k: v for k, v in self.health_urls().items() if only is None or k in only}
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see "
+                                       f"{self.workdir / (name + '.log')}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            del pending[name]
+                except OSError:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"not healthy after {timeout:.0f} s: {', '.join(pending)}; "
+                                   f"see the logs in {self.workdir}")
+            if pending:
+                time.sleep(0.5)
+
+    def stop(self, only: Optional[List[str]] = None) -> None:
+        for name, process in list(self.processes.items()):
+            if only is not None and name not in only:
+                continue
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for name, process in list(self.processes.items()):
+            if only is not None and name not in only:
+                continue
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            del self.processes[name]
