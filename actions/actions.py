@@ -6,6 +6,7 @@ finds in the imported modules, so importing them here is all it takes.
 
 from handoff_connector.actions import (  # noqa: F401
     ActionHandleFallback,
+    ActionHandoffDecline,
     ActionHandoffOffer,
     ActionHandoffRelay,
     ActionHandoffRequest,

@@ -10,22 +10,19 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from handoff_connector.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
 from handoff_connector.context import build_context
-from handoff_connector.frustration import (
-    FALLBACK_INTENT,
-    assess,
-    consecutive_fallbacks,
-)
+from handoff_connector.frustration import assess, consecutive_fallbacks
 from handoff_connector.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 OFFER_SLOT = "handoff_offer"
 HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT)
+OFFER_ACTIONS = ("action_handle_fallback", "action_handoff_offer")
 
 
 def _latest_intent(tracker: Tracker) -> Optional[str]:
@@ -40,7 +37,7 @@ def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:
 
 
 class ActionHandleFallback(Action):
-    """Asks to rephrase; after N fallbacks in a row, offers a person."""
+    """Asks to rephrase; after N fallbacks in a row, offers a person instead."""
 
     def name(self) -> Text:
         return "action_handle_fallback"
@@ -50,13 +47,14 @@ class ActionHandleFallback(Action):
     ) -> List[EventType]:
         count = consecutive_fallbacks(tracker.events)
         if count >= load_settings().fallback_offer_after:
-            return [FollowupAction("action_handoff_offer")]
+            dispatcher.utter_message(response="utter_handoff_offer")
+            return [SlotSet(OFFER_SLOT, "fallback")]
         dispatcher.utter_message(response="utter_ask_rephrase")
-        return []
+        return [SlotSet(OFFER_SLOT, None)]
 
 
 class ActionHandoffOffer(Action):
-    """Offers a person; remembers why, so the escalation carries the trigger."""
+    """Offers a person to a frustrated user; the answer is handled by rules."""
 
     def name(self) -> Text:
         return "action_handoff_offer"
@@ -64,12 +62,21 @@ class ActionHandoffOffer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        fell_back = _latest_intent(tracker) == FALLBACK_INTENT or any(
-            e.get("event") == "action" and e.get("name") == "action_handle_fallback"
-            for e in tracker.events[-3:]
-        )
         dispatcher.utter_message(response="utter_handoff_offer")
-        return [SlotSet(OFFER_SLOT, "fallback" if fell_back else "frustration")]
+        return [SlotSet(OFFER_SLOT, "frustration")]
+
+
+class ActionHandoffDecline(Action):
+    """The user would rather carry on with the bot."""
+
+    def name(self) -> Text:
+        return "action_handoff_decline"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_handoff_declined")
+        return [SlotSet(OFFER_SLOT, None)]
 
 
 def detect_trigger(tracker: Tracker) -> Tuple[str, List[str]]:
@@ -92,7 +99,7 @@ def _events_before_offer(tracker: Tracker) -> List[Dict[str, Any]]:
     """Events up to the message that made the bot offer a person."""
     for index in range(len(tracker.events) - 1, -1, -1):
         event = tracker.events[index]
-        if event.get("event") == "action" and event.get("name") == "action_handoff_offer":
+        if event.get("event") == "action" and event.get("name") in OFFER_ACTIONS:
             return tracker.events[:index]
     return tracker.events
 

@@ -31,6 +31,10 @@ Press Ctrl-C to stop everything.
 """
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     stack = Stack(workdir=ROOT / ".demo")
     stack.database = ROOT / "handoff.db"
@@ -44,7 +48,7 @@ def main() -> int:
         return 1
     print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
                        connector=stack.connector_url, logs=stack.workdir), flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)

@@ -76,8 +76,12 @@ class Stack:
         (self.workdir / "credentials.yml").write_text(
             f'rest:\ncallback:\n  url: "{callback}"\n'
         )
+        # Conversations survive a Rasa restart: agent messages queued while Rasa
+        # was down still find the user's channel afterwards.
         (self.workdir / "endpoints.yml").write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports.actions}/webhook"\n'
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+            f'  db: "{self.workdir / "trackers.db"}"\n'
         )
 
     def env(self) -> Dict[str, str]:

@@ -35,7 +35,7 @@ def _can_see(agent: AgentConfig, handoff: Dict[str, Any]) -> bool:
     return (
         agent.role == "supervisor"
         or handoff["agent_id"] == agent.id
-        or (handoff["state"] == "queued" and handoff["queue"] in agent.queues)
+        or handoff["queue"] in agent.queues
     )
 
 
@@ -139,7 +139,10 @@ async def claim(request: web.Request) -> web.Response:
 async def send_message(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/messages: reaches the user through Rasa."""
     agent = current_agent(request)
-    await _visible_handoff(request, agent)
+    handoff = await _visible_handoff(request, agent)
+    if handoff["agent_id"] not in (None, agent.id):
+        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
+                        f"only they can answer it.")
     body = await read_json(request)
     text = text_field(body, "text")
     client_id = text_field(body, "client_id", required=False, max_len=200)
@@ -168,7 +171,7 @@ async def close(request: web.Request) -> web.Response:
     note = text_field(body, "note", required=False)
     if handoff["state"] == "assigned" and handoff["agent_id"] != agent.id and agent.role != "supervisor":
         raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}.")
-    closed = await request.app[STORE].close(
+    closed = await request.app[STORE].close_handoff(
         handoff["id"], f"agent:{agent.id}", str(resolution), note, {"intent": CLOSE_INTENT}
     )
     request.app[OUTBOX].wake()

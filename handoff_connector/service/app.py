@@ -31,14 +31,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except HandoffError as error:
         return error_body(error.status, error.message)
-    except web.HTTPRequestEntityTooLarge as error:
+    except web.HTTPRequestEntityTooLarge:
         limit = request.app[CONFIG].max_body_bytes
-        return error_body(413, f"Request body too large ({error.actual_size} bytes); "
-                               f"the limit is {limit} bytes.")
+        return error_body(413, f"Request body too large; the limit is {limit} bytes. "
+                               f"Send less (trim the transcript) or raise max_body_bytes.")
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise
-        return error_body(error.status, error.reason if not error.text or error.text.startswith(str(error.status)) else error.text)
+        return error_body(error.status, f"{error.reason}: {request.method} {request.path}")
     except Exception:  # noqa: BLE001 - the one place that logs the unexpected
         logger.exception("handoff.request.unexpected %s %s", request.method, request.path)
         return error_body(500, "Internal error; it has been logged. Retry, or report it.")
@@ -49,7 +49,7 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     await store.open()
     app[STORE] = store
     yield
-    await store.close()
+    await store.shutdown()
 
 
 async def _delivery(app: web.Application) -> AsyncIterator[None]:

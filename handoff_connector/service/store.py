@@ -18,6 +18,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 from handoff_connector.service.errors import Conflict, NotFound
 
 T = TypeVar("T")
+
+
+class StoreClosed(RuntimeError):
+    """A call arrived after shutdown."""
+
 OPEN_STATES = ("queued", "assigned")
 
 SCHEMA = """
@@ -111,24 +116,31 @@ class Store:
 
         self._db = await asyncio.to_thread(_open)
 
-    async def close(self) -> None:
-        if self._db is not None:
-            db, self._db = self._db, None
-            await asyncio.to_thread(db.close)
+    async def shutdown(self) -> None:
+        def _close() -> None:
+            # Under the lock: a worker thread may still be finishing a call.
+            with self._lock:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+
+        await asyncio.to_thread(_close)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Runs ``work`` in one transaction, serialised with all other work."""
 
         def _in_thread() -> T:
-            assert self._db is not None, "Store.open() was not called"
             with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
+                db = self._db
+                if db is None:
+                    raise StoreClosed("The store is closed; the connector is shutting down.")
+                db.execute("BEGIN IMMEDIATE")
                 try:
-                    result = work(self._db)
+                    result = work(db)
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    db.execute("ROLLBACK")
                     raise
-                self._db.execute("COMMIT")
+                db.execute("COMMIT")
                 return result
 
         return await asyncio.to_thread(_in_thread)
@@ -244,7 +256,7 @@ class Store:
 
         return await self._run(work)
 
-    async def close(
+    async def close_handoff(
         self, handoff_id: str, actor: str, resolution: str, note: Optional[str],
         outbox_payload: Dict[str, Any],
     ) -> Dict[str, Any]:

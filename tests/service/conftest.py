@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from handoff_connector.service import create_app
+from handoff_connector.service.config import Config, parse_config
+from stack import free_port
+
+BOT = {"Authorization": "Bearer test-secret"}
+SARAH = {"Authorization": "Bearer t-sarah"}
+MIGUEL = {"Authorization": "Bearer t-miguel"}
+DANA = {"Authorization": "Bearer t-dana"}
+
+
+def make_config(tmp_path: Path, **overrides: Any) -> Config:
+    raw: Dict[str, Any] = {
+        "bot_secret": "test-secret",
+        # Nothing listens here: deliveries wait in the outbox.
+        "rasa_url": f"http://127.0.0.1:{free_port()}",
+        "database": str(tmp_path / "handoff.db"),
+        "max_body_bytes": 64 * 1024,
+        "queues": [{"name": "general", "team": "Community Help team"},
+                   {"name": "housing", "team": "Housing Help team"},
+                   {"name": "food", "team": "Food team"}],
+        "routing": [{"slot": "topic", "value": "housing", "queue": "housing"}],
+        "resolutions": ["resolved", "referred"],
+        "agents": [
+            {"id": "sarah", "name": "Sarah", "title": "housing specialist", "token": "t-sarah",
+             "queues": ["general", "housing"]},
+            {"id": "miguel", "name": "Miguel", "title": "benefits navigator", "token": "t-miguel",
+             "queues": ["general", "food"]},
+            {"id": "dana", "name": "Dana", "title": "supervisor", "token": "t-dana",
+             "role": "supervisor"},
+        ],
+    }
+    raw.update(overrides)
+    return parse_config(raw, "test config")
+
+
+@pytest.fixture
+async def client(tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
+    return await aiohttp_client(create_app(make_config(tmp_path)))
+
+
+def handoff_body(sender: str = "user-1", **overrides: Any) -> Dict[str, Any]:
+    body: Dict[str, Any] = {
+        "sender_id": sender,
+        "channel": "callback",
+        "trigger": "explicit",
+        "reasons": ["explicit_request"],
+        "slots": {"topic": "housing"},
+        "transcript": [
+            {"role": "user", "text": "I got an eviction notice", "timestamp": "2026-01-01T10:00:00.000+00:00"},
+            {"role": "bot", "text": "Here is where to start", "timestamp": "2026-01-01T10:00:01.000+00:00"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+async def create(client: TestClient, key: str = "k1", **overrides: Any) -> Dict[str, Any]:
+    response = await client.post(
+        "/bot/v1/handoffs", json=handoff_body(**overrides), headers={**BOT, "Idempotency-Key": key}
+    )
+    assert response.status in (200, 201), await response.text()
+    return await response.json()

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+
+from handoff_connector.service.config import ConfigError, load_config, parse_config
+from handoff_connector.settings import SettingsError, parse_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_config_is_valid() -> None:
+    config = load_config(ROOT / "connector.yml")
+    assert config.queue("housing").team == "Housing Help team"
+    assert {a.id for a in config.agents} == {"sarah", "miguel", "dana"}
+
+
+def base() -> Dict[str, Any]:
+    return {"bot_secret": "s", "rasa_url": "http://x", "queues": [{"name": "general", "team": "T"}]}
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        ({"bot_secret": ""}, "`bot_secret` must not be empty"),
+        ({"rasa_url": None}, "`rasa_url` must be a str"),
+        ({"queues": []}, "`queues` must not be empty"),
+        ({"default_queue": "nope"}, "`default_queue` 'nope' is not a queue"),
+        ({"routing": [{"slot": "topic", "value": "x", "queue": "nope"}]}, "routing[0] names unknown queue"),
+        ({"agents": [{"id": "a", "name": "A", "token": "t", "queues": ["nope"]}]}, "agents[0]: unknown queue"),
+        ({"agents": [{"id": "a", "name": "A", "token": "t", "role": "boss"}]}, "`role` must be agent or supervisor"),
+        ({"agents": [{"id": "a", "name": "A", "token": "t"}, {"id": "b", "name": "B", "token": "t"}]}, "unique"),
+        ({"port": "eighty"}, "`port` must be a port number"),
+    ],
+)
+def test_bad_config_names_the_key(change: Dict[str, Any], says: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for env in ("HANDOFF_BOT_SECRET", "RASA_URL", "RASA_TOKEN", "HANDOFF_DATABASE"):
+        monkeypatch.delenv(env, raising=False)
+    with pytest.raises(ConfigError) as error:
+        parse_config({**base(), **change}, "connector.yml")
+    assert says in str(error.value) and "connector.yml" in str(error.value)
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yml")
+    broken = tmp_path / "broken.yml"
+    broken.write_text("queues: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)
+
+
+def test_environment_overrides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_BOT_SECRET", "from-env")
+    assert parse_config(base()).bot_secret == "from-env"
+
+
+def test_serve_with_a_bad_config_fails_fast(tmp_path: Path) -> None:
+    bad = tmp_path / "c.yml"
+    bad.write_text("bot_secret: s\n")
+    result = subprocess.run([sys.executable, "-m", "handoff_connector.service", "serve", "--config", str(bad)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert "c.yml: `queues` must be a list" in result.stderr
+
+
+def test_the_connector_never_imports_rasa() -> None:
+    code = ("import sys, handoff_connector.service, handoff_connector.service.__main__; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rasa', 'rasa_sdk')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "raw, says",
+    [
+        ({"fallback_offer_after": 0}, "`fallback_offer_after` must be a whole number >= 1"),
+        ({"timeout": "soon"}, "`timeout` must be a number of seconds"),
+        ({"connector_url": ""}, "`connector_url` must be a non-empty string"),
+        ({"fallbak_offer_after": 2}, "unknown key"),
+    ],
+)
+def test_bad_action_settings_name_the_key(raw: Dict[str, Any], says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        parse_settings(raw, "handoff.yml")
+    assert says in str(error.value) and "handoff.yml" in str(error.value)

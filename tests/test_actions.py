@@ -1,0 +1,224 @@
+"""Handoff actions against a real connector app on a local port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from handoff_connector import actions, survey
+from handoff_connector.service import create_app
+from handoff_connector.settings import HandoffSettings
+from stack import free_port
+from tests.service.conftest import make_config
+
+SLOTS = {"topic": "housing", "handoff_id": None, "handoff_team": None, "handoff_offer": None,
+         "survey_handoff_id": None, "survey_rating": None, "survey_comment": None}
+
+
+def user(text: str, intent: str, message_id: str, ts: float = 1.0, **parse: Any) -> Dict[str, Any]:
+    return {"event": "user", "text": text, "timestamp": ts, "message_id": message_id,
+            "input_channel": "callback",
+            "parse_data": {"intent": {"name": intent, "confidence": 0.91}, **parse}}
+
+
+def bot(text: str, ts: float = 1.5) -> Dict[str, Any]:
+    return {"event": "bot", "text": text, "timestamp": ts}
+
+
+def act(name: str) -> Dict[str, Any]:
+    return {"event": "action", "name": name}
+
+
+def make_tracker(events: List[Dict[str, Any]], **slots: Any) -> Tracker:
+    latest = next((e["parse_data"] | {"text": e["text"]} for e in reversed(events) if e["event"] == "user"), {})
+    return Tracker("user-7", {**SLOTS, **slots}, latest, events, False, None, {}, "action_listen")
+
+
+def texts(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+    return [m.get("response") for m in dispatcher.messages]
+
+
+async def fetch_detail(server: TestServer, handoff_id: str) -> Dict[str, Any]:
+    """What an agent sees of a handoff, through the agent API."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(server.make_url(f"/api/v1/handoffs/{handoff_id}"),
+                               headers={"Authorization": "Bearer t-sarah"}) as response:
+            assert response.status == 200
+            return await response.json()
+
+
+@pytest.fixture
+async def connector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    server = TestServer(create_app(make_config(tmp_path)))
+    await server.start_server()
+    settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"),
+                               bot_secret="test-secret", timeout=2)
+    for module in (actions, survey):
+        monkeypatch.setattr(module, "load_settings", lambda: settings)
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = HandoffSettings(connector_url=f"http://127.0.0.1:{free_port()}", bot_secret="x", timeout=1)
+    for module in (actions, survey):
+        monkeypatch.setattr(module, "load_settings", lambda: settings)
+
+
+HOUSING_THEN_PERSON = [
+    act("action_listen"), user("I got an eviction notice", "ask_housing_help", "m1", 10.0),
+    act("utter_housing_help"), bot("Here is where to start with housing", 10.5),
+    act("action_listen"), user("can I talk to a human", "human_handoff", "m2", 20.0),
+]
+
+
+async def test_request_packages_context_and_tells_the_user(connector: TestServer) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffRequest().run(dispatcher, make_tracker(HOUSING_THEN_PERSON), {})
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["handoff_team"] == "Housing Help team" and slots["handoff_id"]
+    assert dispatcher.messages[0]["response"] == "utter_handoff_queued"
+    assert dispatcher.messages[0]["team"] == "Housing Help team" and dispatcher.messages[0]["position"] == 1
+    detail = await fetch_detail(connector, slots["handoff_id"])
+    context = detail["context"]
+    assert (detail["trigger"], detail["reasons"]) == ("explicit", ["explicit_request"])
+    assert [(t["role"], t["text"]) for t in context["transcript"]] == [
+        ("user", "I got an eviction notice"), ("bot", "Here is where to start with housing"),
+        ("user", "can I talk to a human")]
+    assert context["transcript"][0]["timestamp"] == "1970-01-01T00:00:10.000+00:00"
+    assert context["slots"] == {"topic": "housing"}
+    assert context["recent_intents"][-1] == {"text": "can I talk to a human", "intent": "human_handoff",
+                                             "confidence": 0.91, "timestamp": "1970-01-01T00:00:20.000+00:00"}
+    assert (context["sender_id"], context["channel"]) == ("user-7", "callback")
+
+
+async def test_a_retried_request_returns_the_same_handoff(connector: TestServer) -> None:
+    first = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    again = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    assert first[0]["value"] == again[0]["value"]
+
+
+async def test_unreachable_connector_gets_a_clear_message_and_the_bot_carries_on(unreachable: None) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffRequest().run(dispatcher, make_tracker(HOUSING_THEN_PERSON), {})
+    assert texts(dispatcher) == ["utter_handoff_unavailable"]
+    assert all(e.get("value") is None for e in events)  # no handoff slot set
+
+
+async def test_fallback_offer_after_two_in_a_row() -> None:
+    first = [act("action_listen"), user("blorp", "nlu_fallback", "f1")]
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandleFallback().run(dispatcher, make_tracker(first), {})
+    assert texts(dispatcher) == ["utter_ask_rephrase"] and events[0]["value"] is None
+    second = first + [act("action_handle_fallback"), act("action_listen"), user("wibble", "nlu_fallback", "f2")]
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandleFallback().run(dispatcher, make_tracker(second), {})
+    assert texts(dispatcher) == ["utter_handoff_offer"] and events[0]["value"] == "fallback"
+    accepted = second + [act("action_handle_fallback"), act("action_listen"), user("yes", "affirm", "f3")]
+    assert actions.detect_trigger(make_tracker(accepted, handoff_offer="fallback")) == (
+        "fallback", ["repeated_fallback", "fallback_count:2", "offer_accepted"])
+
+
+async def test_declining_the_offer_clears_it() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffDecline().run(dispatcher, make_tracker([], handoff_offer="fallback"), {})
+    assert texts(dispatcher) == ["utter_handoff_declined"] and events[0]["value"] is None
+
+
+async def test_accepting_an_offer_after_frustration_keeps_its_reasons() -> None:
+    events = [act("action_listen"), user("you don't understand me", "frustrated", "g1"),
+              act("action_handoff_offer"), act("action_listen"), user("yes", "affirm", "g2")]
+    trigger, reasons = actions.detect_trigger(make_tracker(events, handoff_offer="frustration"))
+    assert trigger == "frustration"
+    assert reasons == ["negative_feedback", "frustrated_intent", "offer_accepted"]
+
+
+async def test_frustration_trigger_carries_reason_codes() -> None:
+    events = [act("action_listen"), user("THIS IS USELESS!!! YOU ARE NOT HELPING", "frustrated", "x1")]
+    trigger, reasons = actions.detect_trigger(make_tracker(events))
+    assert trigger == "frustration"
+    assert set(reasons) == {"negative_feedback", "all_caps", "repeated_punctuation", "frustrated_intent"}
+
+
+async def test_relay_sends_each_message_once(connector: TestServer) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    during = HOUSING_THEN_PERSON + [act("action_handoff_request"), act("action_listen"),
+                                    user("it's 800 dollars", "inform", "m3", 30.0)]
+    for _ in range(2):  # Rasa retrying the same action run
+        dispatcher = CollectingDispatcher()
+        assert await actions.ActionHandoffRelay().run(dispatcher, make_tracker(during, handoff_id=handoff_id), {}) == []
+        assert dispatcher.messages == []  # the bot stays silent
+    detail = await fetch_detail(connector, handoff_id)
+    assert [m["text"] for m in detail["messages"]] == ["it's 800 dollars"]
+
+
+async def test_relay_to_a_closed_handoff_hands_back_to_the_bot(connector: TestServer) -> None:
+    tracker = make_tracker(HOUSING_THEN_PERSON, handoff_id="does-not-exist")
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffRelay().run(dispatcher, tracker, {})
+    assert texts(dispatcher) == ["utter_handoff_not_open"]
+    assert {e["name"]: e["value"] for e in events}["handoff_id"] is None
+
+
+async def test_relay_with_the_connector_down_tells_the_user(unreachable: None) -> None:
+    dispatcher = CollectingDispatcher()
+    await actions.ActionHandoffRelay().run(dispatcher, make_tracker(HOUSING_THEN_PERSON, handoff_id="h"), {})
+    assert texts(dispatcher) == ["utter_handoff_relay_failed"]
+
+
+async def test_return_clears_the_handoff_and_keeps_the_id_for_the_survey() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffReturn().run(dispatcher, make_tracker([], handoff_id="h1", handoff_team="T"), {})
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["handoff_id"] is None and slots["handoff_team"] is None
+    assert slots["survey_handoff_id"] == "h1"
+    assert texts(dispatcher) == ["utter_handoff_returned"]
+
+
+@pytest.mark.parametrize(
+    "text, rating",
+    [("5", 5), ("4 stars", 4), ("I'd say three", 3), ("1", 1), ("great", None), ("6", None), ("3 or 4", None)],
+)
+def test_parse_rating(text: str, rating: Optional[int]) -> None:
+    assert survey.parse_rating(text) == rating
+
+
+async def test_survey_validation_and_submit(connector: TestServer) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    form = survey.ValidateSurveyForm()
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker([user("five", "nlu_fallback", "s1")])
+    assert await form.validate_survey_rating("five", dispatcher, tracker, {}) == {"survey_rating": "5"}
+    bad = await form.validate_survey_rating("great", dispatcher, tracker, {})
+    assert bad == {"survey_rating": None} and texts(dispatcher) == ["utter_survey_invalid_rating"]
+    # a cleared slot is not an answer: no complaint
+    quiet = CollectingDispatcher()
+    assert await form.validate_survey_rating(None, quiet, tracker, {}) == {"survey_rating": None}
+    assert quiet.messages == []
+    skip = make_tracker([user("skip", "skip", "s2")])
+    assert await form.validate_survey_rating("skip", dispatcher, skip, {}) == {
+        "survey_rating": "skipped", "survey_comment": "skipped"}
+    assert await form.validate_survey_comment("no comment", dispatcher, make_tracker([user("no comment", "skip", "s3")], survey_rating="4"), {}) == {"survey_comment": ""}
+    done = make_tracker([], survey_handoff_id=handoff_id, survey_rating="5", survey_comment="Sarah was kind")
+    dispatcher = CollectingDispatcher()
+    events = await survey.ActionSurveySubmit().run(dispatcher, done, {})
+    assert texts(dispatcher) == ["utter_survey_thanks"]
+    assert all(e["value"] is None for e in events)
+    stored = (await fetch_detail(connector, handoff_id))["survey"]
+    assert (stored["rating"], stored["comment"], stored["skipped"]) == (5, "Sarah was kind", 0)
+
+
+async def test_survey_submit_survives_an_unreachable_connector(unreachable: None) -> None:
+    dispatcher = CollectingDispatcher()
+    done = make_tracker([], survey_handoff_id="h", survey_rating="skipped", survey_comment="skipped")
+    await survey.ActionSurveySubmit().run(dispatcher, done, {})
+    assert texts(dispatcher) == ["utter_survey_skipped"]
