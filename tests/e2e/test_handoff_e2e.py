@@ -1,0 +1,133 @@
+"""Whole conversations through the real processes, on Rasa's callback channel."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+import requests
+
+from stack import Stack
+from tests.e2e.conftest import Agent, User, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def test_explicit_request_relay_close_return_and_survey(user: User, agent: Callable[[str], Agent]) -> None:
+    assert "Community Help Line assistant" in user.say("hi")[0]
+    assert "housing" in user.say("I got an eviction notice and don't know what to do")[0]
+    reply = user.say("can I talk to a real person")
+    assert len(reply) == 1 and "Housing Help team" in reply[0] and "won't need to repeat" in reply[0]
+
+    sarah, miguel = agent("sarah"), agent("miguel")
+    waiting = sarah.handoff_of(user)
+    assert (waiting["state"], waiting["queue"], waiting["trigger"]) == ("queued", "housing", "explicit")
+    transcript = [(t["role"], t["text"]) for t in waiting["transcript"]]
+    assert transcript[:2] == [("user", "hi"), ("bot", user.received()[0])]
+    assert transcript[-1] == ("user", "can I talk to a real person")
+    assert waiting["context"]["slots"]["topic"] == "housing"
+    assert waiting["context"]["channel"] == "callback"
+    assert waiting["context"]["recent_intents"][-1]["intent"] == "human_handoff"
+
+    handoff_id = waiting["id"]
+    sarah.call("POST", f"/handoffs/{handoff_id}/claim")
+    dana = agent("dana")
+    dana.call("POST", f"/handoffs/{handoff_id}/claim", expect=409)  # already taken
+    miguel.call("GET", f"/handoffs/{handoff_id}", expect=403)  # not his queue
+
+    sarah.call("POST", f"/handoffs/{handoff_id}/messages", {"text": "Hi, this is Sarah. How much rent is due?"}, expect=201)
+    wait_for(lambda: "Hi, this is Sarah. How much rent is due?" in user.received(), what="the agent's reply")
+
+    # While Sarah is on, every message reaches her, in order, and the bot is silent.
+    said = ["about 800 dollars", "HELLO??", "can I talk to a human", "I need food too", "asdf qwer zxcv"]
+    for text in said:
+        assert user.say(text) == [], f"the bot answered {text!r} during the handoff"
+    detail = sarah.call("GET", f"/handoffs/{handoff_id}")
+    assert [m["text"] for m in detail["messages"] if m["role"] == "user"] == said
+
+    sarah.call("POST", f"/handoffs/{handoff_id}/close", {"resolution": "referred", "note": "rental assistance"})
+    wait_for(lambda: any("How would you rate" in t for t in user.received()), what="the survey")
+    survey_question = next(m for m in user.inbox.all(user.id) if "How would you rate" in (m.get("text") or ""))
+    assert [b["title"] for b in survey_question["buttons"]] == ["1", "2", "3", "4", "5", "Skip"]
+    assert any("back with the Community Help Line assistant" in t for t in user.received())
+
+    assert "Anything you'd like to tell us" in user.say("4")[0]
+    assert "Thank you for your feedback" in user.say("Sarah was patient and kind")[0]
+    done = sarah.call("GET", f"/handoffs/{handoff_id}")
+    assert done["survey"]["rating"] == 4 and done["survey"]["comment"] == "Sarah was patient and kind"
+    assert [t["to_state"] for t in done["transitions"]] == ["requested", "queued", "assigned", "closed", "returned"]
+
+    # The bot is back and answers normally.
+    assert "food help" in user.say("where can I get free groceries")[0]
+    assert "Take care" in user.say("bye")[0]
+
+
+def test_two_fallbacks_offer_a_person(user: User, agent: Callable[[str], Agent]) -> None:
+    assert "say it another way" in user.say("blorp wibble zonk")[0]
+    offer = user.say("zonk flib wibble")
+    assert "connect you with a person" in offer[0]
+    assert "connecting you with someone from our Community Help team" in user.say("yes please")[0]
+    handoff = agent("dana").handoff_of(user)
+    assert handoff["trigger"] == "fallback"
+    assert handoff["reasons"] == ["repeated_fallback", "fallback_count:2", "offer_accepted"]
+
+
+def test_declining_the_offer_keeps_the_bot(user: User) -> None:
+    user.say("blorp wibble zonk")
+    user.say("zonk flib wibble")
+    assert "let's keep going" in user.say("no thanks")[0]
+    assert "LIHEAP" in user.say("my electricity is about to be shut off")[0]
+
+
+def test_strong_frustration_escalates_with_reason_codes(user: User, agent: Callable[[str], Agent]) -> None:
+    assert "LIHEAP" in user.say("I can't pay my gas bill")[0]
+    reply = user.say("THIS IS USELESS!!! YOU ARE NOT HELPING")
+    assert "Utility Assistance team" in reply[0]
+    handoff = agent("miguel").handoff_of(user)
+    assert handoff["trigger"] == "frustration" and handoff["queue"] == "utilities"
+    assert {"negative_feedback", "all_caps", "repeated_punctuation"} <= set(handoff["reasons"])
+    assert handoff["context"]["frustration"]["score"] >= 3
+
+
+def test_mild_frustration_gets_an_offer(user: User) -> None:
+    assert "connect you with a person" in user.say("ugh")[0]
+    assert "let's keep going" in user.say("no")[0]
+
+
+def test_connector_down_the_user_is_told_and_the_bot_carries_on(stack: Stack, user: User) -> None:
+    stack.stop(only=["connector"])
+    try:
+        reply = user.say("let me speak to a human")
+        assert "can't reach our team right now" in reply[0]
+        assert "food help" in user.say("I need food for my kids")[0]
+    finally:
+        stack.start(only=["connector"])
+        stack.wait_healthy(only=["connector"])
+
+
+def test_agent_messages_wait_while_rasa_is_down_and_arrive_in_order_once(
+    stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    user.say("I need a person")
+    sarah = agent("sarah")
+    handoff_id = sarah.handoff_of(user)["id"]
+    sarah.call("POST", f"/handoffs/{handoff_id}/claim")
+    stack.stop(only=["rasa"])
+    try:
+        for n in range(1, 4):
+            sarah.call("POST", f"/handoffs/{handoff_id}/messages", {"text": f"message {n}"}, expect=201)
+        health = requests.get(f"{stack.connector_url}/health", timeout=5).json()
+        assert health["outbox_pending"] >= 3
+    finally:
+        stack.start(only=["rasa"])
+        stack.wait_healthy(only=["rasa"], timeout=300)
+    wait_for(lambda: "message 3" in user.received(), timeout=90, what="the queued agent messages")
+    relayed = [t for t in user.received() if t.startswith("message ")]
+    assert relayed == ["message 1", "message 2", "message 3"]
+    tracker = requests.get(f"{stack.rasa_url}/conversations/{user.id}/tracker",
+                           params={"token": stack.rasa_token}, timeout=30).json()
+    in_tracker = [e["text"] for e in tracker["events"] if e["event"] == "bot" and e["text"].startswith("message ")]
+    assert in_tracker == ["message 1", "message 2", "message 3"]
+    # The user is still with Sarah after the restart: their messages reach her.
+    assert user.say("thanks, got them") == []
+    assert sarah.call("GET", f"/handoffs/{handoff_id}")["messages"][-1]["text"] == "thanks, got them"
