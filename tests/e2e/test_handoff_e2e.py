@@ -131,3 +131,25 @@ def test_agent_messages_wait_while_rasa_is_down_and_arrive_in_order_once(
     # The user is still with Sarah after the restart: their messages reach her.
     assert user.say("thanks, got them") == []
     assert sarah.call("GET", f"/handoffs/{handoff_id}")["messages"][-1]["text"] == "thanks, got them"
+
+
+def test_a_retried_delivery_that_already_reached_rasa_is_not_sent_twice(
+    stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    import sqlite3
+
+    user.say("I want to talk to someone")
+    sarah = agent("sarah")
+    handoff_id = sarah.handoff_of(user)["id"]
+    sarah.call("POST", f"/handoffs/{handoff_id}/claim")
+    sarah.call("POST", f"/handoffs/{handoff_id}/messages", {"text": "only once, please"}, expect=201)
+    wait_for(lambda: "only once, please" in user.received(), what="the agent message")
+    # Pretend Rasa's answer was lost after it had applied the event: the
+    # outbox sees an unfinished item with one failed attempt behind it.
+    db = sqlite3.connect(stack.workdir / "handoff.db")
+    with db:
+        db.execute("UPDATE outbox SET delivered_at = NULL, attempts = 1 WHERE handoff_id = ?", (handoff_id,))
+    wait_for(lambda: db.execute("SELECT COUNT(*) FROM outbox WHERE handoff_id = ? AND delivered_at IS NULL",
+                                (handoff_id,)).fetchone()[0] == 0, what="the outbox to settle")
+    db.close()
+    assert user.received().count("only once, please") == 1
