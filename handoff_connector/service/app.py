@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import AsyncIterator, Awaitable, Callable
 
@@ -84,7 +83,3 @@ def create_app(config: Config) -> web.Application:
     if config.demo_chat:
         demo.add_routes(app)
     return app
-
-
-def dumps(data: object) -> str:
-    return json.dumps(data, separators=(",", ":"))

@@ -12,7 +12,10 @@ from handoff_connector.service.config import Config
 from handoff_connector.service.errors import BadRequest, Unauthorized
 from handoff_connector.service.keys import CONFIG, STORE
 from handoff_connector.service.payloads import (
-    bearer_token, list_of_strings, read_json, text_field,
+    bearer_token,
+    list_of_strings,
+    read_json,
+    text_field,
 )
 
 logger = logging.getLogger(__name__)

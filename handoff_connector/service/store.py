@@ -89,7 +89,7 @@ _JSON_COLUMNS = ("reasons", "context", "payload")
 
 
 def _row(cursor: sqlite3.Cursor, row: Tuple[Any, ...]) -> Dict[str, Any]:
-    record = {d[0]: value for d, value in zip(cursor.description, row)}
+    record = {d[0]: value for d, value in zip(cursor.description, row, strict=True)}
     for key in _JSON_COLUMNS:
         if isinstance(record.get(key), str):
             record[key] = json.loads(record[key])

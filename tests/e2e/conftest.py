@@ -17,7 +17,6 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 import requests
-
 from stack import ROOT, Ports, Stack
 
 AGENTS = {"sarah": "demo-token-sarah", "miguel": "demo-token-miguel", "dana": "demo-token-dana"}
