@@ -145,7 +145,9 @@ class ActionHandoffRequest(Action):
                 response="utter_handoff_queued", team=team, position=handoff.get("position", 1)
             )
         else:
-            dispatcher.utter_message(response="utter_handoff_no_agent", team=team)
+            dispatcher.utter_message(
+                response="utter_handoff_no_agent", team=team, position=handoff.get("position", 1)
+            )
         return [
             SlotSet("handoff_id", handoff["id"]),
             SlotSet("handoff_team", team),

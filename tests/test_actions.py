@@ -57,6 +57,10 @@ async def fetch_detail(server: TestServer, handoff_id: str) -> Dict[str, Any]:
 async def connector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     server = TestServer(create_app(make_config(tmp_path)))
     await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        async with session.put(server.make_url("/api/v1/me/presence"), json={"status": "online"},
+                               headers={"Authorization": "Bearer t-sarah"}) as response:
+            assert response.status == 200
     settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"),
                                bot_secret="test-secret", timeout=2)
     for module in (actions, survey):

@@ -7,11 +7,12 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from handoff_connector.service import agent_api, bot_api, demo, openapi
+from handoff_connector.service import agent_api, bot_api, demo, desk, live, openapi
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
-from handoff_connector.service.errors import HandoffError
-from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
+from handoff_connector.service.errors import HandoffError, TooManyRequests
+from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, STORE
+from handoff_connector.service.live import EventBus
 from handoff_connector.service.store import Store
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Every error leaves as JSON saying what was wrong; nothing leaks as a bare 500."""
     try:
         return await handler(request)
+    except TooManyRequests as error:
+        response = error_body(error.status, error.message)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except HandoffError as error:
         return error_body(error.status, error.message)
     except web.HTTPRequestEntityTooLarge:
@@ -46,7 +51,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = Store(app[CONFIG].database)
     await store.open()
-    app[STORE] = store
+    await store.seed(app[CONFIG])
+    bus = EventBus()
+    store.listener = bus.notify
+    app[STORE], app[BUS] = store, bus
     yield
     await store.shutdown()
 
@@ -79,6 +87,8 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
+    live.add_routes(app)
+    desk.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)
     if config.demo_chat:
         demo.add_routes(app)

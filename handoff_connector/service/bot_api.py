@@ -29,14 +29,16 @@ def _check_secret(request: web.Request) -> None:
         raise Unauthorized("Wrong bot secret; use the connector's `bot_secret`.")
 
 
-def route_queue(config: Config, context: Dict[str, Any]) -> str:
+async def route_queue(request: web.Request, context: Dict[str, Any]) -> str:
     """The queue for a handoff: an explicit `queue`, else the first matching route."""
+    config: Config = request.app[CONFIG]
     requested = context.get("queue")
     if requested:
-        if config.queue(str(requested)) is None:
+        if await request.app[STORE].team_of(str(requested)) is None:
+            queues = await request.app[STORE].list_queues()
             raise BadRequest(
                 f"Unknown queue {requested!r}; known queues: "
-                f"{', '.join(q.name for q in config.queues)}."
+                f"{', '.join(q['name'] for q in queues)}."
             )
         return str(requested)
     slots = context.get("slots") or {}
@@ -47,17 +49,15 @@ def route_queue(config: Config, context: Dict[str, Any]) -> str:
 
 
 async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
-    config = request.app[CONFIG]
-    queue = config.queue(handoff["queue"])
-    members = [a for a in config.agents if handoff["queue"] in a.queues or a.role == "supervisor"]
+    store = request.app[STORE]
     return web.json_response(
         {
             "id": handoff["id"],
             "state": handoff["state"],
             "queue": handoff["queue"],
-            "team": queue.team if queue else handoff["queue"],
-            "position": await request.app[STORE].queue_position(handoff),
-            "agents_available": bool(members),
+            "team": await store.team_of(handoff["queue"]) or handoff["queue"],
+            "position": await store.queue_position(handoff),
+            "agents_available": await store.available_agents(handoff["queue"]) > 0,
         },
         status=status,
     )
@@ -76,7 +76,7 @@ async def create_handoff(request: web.Request) -> web.Response:
         raise BadRequest(f"Field `trigger` must be one of {', '.join(TRIGGERS)}.")
     reasons = list_of_strings(body, "reasons")
     channel = text_field(body, "channel", required=False, max_len=100)
-    queue = route_queue(request.app[CONFIG], body)
+    queue = await route_queue(request, body)
     handoff, created = await request.app[STORE].create_handoff(
         key, str(sender_id), channel, queue, str(trigger), reasons, body
     )

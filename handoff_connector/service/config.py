@@ -35,12 +35,40 @@ class Route:
 
 @dataclass(frozen=True)
 class AgentConfig:
+    """An account seeded into the database at start-up if it does not exist."""
+
     id: str
     name: str
     title: str
-    token: str
     queues: List[str]
     role: str = "agent"  # "agent" | "supervisor"
+    password: Optional[str] = None  # for the desk login
+    token: Optional[str] = None  # a static API token, for scripts
+    capacity: int = 3  # most conversations at once
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    shortcut: str
+    title: str
+    text: str
+
+
+DEFAULT_TEMPLATES = {
+    # When an agent takes a conversation from the queue.
+    "introduction": "Hi, this is {agent_name}, {agent_role}. I've read your conversation "
+                    "with the assistant and can help from here.",
+    # Transfer to another agent: the outgoing agent's message, then the incoming one's.
+    "transfer_out_agent": "I'm handing you over to {to_name}, {to_role}, who can help with this. "
+                          "They can see our whole conversation.",
+    "transfer_in": "Hi, this is {agent_name}, {agent_role}. {from_name} filled me in, "
+                   "so you won't need to repeat yourself.",
+    # Transfer to a queue.
+    "transfer_out_queue": "I'm passing you to our {team}. The next available person will "
+                          "pick up right here and see our whole conversation.",
+}
+TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
+                   "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +87,8 @@ class Config:
     resolutions: List[str] = field(default_factory=lambda: ["resolved"])
     demo_chat: bool = False
     retry_max_seconds: float = 30.0
+    templates: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    saved_replies: List[SavedReply] = field(default_factory=list)
 
     def queue(self, name: str) -> Optional[QueueConfig]:
         return next((q for q in self.queues if q.name == name), None)
@@ -104,8 +134,17 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
             raise ConfigError(f"{source}: routing[{i}] names unknown queue {route.queue!r}.")
         routing.append(route)
     agents = [_parse_agent(a, names, f"{source} agents[{i}]") for i, a in enumerate(raw.get("agents") or [])]
-    if len({a.token for a in agents}) != len(agents) or len({a.id for a in agents}) != len(agents):
-        raise ConfigError(f"{source}: every agent needs a unique `id` and `token`.")
+    tokens = [a.token for a in agents if a.token]
+    if len(set(tokens)) != len(tokens) or len({a.id for a in agents}) != len(agents):
+        raise ConfigError(f"{source}: every agent needs a unique `id`, and tokens must be unique.")
+    templates = _parse_templates(raw.get("templates") or {}, source)
+    saved = []
+    for i, r in enumerate(raw.get("saved_replies") or []):
+        reply = SavedReply(str(r.get("shortcut", "")), str(r.get("title", "")), str(r.get("text", "")))
+        if not (reply.shortcut and reply.text):
+            raise ConfigError(f"{source}: saved_replies[{i}] needs a `shortcut` and a `text`.")
+        _check_template(reply.text, f"{source}: saved_replies[{i}]")
+        saved.append(reply)
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
         raise ConfigError(f"{source}: `port` must be a port number, got {port!r}.")
@@ -124,18 +163,47 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         resolutions=list(raw.get("resolutions") or ["resolved"]),
         demo_chat=bool(raw.get("demo_chat", False)),
         retry_max_seconds=float(raw.get("retry_max_seconds", 30.0)),
+        templates=templates,
+        saved_replies=saved,
     )
 
 
+def _check_template(text: str, where: str) -> None:
+    try:
+        text.format_map(TEMPLATE_FIELDS)
+    except (KeyError, ValueError, IndexError) as error:
+        raise ConfigError(
+            f"{where}: bad placeholder {error}; use {{{'}, {'.join(TEMPLATE_FIELDS)}}}."
+        ) from error
+
+
+def _parse_templates(raw: Dict[str, Any], source: str) -> Dict[str, str]:
+    unknown = set(raw) - set(DEFAULT_TEMPLATES)
+    if unknown:
+        raise ConfigError(f"{source}: unknown template(s) {sorted(unknown)}; "
+                          f"known: {', '.join(DEFAULT_TEMPLATES)}.")
+    templates = {**DEFAULT_TEMPLATES, **{k: str(v) for k, v in raw.items()}}
+    for name, text in templates.items():
+        _check_template(text, f"{source}: templates.{name}")
+    return templates
+
+
 def _parse_agent(raw: Dict[str, Any], queues: set, source: str) -> AgentConfig:
+    capacity = raw.get("capacity", 3)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        raise ConfigError(f"{source}: `capacity` must be a whole number >= 1, got {capacity!r}.")
     agent = AgentConfig(
         id=_require(raw, "id", str, source),
         name=_require(raw, "name", str, source),
         title=str(raw.get("title", "")),
-        token=_require(raw, "token", str, source),
         queues=list(raw.get("queues") or []),
         role=str(raw.get("role", "agent")),
+        password=str(raw["password"]) if raw.get("password") else None,
+        token=str(raw["token"]) if raw.get("token") else None,
+        capacity=capacity,
     )
+    if not (agent.password or agent.token):
+        raise ConfigError(f"{source}: give the agent a `password` (desk login) or a `token` (API).")
     if agent.role not in ("agent", "supervisor"):
         raise ConfigError(f"{source}: `role` must be agent or supervisor, got {agent.role!r}.")
     unknown = set(agent.queues) - queues

@@ -33,3 +33,13 @@ class Conflict(HandoffError):
     """The handoff is not in a state that allows this."""
 
     status = 409
+
+
+class TooManyRequests(HandoffError):
+    """Slowed down: ``retry_after`` seconds until the next try."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

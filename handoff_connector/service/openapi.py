@@ -150,6 +150,54 @@ PATHS: Dict[str, Any] = {
         {"200": _json(_ref("HandoffSummary"))}, body=_ref("Close"), parameters=_ID)},
 }
 
+_AGENT_PATHS: Dict[str, Any] = {
+    "/api/v1/login": {"post": {
+        "summary": "Sign in; returns a session token", "security": [],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Login")}}},
+        "responses": {"200": _json({"type": "object"}),
+                      "429": _json(_ref("Error"), "Too many failed logins; see Retry-After"), **_ERRORS}}},
+    "/api/v1/logout": {"post": _op("End this session", "agentToken", {"200": _json({"type": "object"})})},
+    "/api/v1/me/presence": {"put": _op(
+        "Set presence (online, away, offline)", "agentToken", {"200": _json(_ref("Agent"))},
+        body={"type": "object", "required": ["status"],
+              "properties": {"status": {"enum": ["online", "away", "offline"]}}})},
+    "/api/v1/agents": {"get": _op("Agents with presence, capacity and load", "agentToken",
+                                  {"200": _json({"type": "object"})})},
+    "/api/v1/queues": {"get": _op("Queues (teams) with their waiting count", "agentToken",
+                                  {"200": _json({"type": "object"})})},
+    "/api/v1/saved-replies": {"get": _op("Saved replies with placeholders", "agentToken",
+                                         {"200": _json({"type": "object"})})},
+    "/api/v1/handoffs/{id}/notes": {"post": _op(
+        "Add an internal note (never sent to the user)", "agentToken",
+        {"201": _json({"type": "object"})}, body=_ref("AgentMessage"), parameters=_ID)},
+    "/api/v1/handoffs/{id}/transfer": {"post": _op(
+        "Transfer to an agent or a queue, with a note (warm, atomic)", "agentToken",
+        {"200": _json(_ref("HandoffSummary"))}, body=_ref("Transfer"), parameters=_ID)},
+    "/api/v1/events": {"get": _op(
+        "Events after an id (catch-up without a WebSocket)", "agentToken",
+        {"200": _json({"type": "object"})},
+        parameters=[{"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}}])},
+    "/api/v1/events/ws": {"get": {
+        "summary": "WebSocket of live events; ?token=<session token>&after=<last seen id>",
+        "security": [], "responses": {"101": {"description": "Switching protocols"}, **_ERRORS},
+        "parameters": [{"name": "token", "in": "query", "required": True, "schema": {"type": "string"}},
+                       {"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}}]}},
+    "/desk": {"get": {"summary": "The agent desk page", "security": [],
+                      "responses": {"200": {"description": "HTML"}}}},
+    "/static/{filename}": {"get": {"summary": "The desk's static files", "security": [],
+                                   "responses": {"200": {"description": "A file"}}}},
+}
+PATHS.update(_AGENT_PATHS)
+SCHEMAS.update({
+    "Login": {"type": "object", "required": ["login", "password"],
+              "properties": {"login": {"type": "string"}, "password": {"type": "string"}}},
+    "Agent": {"type": "object", "properties": {k: {} for k in (
+        "id", "name", "title", "role", "capacity", "presence", "queues", "load")}},
+    "Transfer": {"type": "object", "description": "Exactly one of agent_id or queue",
+                 "properties": {"agent_id": {"type": "string"}, "queue": {"type": "string"},
+                                "note": {"type": "string"}}},
+})
+
 DEMO_PATHS: Dict[str, Any] = {
     "/demo/chat": {"get": {"summary": "Demo user chat page", "security": [],
                            "responses": {"200": {"description": "HTML"}}}},

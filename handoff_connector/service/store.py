@@ -1,149 +1,24 @@
-"""SQLite storage: handoffs, their transitions, messages, surveys, the outbox.
+"""Handoffs, their transitions and messages, surveys, and the delivery outbox.
 
-One connection, serialised by a lock and run in a worker thread, so a state
-change and its transition row (and outbox row) commit together and a claim is
-atomic: ``UPDATE ... WHERE state = 'queued'`` lets exactly one agent win.
+A claim is atomic: ``UPDATE ... WHERE state = 'queued'`` lets exactly one agent
+win. Every change also appends a live event (see ``db.Database._emit``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import threading
-import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Dict, List, Optional, Tuple
 
+from handoff_connector.service.accounts import AccountStore
 from handoff_connector.service.errors import Conflict, NotFound
-
-T = TypeVar("T")
-
-
-class StoreClosed(RuntimeError):
-    """A call arrived after shutdown."""
 
 OPEN_STATES = ("queued", "assigned")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS handoffs (
-    id TEXT PRIMARY KEY,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    sender_id TEXT NOT NULL,
-    channel TEXT,
-    queue TEXT NOT NULL,
-    state TEXT NOT NULL,
-    trigger TEXT NOT NULL,
-    reasons TEXT NOT NULL,
-    context TEXT NOT NULL,
-    agent_id TEXT,
-    resolution TEXT,
-    close_note TEXT,
-    created_at REAL NOT NULL,
-    claimed_at REAL,
-    closed_at REAL
-);
-CREATE INDEX IF NOT EXISTS handoffs_queue ON handoffs (state, queue, created_at);
-CREATE INDEX IF NOT EXISTS handoffs_sender ON handoffs (sender_id, state);
-CREATE TABLE IF NOT EXISTS transitions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    handoff_id TEXT NOT NULL REFERENCES handoffs (id),
-    from_state TEXT,
-    to_state TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    handoff_id TEXT NOT NULL REFERENCES handoffs (id),
-    role TEXT NOT NULL,
-    author TEXT NOT NULL,
-    text TEXT NOT NULL,
-    client_id TEXT,
-    created_at REAL NOT NULL,
-    UNIQUE (handoff_id, role, client_id)
-);
-CREATE TABLE IF NOT EXISTS surveys (
-    handoff_id TEXT PRIMARY KEY REFERENCES handoffs (id),
-    rating INTEGER,
-    comment TEXT,
-    skipped INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    handoff_id TEXT NOT NULL,
-    sender_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    delivered_at REAL,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (delivered_at, sender_id, id);
-"""
 
-_JSON_COLUMNS = ("reasons", "context", "payload")
-
-
-def _row(cursor: sqlite3.Cursor, row: Tuple[Any, ...]) -> Dict[str, Any]:
-    record = {d[0]: value for d, value in zip(cursor.description, row, strict=True)}
-    for key in _JSON_COLUMNS:
-        if isinstance(record.get(key), str):
-            record[key] = json.loads(record[key])
-    return record
-
-
-class Store:
+class Store(AccountStore):
     """The connector's storage. Every public method is a coroutine."""
-
-    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
-        self._path = path
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._db: Optional[sqlite3.Connection] = None
-
-    async def open(self) -> None:
-        def _open() -> sqlite3.Connection:
-            db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-            db.row_factory = _row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(SCHEMA)
-            return db
-
-        self._db = await asyncio.to_thread(_open)
-
-    async def shutdown(self) -> None:
-        def _close() -> None:
-            # Under the lock: a worker thread may still be finishing a call.
-            with self._lock:
-                if self._db is not None:
-                    self._db.close()
-                    self._db = None
-
-        await asyncio.to_thread(_close)
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Runs ``work`` in one transaction, serialised with all other work."""
-
-        def _in_thread() -> T:
-            with self._lock:
-                db = self._db
-                if db is None:
-                    raise StoreClosed("The store is closed; the connector is shutting down.")
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(db)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-                return result
-
-        return await asyncio.to_thread(_in_thread)
 
     # -- handoffs -------------------------------------------------------
 
@@ -169,9 +44,17 @@ class Store:
             )
             self._transition(db, handoff_id, None, "requested", "bot", now)
             self._transition(db, handoff_id, "requested", "queued", "bot", now)
-            return _get(db, handoff_id), True
+            handoff = _get(db, handoff_id)
+            self._emit_handoff(db, "handoff.created", handoff)
+            return handoff, True
 
         return await self._run(work)
+
+    def _emit_handoff(self, db: sqlite3.Connection, kind: str, handoff: Dict[str, Any],
+                      previous_agent_id: Optional[str] = None, **extra: Any) -> None:
+        self._emit(db, kind, {"handoff": summary(handoff), **extra}, handoff_id=handoff["id"],
+                   queue=handoff["queue"], agent_id=handoff["agent_id"],
+                   previous_agent_id=previous_agent_id)
 
     @staticmethod
     def _transition(
@@ -234,25 +117,96 @@ class Store:
         )
         return int(row["n"])
 
-    async def claim(self, handoff_id: str, agent_id: str) -> Dict[str, Any]:
-        """Assigns a queued handoff; exactly one of concurrent claims wins."""
+    @staticmethod
+    def _check_capacity(db: sqlite3.Connection, agent_id: str) -> None:
+        agent = db.execute("SELECT capacity FROM agents WHERE id = ?", (agent_id,)).fetchone()
+        load = db.execute("SELECT COUNT(*) AS n FROM handoffs WHERE agent_id = ? AND state = 'assigned'",
+                          (agent_id,)).fetchone()["n"]
+        if agent is not None and load >= agent["capacity"]:
+            raise Conflict(f"{agent_id} is at capacity ({load} of {agent['capacity']} conversations); "
+                           f"close or transfer one first.")
+
+    async def claim(self, handoff_id: str, agent_id: str,
+                    introduction: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        """Assigns a queued handoff; exactly one of concurrent claims wins.
+
+        ``introduction`` (an outbox payload) is queued for the user in the same
+        transaction, so the agent is introduced exactly once.
+        """
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
             now = self._clock()
-            updated = db.execute(
-                "UPDATE handoffs SET state = 'assigned', agent_id = ?, claimed_at = ?"
-                " WHERE id = ? AND state = 'queued'",
-                (agent_id, now, handoff_id),
-            ).rowcount
             handoff = _get(db, handoff_id)
-            if not updated:
+            if handoff["state"] != "queued":
                 owner = f" by {handoff['agent_id']}" if handoff["agent_id"] else ""
                 raise Conflict(
                     f"Handoff {handoff_id} is {handoff['state']}{owner}; only a queued "
                     f"handoff can be claimed. Refresh the queue."
                 )
+            self._check_capacity(db, agent_id)
+            db.execute(
+                "UPDATE handoffs SET state = 'assigned', agent_id = ?, claimed_at = ?"
+                " WHERE id = ? AND state = 'queued'",
+                (agent_id, now, handoff_id),
+            )
             self._transition(db, handoff_id, "queued", "assigned", f"agent:{agent_id}", now)
+            handoff = _get(db, handoff_id)
+            if introduction is not None:
+                self._agent_message(db, handoff, agent_id, introduction, None)
+            self._emit_handoff(db, "handoff.assigned", handoff)
             return handoff
+
+        return await self._run(work)
+
+    async def transfer(
+        self, handoff_id: str, actor: Dict[str, Any], note: Optional[str],
+        to_agent: Optional[str] = None, to_queue: Optional[str] = None,
+        messages: Optional[List[Tuple[str, Dict[str, Any]]]] = None,
+    ) -> Dict[str, Any]:
+        """Moves an assigned handoff to another agent or back to a queue, atomically.
+
+        ``messages`` are (author id, outbox payload) pairs for the user: the
+        outgoing agent's message and, to an agent, the incoming one's
+        introduction. On any failure nothing changes.
+        """
+
+        def work(db: sqlite3.Connection) -> Dict[str, Any]:
+            now = self._clock()
+            handoff = _get(db, handoff_id)
+            if handoff["state"] != "assigned":
+                raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; only an assigned "
+                               f"handoff can be transferred.")
+            previous = handoff["agent_id"]
+            if to_agent is not None:
+                target = db.execute("SELECT * FROM agents WHERE id = ?", (to_agent,)).fetchone()
+                if target is None:
+                    raise NotFound(f"No agent with id {to_agent!r}.")
+                if to_agent == previous:
+                    raise Conflict(f"Handoff {handoff_id} is already with {to_agent}.")
+                if target["presence"] != "online":
+                    raise Conflict(f"{target['name']} is {target['presence']}; transfer to someone "
+                                   f"online, or to a queue.")
+                self._check_capacity(db, to_agent)
+                db.execute("UPDATE handoffs SET agent_id = ?, claimed_at = ? WHERE id = ?",
+                           (to_agent, now, handoff_id))
+                end_state = "assigned"
+            else:
+                if not db.execute("SELECT 1 FROM queues WHERE name = ?", (to_queue,)).fetchone():
+                    raise NotFound(f"No queue named {to_queue!r}.")
+                db.execute("UPDATE handoffs SET state = 'queued', agent_id = NULL, queue = ?,"
+                           " claimed_at = NULL WHERE id = ?", (to_queue, handoff_id))
+                end_state = "queued"
+            actor_name = f"agent:{actor['id']}"
+            self._transition(db, handoff_id, "assigned", "transferred", actor_name, now)
+            self._transition(db, handoff_id, "transferred", end_state, actor_name, now)
+            if note:
+                self._insert_message(db, handoff_id, "note", actor["id"], note, None)
+            for author, payload in messages or []:
+                self._agent_message(db, handoff, author, payload, None)
+            moved = _get(db, handoff_id)
+            self._emit_handoff(db, "handoff.transferred", moved, previous_agent_id=previous,
+                               from_agent=previous, to_agent=to_agent, to_queue=to_queue, note=note)
+            return moved
 
         return await self._run(work)
 
@@ -277,7 +231,9 @@ class Store:
             )
             self._transition(db, handoff_id, "assigned", "closed", actor, now)
             self._enqueue(db, handoff, "close", outbox_payload, now)
-            return _get(db, handoff_id)
+            closed = _get(db, handoff_id)
+            self._emit_handoff(db, "handoff.closed", closed)
+            return closed
 
         return await self._run(work)
 
@@ -289,6 +245,7 @@ class Store:
                 (handoff_id,),
             ).rowcount:
                 self._transition(db, handoff_id, "closed", "returned", "bot", now)
+                self._emit_handoff(db, "handoff.returned", _get(db, handoff_id))
 
         await self._run(work)
 
@@ -309,9 +266,15 @@ class Store:
                     f"Handoff {handoff_id} is {handoff['state']}; user messages can only "
                     f"be relayed while it is queued or assigned."
                 )
-            return self._insert_message(db, handoff_id, "user", handoff["sender_id"], text, message_id), True
+            message = self._insert_message(db, handoff_id, "user", handoff["sender_id"], text, message_id)
+            self._emit_message(db, handoff, message)
+            return message, True
 
         return await self._run(work)
+
+    def _emit_message(self, db: sqlite3.Connection, handoff: Dict[str, Any], message: Dict[str, Any]) -> None:
+        self._emit(db, "handoff.message", {"handoff_id": handoff["id"], "message": message},
+                   handoff_id=handoff["id"], queue=handoff["queue"], agent_id=handoff["agent_id"])
 
     async def add_agent_message(
         self, handoff_id: str, agent_id: str, text: str, client_id: Optional[str],
@@ -331,10 +294,25 @@ class Store:
                     + (f" to {handoff['agent_id']}" if handoff["agent_id"] else "")
                     + "; only the assigned agent can send messages. Claim it first."
                 )
-            message = self._insert_message(db, handoff_id, "agent", agent_id, text, client_id)
-            payload = {**outbox_payload, "message_id": message["id"]}
-            self._enqueue(db, handoff, "message", payload, message["created_at"])
-            return message, True
+            return self._agent_message(db, handoff, agent_id, {**outbox_payload, "text": text}, client_id), True
+
+        return await self._run(work)
+
+    def _agent_message(self, db: sqlite3.Connection, handoff: Dict[str, Any], agent_id: str,
+                       payload: Dict[str, Any], client_id: Optional[str]) -> Dict[str, Any]:
+        message = self._insert_message(db, handoff["id"], "agent", agent_id, payload["text"], client_id)
+        self._enqueue(db, handoff, "message", {**payload, "message_id": message["id"]}, message["created_at"])
+        self._emit_message(db, handoff, message)
+        return message
+
+    async def add_note(self, handoff_id: str, agent_id: str, text: str) -> Dict[str, Any]:
+        """An internal note: stored and shown to agents, never sent to the user."""
+
+        def work(db: sqlite3.Connection) -> Dict[str, Any]:
+            handoff = _get(db, handoff_id)
+            note = self._insert_message(db, handoff_id, "note", agent_id, text, None)
+            self._emit_message(db, handoff, note)
+            return note
 
         return await self._run(work)
 
@@ -373,7 +351,7 @@ class Store:
         """Stores the survey once; a repeat returns the stored answers."""
 
         def work(db: sqlite3.Connection) -> Tuple[Dict[str, Any], bool]:
-            _get(db, handoff_id)
+            handoff = _get(db, handoff_id)
             existing = db.execute(
                 "SELECT * FROM surveys WHERE handoff_id = ?", (handoff_id,)
             ).fetchone()
@@ -384,7 +362,10 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?)",
                 (handoff_id, rating, comment, int(skipped), self._clock()),
             )
-            return db.execute("SELECT * FROM surveys WHERE handoff_id = ?", (handoff_id,)).fetchone(), True
+            survey = db.execute("SELECT * FROM surveys WHERE handoff_id = ?", (handoff_id,)).fetchone()
+            self._emit(db, "handoff.survey", {"handoff_id": handoff_id, "survey": survey},
+                       handoff_id=handoff_id, queue=handoff["queue"], agent_id=handoff["agent_id"])
+            return survey, True
 
         return await self._run(work)
 
@@ -458,3 +439,26 @@ def _find_message(
         "SELECT * FROM messages WHERE handoff_id = ? AND role = ? AND client_id = ?",
         (handoff_id, role, client_id),
     ).fetchone()
+
+
+def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
+    """The handoff as listed in a queue and in events (no transcript)."""
+    context = handoff["context"]
+    return {
+        "id": handoff["id"],
+        "state": handoff["state"],
+        "queue": handoff["queue"],
+        "trigger": handoff["trigger"],
+        "reasons": handoff["reasons"],
+        "sender_id": handoff["sender_id"],
+        "channel": handoff["channel"],
+        "agent_id": handoff["agent_id"],
+        "created_at": handoff["created_at"],
+        "claimed_at": handoff["claimed_at"],
+        "closed_at": handoff["closed_at"],
+        "resolution": handoff["resolution"],
+        "last_user_text": next(
+            (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
+            None,
+        ),
+    }

@@ -43,7 +43,11 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
 
 @pytest.fixture
 async def client(tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
-    return await aiohttp_client(create_app(make_config(tmp_path)))
+    client = await aiohttp_client(create_app(make_config(tmp_path)))
+    # Sarah is at her desk; the others are offline unless a test says so.
+    response = await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
+    assert response.status == 200
+    return client
 
 
 def handoff_body(sender: str = "user-1", **overrides: Any) -> Dict[str, Any]:

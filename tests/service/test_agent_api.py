@@ -4,6 +4,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
@@ -26,8 +27,11 @@ async def test_detail_has_context_transcript_and_transitions(client: TestClient)
     await client.post(f"/bot/v1/handoffs/{ticket['id']}/messages", json={"message_id": "m", "text": "still there?"}, headers=BOT)
     detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
     assert detail["context"]["slots"] == {"topic": "housing"}
-    assert [t["text"] for t in detail["transcript"]] == [
-        "I got an eviction notice", "Here is where to start", "still there?"]
+    assert [(t["role"], t["text"]) for t in detail["transcript"]] == [
+        ("user", "I got an eviction notice"), ("bot", "Here is where to start"),
+        ("agent", "Hi, this is Sarah, a housing specialist. I've read your conversation with the "
+                  "assistant and can help from here."),
+        ("user", "still there?")]
     assert [(t["from_state"], t["to_state"], t["actor"]) for t in detail["transitions"]] == [
         (None, "requested", "bot"), ("requested", "queued", "bot"), ("queued", "assigned", "agent:sarah")]
 
@@ -73,7 +77,7 @@ async def test_only_the_assigned_agent_can_message_and_close(client: TestClient)
     retry = await client.post(f"{url}/messages", json={"text": "Hi, this is Sarah", "client_id": "c1"}, headers=SARAH)
     assert retry.status == 200 and (await retry.json())["duplicate"] is True
     detail = await (await client.get(url, headers=SARAH)).json()
-    assert [m["text"] for m in detail["messages"]] == ["Hi, this is Sarah"]
+    assert [m["text"] for m in detail["messages"]][1:] == ["Hi, this is Sarah"]
 
 
 async def test_close_needs_a_known_resolution_and_the_right_state(client: TestClient) -> None:
@@ -131,7 +135,8 @@ async def test_me_reports_profile_and_resolutions(client: TestClient) -> None:
 async def test_openapi_describes_exactly_the_served_routes(tmp_path: Path, aiohttp_client, demo_chat: bool) -> None:
     app = create_app(make_config(tmp_path, demo_chat=demo_chat))
     served = {
-        (route.method.lower(), route.resource.canonical)
+        (route.method.lower(), route.resource.canonical
+         + ("/{filename}" if isinstance(route.resource, web.StaticResource) else ""))
         for route in app.router.routes()
         if route.method != "HEAD"
     }
