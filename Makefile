@@ -4,13 +4,16 @@ PY := $(VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test install model clean
+.PHONY: demo test install model browser clean
 
 demo: model
 	$(PY) scripts/demo.py
 
-test: model
+test: model browser
 	$(PY) -m pytest
+
+browser:
+	scripts/install-chromium
 
 model: install
 	$(PY) scripts/train_if_changed.py

@@ -74,6 +74,8 @@ def stack(inbox: Inbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     system.start()
     try:
         system.wait_healthy(timeout=300)
+        for name in AGENTS:  # everyone at their desk, unless a test says otherwise
+            Agent(system, name).presence("online")
         yield system
     finally:
         system.stop()
@@ -111,6 +113,9 @@ class Agent:
                                     json=body, headers=self.headers, timeout=30)
         assert response.status_code == expect, (response.status_code, response.text)
         return response.json()
+
+    def presence(self, status: str) -> None:
+        self.call("PUT", "/me/presence", {"status": status})
 
     def handoff_of(self, user: User) -> Dict[str, Any]:
         queue = self.call("GET", "/queue")["handoffs"] + self.call("GET", "/handoffs/assigned")["handoffs"]

@@ -100,6 +100,29 @@ def test_mild_frustration_gets_an_offer(user: User) -> None:
     assert "let's keep going" in user.say("no")[0]
 
 
+def test_nobody_available_the_user_is_told_honestly(user: User, agent: Callable[[str], Agent]) -> None:
+    everyone = [agent(name) for name in ("sarah", "miguel", "dana")]
+    for person in everyone:
+        person.presence("away")
+    try:
+        reply = user.say("can I talk to a human please")
+        assert "Nobody is available right this minute" in reply[0]
+        assert "won't need to repeat yourself" in reply[0]
+        assert everyone[2].handoff_of(user)["state"] == "queued"  # nothing is dropped
+    finally:
+        for person in everyone:
+            person.presence("online")
+
+
+def test_an_agent_claiming_is_introduced_to_the_user(user: User, agent: Callable[[str], Agent]) -> None:
+    user.say("I need help paying rent")
+    user.say("can I talk to a human")
+    sarah = agent("sarah")
+    sarah.call("POST", f"/handoffs/{sarah.handoff_of(user)['id']}/claim")
+    wait_for(lambda: any(t.startswith("Hi, this is Sarah, a housing specialist") for t in user.received()),
+             what="the introduction")
+
+
 def test_connector_down_the_user_is_told_and_the_bot_carries_on(stack: Stack, user: User) -> None:
     stack.stop(only=["connector"])
     try:

@@ -1,0 +1,59 @@
+"""The administration CLI, as a person runs it: a subprocess on a config file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "connector.yml"
+    path.write_text(
+        "bot_secret: s\nrasa_url: http://127.0.0.1:9\n"
+        f"database: {tmp_path / 'h.db'}\n"
+        "queues:\n  - {name: general, team: Community Help team}\n"
+    )
+    return path
+
+
+def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "handoff_connector.service", *args, "--config", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_accounts_queues_and_membership(config: Path) -> None:
+    assert cli(config, "queues", "add", "housing", "Housing Help team").returncode == 0
+    added = cli(config, "agents", "add", "kim", "Kim", "--title", "caseworker", "--queue", "general",
+                "--password", "a-long-password")
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["queues"] == ["general"]
+    member = json.loads(cli(config, "members", "add", "kim", "housing").stdout)
+    assert member["queues"] == ["general", "housing"]
+    agents = json.loads(cli(config, "agents", "list").stdout)
+    assert [(a["id"], a["title"]) for a in agents] == [("kim", "caseworker")]
+    queues = json.loads(cli(config, "queues", "list").stdout)
+    assert {q["name"] for q in queues} == {"general", "housing"}
+    assert cli(config, "agents", "passwd", "kim", "--password", "another-password").returncode == 0
+    assert cli(config, "agents", "remove", "kim").returncode == 0
+    assert json.loads(cli(config, "agents", "list").stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["agents", "add", "kim", "Kim", "--queue", "nowhere", "--password", "long-enough"], "No queue named 'nowhere'"),
+        (["agents", "remove", "ghost"], "No agent with id 'ghost'"),
+        (["members", "add", "ghost", "general"], "No agent with id 'ghost'"),
+        (["queues", "add", "general", "Again"], "exists already"),
+    ],
+)
+def test_mistakes_get_a_clear_error(config: Path, args: list, says: str) -> None:
+    result = cli(config, *args)
+    assert result.returncode == 2 and says in result.stderr

@@ -1,0 +1,278 @@
+"""Accounts, presence, capacity, transfers, notes and live events."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from aiohttp import WSMsgType
+from aiohttp.test_utils import TestClient
+
+from handoff_connector.service import create_app
+from handoff_connector.service.accounts import hash_password, verify_password
+from handoff_connector.service.keys import CONFIG
+from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config
+
+PASSWORDS = [
+    {"id": "sarah", "name": "Sarah", "title": "housing specialist", "password": "pw-sarah",
+     "queues": ["general", "housing"], "capacity": 2},
+    {"id": "miguel", "name": "Miguel", "title": "benefits navigator", "password": "pw-miguel",
+     "queues": ["general", "food"], "capacity": 1},
+    {"id": "dana", "name": "Dana", "title": "supervisor", "password": "pw-dana", "role": "supervisor"},
+]
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, aiohttp_client: Any) -> TestClient:
+    return await aiohttp_client(create_app(make_config(tmp_path, agents=PASSWORDS)))
+
+
+async def sign_in(client: TestClient, login: str, password: str) -> Dict[str, str]:
+    response = await client.post("/api/v1/login", json={"login": login, "password": password})
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+def test_passwords_are_stored_as_scrypt_hashes() -> None:
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored) and not verify_password("wrong", stored)
+    assert hash_password("correct horse") != stored  # salted
+
+
+async def test_login_gives_a_session_that_logout_ends(desk: TestClient) -> None:
+    headers = await sign_in(desk, "sarah", "pw-sarah")
+    me = await (await desk.get("/api/v1/me", headers=headers)).json()
+    assert (me["name"], me["title"], me["capacity"]) == ("Sarah", "housing specialist", 2)
+    assert (await desk.post("/api/v1/logout", headers=headers)).status == 200
+    assert (await desk.get("/api/v1/me", headers=headers)).status == 401
+
+
+async def test_repeated_failed_logins_are_slowed_down(desk: TestClient) -> None:
+    statuses = []
+    for _ in range(4):
+        response = await desk.post("/api/v1/login", json={"login": "sarah", "password": "guess"})
+        statuses.append(response.status)
+    assert statuses[:3] == [401, 401, 401] and statuses[3] == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "Too many failed logins" in (await response.json())["error"]
+    # Even the right password waits until the lock-out ends.
+    locked = await desk.post("/api/v1/login", json={"login": "sarah", "password": "pw-sarah"})
+    assert locked.status == 429
+
+
+async def test_unknown_login_gets_the_same_answer_as_a_wrong_password(desk: TestClient) -> None:
+    response = await desk.post("/api/v1/login", json={"login": "nobody", "password": "x"})
+    assert response.status == 401 and (await response.json())["error"] == "Wrong login or password."
+
+
+async def set_presence(client: TestClient, headers: Dict[str, str], status: str) -> None:
+    response = await client.put("/api/v1/me/presence", json={"status": status}, headers=headers)
+    assert response.status == 200, await response.text()
+
+
+async def test_presence_decides_whether_agents_are_available(desk: TestClient) -> None:
+    ticket = await create(desk, "k0", slots={})
+    assert ticket["agents_available"] is False  # nobody online yet
+    sarah = await sign_in(desk, "sarah", "pw-sarah")
+    await set_presence(desk, sarah, "online")
+    assert (await create(desk, "k1", sender="u2", slots={}))["agents_available"] is True
+    await set_presence(desk, sarah, "away")
+    assert (await create(desk, "k2", sender="u3", slots={}))["agents_available"] is False
+    bad = await desk.put("/api/v1/me/presence", json={"status": "asleep"}, headers=sarah)
+    assert bad.status == 400 and "online, away, offline" in (await bad.json())["error"]
+
+
+async def test_capacity_is_enforced_on_claim(desk: TestClient) -> None:
+    miguel = await sign_in(desk, "miguel", "pw-miguel")
+    first = await create(desk, "k1", sender="a", slots={})
+    second = await create(desk, "k2", sender="b", slots={})
+    assert (await desk.post(f"/api/v1/handoffs/{first['id']}/claim", headers=miguel)).status == 200
+    full = await desk.post(f"/api/v1/handoffs/{second['id']}/claim", headers=miguel)
+    assert full.status == 409 and "at capacity (1 of 1" in (await full.json())["error"]
+    assert (await desk.get(f"/api/v1/handoffs/{second['id']}", headers=miguel)).status == 200
+
+
+async def claimed_by_sarah(desk: TestClient) -> tuple:
+    sarah = await sign_in(desk, "sarah", "pw-sarah")
+    ticket = await create(desk, slots={})
+    await desk.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=sarah)
+    return sarah, ticket["id"]
+
+
+@pytest.mark.parametrize(
+    "setup, body, status, says",
+    [
+        # Miguel is offline
+        ("offline", {"agent_id": "miguel"}, 409, "Miguel is offline"),
+        # Miguel is online but already full (capacity 1)
+        ("full", {"agent_id": "miguel"}, 409, "at capacity"),
+        ("online", {"agent_id": "nobody"}, 404, "No agent"),
+        ("online", {"queue": "nowhere"}, 404, "No queue"),
+        ("online", {"agent_id": "miguel", "queue": "food"}, 400, "exactly one"),
+        ("online", {}, 400, "exactly one"),
+    ],
+)
+async def test_a_failed_transfer_leaves_everything_as_it_was(desk: TestClient, setup, body, status, says) -> None:
+    sarah, handoff_id = await claimed_by_sarah(desk)
+    miguel = await sign_in(desk, "miguel", "pw-miguel")
+    if setup != "offline":
+        await set_presence(desk, miguel, "online")
+    if setup == "full":
+        other = await create(desk, "other", sender="x", slots={})
+        await desk.post(f"/api/v1/handoffs/{other['id']}/claim", headers=miguel)
+    before = await (await desk.get(f"/api/v1/handoffs/{handoff_id}", headers=sarah)).json()
+    response = await desk.post(f"/api/v1/handoffs/{handoff_id}/transfer", json={**body, "note": "n"}, headers=sarah)
+    assert response.status == status and says in (await response.json())["error"]
+    after = await (await desk.get(f"/api/v1/handoffs/{handoff_id}", headers=sarah)).json()
+    assert (after["state"], after["agent_id"], after["messages"], after["transitions"]) == (
+        before["state"], before["agent_id"], before["messages"], before["transitions"])
+
+
+async def test_warm_transfer_to_an_agent(desk: TestClient) -> None:
+    sarah, handoff_id = await claimed_by_sarah(desk)
+    miguel = await sign_in(desk, "miguel", "pw-miguel")
+    await set_presence(desk, miguel, "online")
+    moved = await desk.post(f"/api/v1/handoffs/{handoff_id}/transfer",
+                            json={"agent_id": "miguel", "note": "needs SNAP help too"}, headers=sarah)
+    assert moved.status == 200 and (await moved.json())["agent_id"] == "miguel"
+    detail = await (await desk.get(f"/api/v1/handoffs/{handoff_id}", headers=miguel)).json()
+    roles_texts = [(m["role"], m["author"], m["text"]) for m in detail["messages"]]
+    assert roles_texts[-3:] == [
+        ("note", "sarah", "needs SNAP help too"),
+        ("agent", "sarah", "I'm handing you over to Miguel, a benefits navigator, who can help with "
+                           "this. They can see our whole conversation."),
+        ("agent", "miguel", "Hi, this is Miguel, a benefits navigator. Sarah filled me in, so you "
+                            "won't need to repeat yourself."),
+    ]
+    assert [t["to_state"] for t in detail["transitions"]][-2:] == ["transferred", "assigned"]
+    # Sarah can no longer answer it.
+    late = await desk.post(f"/api/v1/handoffs/{handoff_id}/messages", json={"text": "hi"}, headers=sarah)
+    assert late.status == 403
+
+
+async def test_transfer_to_a_queue_puts_it_back_in_line(desk: TestClient) -> None:
+    sarah, handoff_id = await claimed_by_sarah(desk)
+    moved = await (await desk.post(f"/api/v1/handoffs/{handoff_id}/transfer", json={"queue": "food"},
+                                   headers=sarah)).json()
+    assert (moved["state"], moved["queue"], moved["agent_id"]) == ("queued", "food", None)
+    miguel = await sign_in(desk, "miguel", "pw-miguel")
+    queue = await (await desk.get("/api/v1/queue", headers=miguel)).json()
+    assert [h["id"] for h in queue["handoffs"]] == [handoff_id]
+
+
+async def test_notes_are_kept_but_never_delivered(desk: TestClient) -> None:
+    sarah, handoff_id = await claimed_by_sarah(desk)
+    note = await desk.post(f"/api/v1/handoffs/{handoff_id}/notes", json={"text": "caller sounds stressed"}, headers=sarah)
+    assert note.status == 201
+    detail = await (await desk.get(f"/api/v1/handoffs/{handoff_id}", headers=sarah)).json()
+    assert detail["messages"][-1]["role"] == "note"
+    db = sqlite3.connect(desk.app[CONFIG].database)
+    payloads = [row[0] for row in db.execute("SELECT payload FROM outbox")]
+    db.close()
+    assert payloads and not any("caller sounds stressed" in p for p in payloads)
+
+
+async def read_events(ws: Any, count: int, timeout: float = 5.0) -> List[Dict[str, Any]]:
+    events = []
+    while len(events) < count:
+        message = await asyncio.wait_for(ws.receive(), timeout)
+        assert message.type == WSMsgType.TEXT, message
+        data = message.json()
+        if data["type"] != "hello":
+            events.append(data)
+    return events
+
+
+async def test_events_arrive_live_and_in_order(desk: TestClient) -> None:
+    sarah = await sign_in(desk, "sarah", "pw-sarah")
+    token = sarah["Authorization"].split()[1]
+    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    hello = (await ws.receive()).json()
+    assert hello["type"] == "hello" and hello["agent"]["id"] == "sarah"
+    ticket = await create(desk, slots={})
+    await desk.post(f"/bot/v1/handoffs/{ticket['id']}/messages", json={"message_id": "m1", "text": "hello?"}, headers=BOT)
+    await desk.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=sarah)
+    events = await read_events(ws, 4)
+    assert [e["type"] for e in events] == ["handoff.created", "handoff.message", "handoff.message", "handoff.assigned"]
+    assert events[1]["message"]["text"] == "hello?"
+    assert events[2]["message"]["role"] == "agent"  # the introduction
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    await ws.close()
+
+
+async def test_reconnect_gets_exactly_the_missed_events(desk: TestClient) -> None:
+    sarah = await sign_in(desk, "sarah", "pw-sarah")
+    token = sarah["Authorization"].split()[1]
+    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    await ws.receive()
+    first = await create(desk, "k1", sender="a", slots={})
+    seen = await read_events(ws, 1)
+    await ws.close()
+    # While disconnected: three more events.
+    await create(desk, "k2", sender="b", slots={})
+    await desk.post(f"/bot/v1/handoffs/{first['id']}/messages", json={"message_id": "m", "text": "x"}, headers=BOT)
+    await create(desk, "k3", sender="c", slots={})
+    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}&after={seen[-1]['id']}")
+    await ws.receive()
+    missed = await read_events(ws, 3)
+    assert [e["type"] for e in missed] == ["handoff.created", "handoff.message", "handoff.created"]
+    assert missed[0]["id"] == seen[-1]["id"] + 1
+    with pytest.raises(asyncio.TimeoutError):  # and nothing more
+        await read_events(ws, 1, timeout=0.5)
+    await ws.close()
+    rest = await (await desk.get(f"/api/v1/events?after={seen[-1]['id']}", headers=sarah)).json()
+    assert [e["id"] for e in rest["events"]] == [e["id"] for e in missed]
+
+
+async def test_agents_only_get_events_of_their_queues(desk: TestClient) -> None:
+    miguel = await sign_in(desk, "miguel", "pw-miguel")  # general, food: not housing
+    token = miguel["Authorization"].split()[1]
+    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    await ws.receive()
+    await create(desk, "h", sender="a")  # routed to housing
+    food = await create(desk, "f", sender="b", queue="food")
+    events = await read_events(ws, 1)
+    assert events[0]["handoff"]["id"] == food["id"]
+    await ws.close()
+
+
+async def test_the_last_desk_closing_sets_the_agent_offline(desk: TestClient) -> None:
+    sarah = await sign_in(desk, "sarah", "pw-sarah")
+    await set_presence(desk, sarah, "online")
+    token = sarah["Authorization"].split()[1]
+    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    await ws.receive()
+    await ws.close()
+    for _ in range(50):
+        me = await (await desk.get("/api/v1/me", headers=sarah)).json()
+        if me["presence"] == "offline":
+            break
+        await asyncio.sleep(0.05)
+    assert me["presence"] == "offline"
+
+
+@pytest.mark.parametrize("query, status", [("", 401), ("?token=wrong", 401), ("?token=T&after=abc", 400)])
+async def test_websocket_rejects_bad_requests(desk: TestClient, query: str, status: int) -> None:
+    sarah = await sign_in(desk, "sarah", "pw-sarah")
+    query = query.replace("T", sarah["Authorization"].split()[1])
+    response = await desk.get(f"/api/v1/events/ws{query}")
+    assert response.status == status
+
+
+async def test_supervisor_sees_and_acts_on_everything(desk: TestClient) -> None:
+    sarah, handoff_id = await claimed_by_sarah(desk)
+    dana = await sign_in(desk, "dana", "pw-dana")
+    assigned = await (await desk.get("/api/v1/handoffs/assigned", headers=dana)).json()
+    assert [h["agent_id"] for h in assigned["handoffs"]] == ["sarah"]
+    closed = await desk.post(f"/api/v1/handoffs/{handoff_id}/close", json={"resolution": "resolved"}, headers=dana)
+    assert closed.status == 200
+
+
+async def test_an_agent_without_a_configured_token_cannot_use_one(desk: TestClient) -> None:
+    # These accounts have passwords only: the static tokens of other tests don't work.
+    for headers in (SARAH, MIGUEL, DANA):
+        assert (await desk.get("/api/v1/me", headers=headers)).status == 401
