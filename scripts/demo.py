@@ -16,15 +16,14 @@ All three are up:
   action server    http://127.0.0.1:{actions}
   connector        {connector}   (OpenAPI: {connector}/api/v1/openapi.json)
 
-Play the user:  open {connector}/demo/chat
-  try "I need help with rent", then "can I talk to a person".
+Play the user:   open {connector}/demo/chat
+  try "I got an eviction notice", then "can I talk to a person".
 
-Play the agent (demo agent Sarah, housing specialist), in a second terminal:
-  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah queue
-  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah claim <id>
-  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah say <id> Hi, this is Sarah.
-  .venv/bin/python -m handoff_connector.service agent --url {connector} --token demo-token-sarah close <id> resolved
-  (every user message shows in `show <id>`; after `close` the bot returns with a survey)
+Play the agent:  open {connector}/desk in another window
+  sign in as sarah / demo-sarah (housing specialist); miguel / demo-miguel and
+  dana / demo-dana (supervisor) work too, e.g. to try a transfer.
+  Claim the conversation, answer it (type / for saved replies), add a note,
+  transfer it, close it: the bot comes back with a survey.
 
 Logs: {logs}
 Press Ctrl-C to stop everything.

@@ -1,0 +1,153 @@
+"""The agent desk in headless Chromium, against the real processes.
+
+Sarah and Miguel sign in in two browser contexts; a user escalates through
+Rasa; Sarah claims, replies (typed and saved reply), adds a note, transfers to
+Miguel, who closes; the user gets every message and then the survey.
+Screenshots of the main screens go to artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from stack import ROOT, Stack
+from tests.e2e.conftest import Agent, User, wait_for
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def desk(browser: Browser, stack: Stack, login: str, password: str) -> Page:
+    context = browser.new_context(viewport={"width": 1366, "height": 860})
+    page = context.new_page()
+    page.goto(f"{stack.connector_url}/desk")
+    page.get_by_test_id("login-user").fill(login)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("ws-status")).to_have_text("Live", timeout=15_000)
+    expect(page.get_by_test_id("presence-select")).to_have_value("online")
+    return page
+
+
+def shot(page: Page, name: str) -> str:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"desk-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return str(path)
+
+
+def test_wrong_password_is_refused_on_the_page(browser: Browser, stack: Stack) -> None:
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.connector_url}/desk")
+    page.get_by_test_id("login-user").fill("sarah")
+    page.get_by_test_id("login-password").fill("not-her-password")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("login-error")).to_contain_text("Wrong login or password")
+    shot(page, "login-error")
+    page.context.close()
+
+
+def test_claim_reply_saved_reply_note_transfer_close(
+    browser: Browser, stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    sarah = desk(browser, stack, "sarah", "demo-sarah")
+    miguel = desk(browser, stack, "miguel", "demo-miguel")
+    shot(sarah, "empty-queue")
+
+    # A real escalation through Rasa appears live in Sarah's queue.
+    user.say("I got an eviction notice")
+    user.say("can I talk to a person")
+    handoff_id = agent("dana").handoff_of(user)["id"]
+    item = sarah.locator(f'[data-testid="queue-item"][data-handoff-id="{handoff_id}"]')
+    expect(item).to_be_visible(timeout=10_000)
+    expect(item.get_by_test_id("trigger-label")).to_contain_text("explicit", ignore_case=True)
+    shot(sarah, "queue")
+
+    item.click()
+    conversation = sarah.get_by_test_id("conversation")
+    expect(conversation).to_have_attribute("data-handoff-id", handoff_id)
+    expect(sarah.get_by_test_id("brief")).to_contain_text("explicit", ignore_case=True)
+    expect(sarah.get_by_test_id("transcript")).to_contain_text("I got an eviction notice")
+    sarah.get_by_test_id("claim-button").click()
+    wait_for(lambda: any(t.startswith("Hi, this is Sarah") for t in user.received()), what="the introduction")
+
+    # A typed reply reaches the user through Rasa.
+    composer = sarah.get_by_test_id("composer-input")
+    composer.fill("How much rent is due, and by when?")
+    composer.press("Enter")
+    wait_for(lambda: "How much rent is due, and by when?" in user.received(), what="Sarah's reply")
+
+    # The user's answer reaches the desk.
+    assert user.say("about 800 dollars by Friday") == []
+    expect(sarah.locator('[data-testid="msg"][data-role="user"]').last).to_contain_text("about 800 dollars by Friday")
+
+    # A saved reply through the "/" menu.
+    composer.fill("/era")
+    expect(sarah.locator('[data-testid="saved-reply"][data-shortcut="era"]').first).to_be_visible()
+    composer.press("Enter")
+    expect(composer).to_have_value("You may qualify for emergency rental assistance. I can help you apply: "
+                                   "do you have your lease and a recent pay stub?")
+    sarah.get_by_test_id("send-button").click()
+    wait_for(lambda: any("emergency rental assistance" in t for t in user.received()), what="the saved reply")
+
+    # An internal note: shown to agents, never to the user.
+    sarah.get_by_test_id("note-toggle").check()
+    composer.fill("Has two kids; court date not set yet.")
+    sarah.get_by_test_id("send-button").click()
+    expect(sarah.locator('[data-testid="msg"][data-role="note"]').last).to_contain_text("Has two kids")
+    sarah.get_by_test_id("note-toggle").uncheck()
+    shot(sarah, "conversation")
+
+    # Warm transfer to Miguel, who sees it arrive.
+    sarah.get_by_test_id("transfer-button").click()
+    dialog = sarah.get_by_test_id("transfer-dialog")
+    expect(dialog).to_be_visible()
+    sarah.get_by_test_id("transfer-target").select_option("agent:miguel")
+    sarah.get_by_test_id("transfer-note").fill("Also behind on the gas bill.")
+    shot(sarah, "transfer-dialog")
+    sarah.get_by_test_id("transfer-submit").click()
+    arrived = miguel.locator(f'[data-testid="mine-item"][data-handoff-id="{handoff_id}"]')
+    expect(arrived).to_be_visible(timeout=10_000)
+    wait_for(lambda: any(t.startswith("I'm handing you over to Miguel") for t in user.received()),
+             what="the outgoing agent's message")
+    wait_for(lambda: any(t.startswith("Hi, this is Miguel") and "Sarah filled me in" in t
+                         for t in user.received()), what="the incoming agent's introduction")
+    expect(sarah.locator(f'[data-testid="mine-item"][data-handoff-id="{handoff_id}"]')).to_have_count(0)
+
+    arrived.click()
+    expect(miguel.get_by_test_id("transcript")).to_contain_text("Also behind on the gas bill.")
+    expect(miguel.get_by_test_id("transcript")).to_contain_text("Has two kids")
+    shot(miguel, "transferred")
+    miguel.get_by_test_id("close-button").click()
+    miguel.get_by_test_id("close-resolution").select_option("referred")
+    miguel.get_by_test_id("close-note").fill("Referred to rental assistance and LIHEAP.")
+    miguel.get_by_test_id("close-submit").click()
+    expect(miguel.get_by_test_id("conversation")).to_have_attribute("data-state", "closed", timeout=10_000)
+
+    # The user gets the survey; the note never reached them.
+    wait_for(lambda: any("How would you rate" in t for t in user.received()), what="the survey")
+    assert not any("Has two kids" in t or "gas bill" in t for t in user.received())
+    user.say("5")
+    user.say("skip")
+    expect(miguel.get_by_test_id("survey")).to_contain_text("5", timeout=10_000)
+    shot(miguel, "closed-with-survey")
+    sarah.context.close()
+    miguel.context.close()
+
