@@ -35,24 +35,24 @@ def _interrupt(*_: object) -> None:
 
 
 def main() -> int:
+    # Ctrl-C (and a plain kill) stop all three, even during start-up.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     stack = Stack(workdir=ROOT / ".demo")
     stack.database = ROOT / "handoff.db"
     try:
         stack.start()
         print("starting Rasa, the action server and the connector (Rasa takes ~30 s)...", flush=True)
         stack.wait_healthy()
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        stack.stop()
-        return 1
-    print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
-                       connector=stack.connector_url, logs=stack.workdir), flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
+        print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
+                           connector=stack.connector_url, logs=stack.workdir), flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         dead = [n for n, p in stack.processes.items() if p.poll() is not None]
         print(f"error: {', '.join(dead)} stopped; see {stack.workdir}", file=sys.stderr)
+        return 1
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
@@ -60,7 +60,6 @@ def main() -> int:
     finally:
         stack.stop()
         print("stopped.")
-
 
 if __name__ == "__main__":
     sys.exit(main())
