@@ -7,9 +7,11 @@ finds in the imported modules, so importing them here is all it takes.
 from handoff_connector.actions import (  # noqa: F401
     ActionHandleFallback,
     ActionHandoffDecline,
+    ActionHandoffEnded,
     ActionHandoffOffer,
     ActionHandoffRelay,
     ActionHandoffRequest,
     ActionHandoffReturn,
+    ActionSessionStart,
 )
 from handoff_connector.survey import ActionSurveySubmit, ValidateSurveyForm  # noqa: F401

@@ -10,7 +10,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from handoff_connector.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
@@ -19,6 +19,14 @@ from handoff_connector.frustration import assess, consecutive_fallbacks
 from handoff_connector.settings import load_settings
 
 logger = logging.getLogger(__name__)
+
+
+def wait_phrase(minutes: Optional[int]) -> str:
+    """' (about 4 minutes)', or '' when the connector has no estimate."""
+    if not minutes:
+        return ""
+    return f" (about {minutes} minute{'s' if minutes != 1 else ''})"
+
 
 OFFER_SLOT = "handoff_offer"
 HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT)
@@ -142,7 +150,8 @@ class ActionHandoffRequest(Action):
         team = handoff.get("team") or "team"
         if handoff.get("agents_available", True):
             dispatcher.utter_message(
-                response="utter_handoff_queued", team=team, position=handoff.get("position", 1)
+                response="utter_handoff_queued", team=team, position=handoff.get("position", 1),
+                wait=wait_phrase(handoff.get("estimated_wait_minutes")),
             )
         else:
             dispatcher.utter_message(
@@ -173,9 +182,13 @@ class ActionHandoffRelay(Action):
             "text": event.get("text") or "",
             "timestamp": event.get("timestamp"),
             "channel": event.get("input_channel"),
+            "intent": ((event.get("parse_data") or {}).get("intent") or {}).get("name"),
         }
         try:
-            await ConnectorClient(load_settings()).relay_message(handoff_id, payload)
+            answer = await ConnectorClient(load_settings()).relay_message(handoff_id, payload)
+            if answer.get("cancelled"):  # "never mind" while waiting
+                dispatcher.utter_message(response="utter_handoff_cancelled")
+                return [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
         except ConnectorRejected as error:
             if error.status in (404, 409):  # the handoff has ended meanwhile
                 logger.info("handoff.relay.not_open: %s", error)
@@ -187,6 +200,52 @@ class ActionHandoffRelay(Action):
             logger.warning("handoff.relay.failed: %s", error)
             dispatcher.utter_message(response="utter_handoff_relay_failed")
         return []
+
+
+class ActionHandoffEnded(Action):
+    """The handoff ended without the person closing it (the user went silent)."""
+
+    def name(self) -> Text:
+        return "action_handoff_ended"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.get_slot("handoff_id"):
+            dispatcher.utter_message(response="utter_handoff_abandoned")
+        return [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
+
+
+class ActionSessionStart(Action):
+    """A new Rasa session must not hand an open handoff back to the bot.
+
+    Does what Rasa's default does (carry the slots over), then asks the
+    connector whether this conversation has an open handoff and restores it,
+    or clears a stale one.
+    """
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        events: List[EventType] = [SessionStarted()]
+        carry_over = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True)
+        if carry_over:
+            events += [SlotSet(k, v) for k, v in tracker.current_slot_values().items() if v is not None]
+        try:
+            handoff = await ConnectorClient(load_settings()).open_handoff(tracker.sender_id)
+        except (ConnectorUnavailable, ConnectorRejected) as error:
+            logger.warning("handoff.session_start.unknown: %s", error)
+            handoff = {"id": tracker.get_slot("handoff_id")} if tracker.get_slot("handoff_id") else None
+        if handoff:
+            events += [SlotSet("handoff_id", handoff["id"])]
+            if handoff.get("team"):
+                events += [SlotSet("handoff_team", handoff["team"])]
+        else:
+            events += [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
+        return events + [ActionExecuted("action_listen")]
 
 
 class ActionHandoffReturn(Action):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any, Dict, Optional
+from urllib.parse import quote
 
 import aiohttp
 
@@ -72,6 +73,22 @@ class ConnectorClient:
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+    async def open_handoff(self, sender_id: str) -> Optional[Dict[str, Any]]:
+        """The conversation's open handoff, or None."""
+        url = f"{self._settings.connector_url}/bot/v1/conversations/{quote(sender_id, safe='')}/handoff"
+        headers = {"Authorization": f"Bearer {self._settings.bot_secret}"}
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._settings.timeout)) as session:
+                async with session.get(url, headers=headers) as response:
+                    if response.status == 404:
+                        return None
+                    body = await response.json(content_type=None)
+                    if response.status >= 400:
+                        raise ConnectorRejected(response.status, str((body or {}).get("error", "")))
+                    return body if isinstance(body, dict) else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            raise ConnectorUnavailable(f"{url}: {type(error).__name__} {error}") from error
 
     async def submit_survey(self, handoff_id: str, payload: Dict[str, Any]) -> Dict[str, Any]:
         return await self._post(f"/bot/v1/handoffs/{handoff_id}/survey", payload)

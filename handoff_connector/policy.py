@@ -110,6 +110,10 @@ class HandoffPolicy(_HandoffPolicyBase):
         **kwargs: Any,
     ) -> PolicyPrediction:
         config = {**self.get_default_config(), **self.config}
+        if tracker.latest_action_name == config["relay_action"]:
+            # Also when the relay ended the handoff (the user cancelled, or it
+            # had closed): the bot has said its piece and waits for the user.
+            return self._predict(domain, ACTION_LISTEN_NAME, no_user=True)
         if not tracker.get_slot(config["slot"]):
             return self._predict(domain, None)
         if _latest_intent(tracker).startswith("EXTERNAL_"):

@@ -226,3 +226,53 @@ async def test_survey_submit_survives_an_unreachable_connector(unreachable: None
     done = make_tracker([], survey_handoff_id="h", survey_rating="skipped", survey_comment="skipped")
     await survey.ActionSurveySubmit().run(dispatcher, done, {})
     assert texts(dispatcher) == ["utter_survey_skipped"]
+
+
+async def test_never_mind_while_waiting_takes_the_user_back_to_the_bot(connector: TestServer) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    during = HOUSING_THEN_PERSON + [act("action_handoff_request"), act("action_listen"),
+                                    user("never mind", "cancel_handoff", "m9", 40.0)]
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffRelay().run(dispatcher, make_tracker(during, handoff_id=handoff_id), {})
+    assert texts(dispatcher) == ["utter_handoff_cancelled"]
+    assert {e["name"]: e["value"] for e in events}["handoff_id"] is None
+    assert (await fetch_detail(connector, handoff_id))["state"] == "cancelled"
+
+
+async def test_session_start_restores_an_open_handoff(connector: TestServer) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    # The new session lost the slot (e.g. carry_over_slots_to_new_session: false).
+    events = await actions.ActionSessionStart().run(
+        CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {"session_config": {}})
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["handoff_id"] == handoff_id and slots["handoff_team"] == "Housing Help team"
+
+
+async def test_session_start_clears_a_handoff_that_ended(connector: TestServer) -> None:
+    events = await actions.ActionSessionStart().run(
+        CollectingDispatcher(), make_tracker([], handoff_id="gone", topic="food"), {"session_config": {}})
+    slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
+    assert ("topic", "food") in slots  # carried over
+    assert slots[-3:] == [("handoff_id", None), ("handoff_team", None), ("handoff_offer", None)]
+
+
+async def test_session_start_keeps_the_handoff_if_the_connector_is_down(unreachable: None) -> None:
+    events = await actions.ActionSessionStart().run(
+        CollectingDispatcher(), make_tracker([], handoff_id="h1"), {"session_config": {}})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["handoff_id"] == "h1"  # never hand back to the bot behind the agent's back
+
+
+async def test_abandoned_handoff_ends_quietly() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffEnded().run(dispatcher, make_tracker([], handoff_id="h1"), {})
+    assert texts(dispatcher) == ["utter_handoff_abandoned"]
+    assert all(e["value"] is None for e in events)
+
+
+@pytest.mark.parametrize("minutes, phrase", [(None, ""), (1, " (about 1 minute)"), (7, " (about 7 minutes)")])
+def test_wait_phrase(minutes: Optional[int], phrase: str) -> None:
+    assert actions.wait_phrase(minutes) == phrase

@@ -62,6 +62,9 @@ IN_HANDOFF = [ActionExecuted("action_listen"), user("help", "human_handoff"),
         # after the relay: listen (the bot says nothing)
         (IN_HANDOFF + [ActionExecuted("action_listen"), user("hi", "greet"),
                        ActionExecuted("action_handoff_relay")], "action_listen", True),
+        # the relay ended the handoff (the user cancelled while waiting): listen
+        (IN_HANDOFF + [ActionExecuted("action_listen"), user("never mind", "cancel_handoff"),
+                       ActionExecuted("action_handoff_relay"), SlotSet("handoff_id", None)], "action_listen", True),
         # the connector closing the handoff: abstain so the return rule runs
         (IN_HANDOFF + [ActionExecuted("action_listen"), user(None, "EXTERNAL_handoff_closed")], None, False),
     ],

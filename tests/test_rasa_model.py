@@ -36,8 +36,10 @@ def test_data_validates_and_every_warning_is_accounted_for() -> None:
             name = unused.group(1)
             assert name in form_questions or f'"{name}"' in sources, warning
         else:
-            # Triggered by the connector through the HTTP API, never typed.
-            assert "'EXTERNAL_handoff_closed' is listed in the domain file, but is not found in the NLU" in warning, warning
+            # EXTERNAL_* intents are triggered by the connector through the HTTP
+            # API, never typed.
+            assert re.match(r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not "
+                            r"found in the NLU", warning), warning
 
 
 def test_test_stories_pass(tmp_path: Path) -> None:

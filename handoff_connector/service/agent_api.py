@@ -16,6 +16,7 @@ from handoff_connector.service.errors import BadRequest, Forbidden, Unauthorized
 from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
 from handoff_connector.service.payloads import bearer_token, read_json, text_field
 from handoff_connector.service.store import summary
+from handoff_connector.service.waiting import update_positions
 
 CLOSE_INTENT = "EXTERNAL_handoff_closed"
 
@@ -160,6 +161,7 @@ async def claim(request: web.Request) -> web.Response:
                    agent_title=agent.title)
     handoff = await request.app[STORE].claim(request.match_info["id"], agent.id,
                                              {**_sender(agent), "text": intro})
+    await update_positions(request.app)  # the others in line moved up
     request.app[OUTBOX].wake()
     return web.json_response(summary(handoff))
 

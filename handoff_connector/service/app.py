@@ -14,6 +14,7 @@ from handoff_connector.service.errors import HandoffError, TooManyRequests
 from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, STORE
 from handoff_connector.service.live import EventBus
 from handoff_connector.service.store import Store
+from handoff_connector.service.waiting import housekeeping_ctx
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_delivery)
+    app.cleanup_ctx.append(housekeeping_ctx)
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)

@@ -17,6 +17,7 @@ from handoff_connector.service.payloads import (
     read_json,
     text_field,
 )
+from handoff_connector.service.waiting import estimate_minutes, update_positions
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,17 @@ async def route_queue(request: web.Request, context: Dict[str, Any]) -> str:
 
 async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
     store = request.app[STORE]
+    position = await store.queue_position(handoff)
     return web.json_response(
         {
             "id": handoff["id"],
             "state": handoff["state"],
             "queue": handoff["queue"],
             "team": await store.team_of(handoff["queue"]) or handoff["queue"],
-            "position": await store.queue_position(handoff),
+            "position": position,
+            "estimated_wait_minutes": await estimate_minutes(request.app, handoff["queue"], position),
             "agents_available": await store.available_agents(handoff["queue"]) > 0,
+            "agent_id": handoff["agent_id"],
         },
         status=status,
     )
@@ -82,6 +86,7 @@ async def create_handoff(request: web.Request) -> web.Response:
     )
     if created:
         logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
+        await request.app[STORE].note_position(handoff["id"], await request.app[STORE].queue_position(handoff))
     return await _handoff_answer(request, handoff, 201 if created else 200)
 
 
@@ -91,11 +96,19 @@ async def relay_message(request: web.Request) -> web.Response:
     body = await read_json(request)
     message_id = text_field(body, "message_id", max_len=200)
     text = text_field(body, "text", required=False) or ""
-    message, created = await request.app[STORE].add_user_message(
-        request.match_info["id"], str(message_id), text
-    )
+    intent = text_field(body, "intent", required=False, max_len=100)
+    store = request.app[STORE]
+    message, created = await store.add_user_message(request.match_info["id"], str(message_id), text)
+    handoff = await store.get_handoff(request.match_info["id"])
+    cancelled = handoff["state"] == "cancelled"
+    if created and intent in request.app[CONFIG].cancel_intents and handoff["state"] == "queued":
+        # Only while waiting: with a person on, "never mind" is for them to read.
+        await store.cancel(handoff["id"])
+        cancelled = True
+        await update_positions(request.app)
     return web.json_response(
-        {"id": message["id"], "duplicate": not created}, status=201 if created else 200
+        {"id": message["id"], "duplicate": not created, "cancelled": cancelled},
+        status=201 if created else 200,
     )
 
 

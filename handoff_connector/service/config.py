@@ -66,9 +66,12 @@ DEFAULT_TEMPLATES = {
     # Transfer to a queue.
     "transfer_out_queue": "I'm passing you to our {team}. The next available person will "
                           "pick up right here and see our whole conversation.",
+    # A waiting user moved up the line ({wait} is " (about N minutes)" or empty).
+    "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
 }
 TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
-                   "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U"}
+                   "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
+                   "position": 2, "wait": " (about 3 minutes)"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class Config:
     demo_chat: bool = False
     retry_max_seconds: float = 30.0
     templates: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    # Intents that, while the user waits, send them back to the bot.
+    cancel_intents: List[str] = field(default_factory=lambda: ["cancel_handoff"])
+    abandon_after_seconds: float = 900.0  # silent user: the handoff ends
+    position_update_seconds: float = 60.0  # at most one place-in-line update per interval
+    housekeeping_seconds: float = 5.0
     saved_replies: List[SavedReply] = field(default_factory=list)
 
     def queue(self, name: str) -> Optional[QueueConfig]:
@@ -165,7 +173,18 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         retry_max_seconds=float(raw.get("retry_max_seconds", 30.0)),
         templates=templates,
         saved_replies=saved,
+        cancel_intents=list(raw.get("cancel_intents") or ["cancel_handoff"]),
+        abandon_after_seconds=_seconds(raw, "abandon_after_seconds", 900.0, source),
+        position_update_seconds=_seconds(raw, "position_update_seconds", 60.0, source),
+        housekeeping_seconds=_seconds(raw, "housekeeping_seconds", 5.0, source),
     )
+
+
+def _seconds(raw: Dict[str, Any], key: str, default: float, source: str) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{source}: `{key}` must be a number of seconds > 0, got {value!r}.")
+    return float(value)
 
 
 def _check_template(text: str, where: str) -> None:

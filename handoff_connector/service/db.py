@@ -37,7 +37,11 @@ CREATE TABLE IF NOT EXISTS handoffs (
     close_note TEXT,
     created_at REAL NOT NULL,
     claimed_at REAL,
-    closed_at REAL
+    closed_at REAL,
+    first_wait REAL,
+    last_user_at REAL,
+    notified_position INTEGER,
+    notified_at REAL
 );
 CREATE INDEX IF NOT EXISTS handoffs_queue ON handoffs (state, queue, created_at);
 CREATE INDEX IF NOT EXISTS handoffs_sender ON handoffs (sender_id, state);
@@ -132,6 +136,23 @@ def _row(cursor: sqlite3.Cursor, row: Tuple[Any, ...]) -> Dict[str, Any]:
     return record
 
 
+# Columns added after the first release: (table, column, type). A database
+# made by an older version gets them on open.
+ADDED_COLUMNS = [
+    ("handoffs", "first_wait", "REAL"),
+    ("handoffs", "last_user_at", "REAL"),
+    ("handoffs", "notified_position", "INTEGER"),
+    ("handoffs", "notified_at", "REAL"),
+]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        existing = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in existing:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 class Database:
     """The connection and its transactions; the stores build on it."""
 
@@ -151,6 +172,7 @@ class Database:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.executescript(SCHEMA)
+            _migrate(db)
             return db
 
         self._loop = asyncio.get_running_loop()

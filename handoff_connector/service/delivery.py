@@ -138,7 +138,7 @@ class OutboxWorker:
                 logger.info("handoff.outbox.deduplicated id=%s", item["id"])
             elif item["kind"] == "message":
                 await self._send_message(item)
-            elif item["kind"] == "close":
+            elif item["kind"] in ("close", "intent"):
                 await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"])
             else:
                 raise DeliveryError(f"unknown outbox kind {item['kind']!r}")
@@ -161,6 +161,7 @@ class OutboxWorker:
             "agent_id": payload.get("agent_id"),
             "agent_name": payload.get("agent_name"),
             "agent_title": payload.get("agent_title"),
+            "system": bool(payload.get("system")),
         }
         await self._rasa.append_bot_message(item["sender_id"], payload["text"], metadata)
 

@@ -37,10 +37,10 @@ class Store(AccountStore):
             now, handoff_id = self._clock(), uuid.uuid4().hex
             db.execute(
                 "INSERT INTO handoffs (id, idempotency_key, sender_id, channel, queue,"
-                " state, trigger, reasons, context, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                " state, trigger, reasons, context, created_at, last_user_at)"
+                " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
                 (handoff_id, key, sender_id, channel, queue, trigger,
-                 json.dumps(reasons), json.dumps(context), now),
+                 json.dumps(reasons), json.dumps(context), now, now),
             )
             self._transition(db, handoff_id, None, "requested", "bot", now)
             self._transition(db, handoff_id, "requested", "queued", "bot", now)
@@ -145,9 +145,9 @@ class Store(AccountStore):
                 )
             self._check_capacity(db, agent_id)
             db.execute(
-                "UPDATE handoffs SET state = 'assigned', agent_id = ?, claimed_at = ?"
-                " WHERE id = ? AND state = 'queued'",
-                (agent_id, now, handoff_id),
+                "UPDATE handoffs SET state = 'assigned', agent_id = ?, claimed_at = ?,"
+                " first_wait = COALESCE(first_wait, ? - created_at) WHERE id = ? AND state = 'queued'",
+                (agent_id, now, now, handoff_id),
             )
             self._transition(db, handoff_id, "queued", "assigned", f"agent:{agent_id}", now)
             handoff = _get(db, handoff_id)
@@ -267,6 +267,7 @@ class Store(AccountStore):
                     f"be relayed while it is queued or assigned."
                 )
             message = self._insert_message(db, handoff_id, "user", handoff["sender_id"], text, message_id)
+            db.execute("UPDATE handoffs SET last_user_at = ? WHERE id = ?", (message["created_at"], handoff_id))
             self._emit_message(db, handoff, message)
             return message, True
 
@@ -342,6 +343,82 @@ class Store(AccountStore):
                 (handoff_id,),
             ).fetchall()
         )
+
+    # -- leaving the line -------------------------------------------------
+
+    async def cancel(self, handoff_id: str) -> Dict[str, Any]:
+        """The user went back to the bot while waiting."""
+
+        def work(db: sqlite3.Connection) -> Dict[str, Any]:
+            handoff = _get(db, handoff_id)
+            if handoff["state"] != "queued":
+                raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; only a waiting "
+                               f"handoff can be cancelled.")
+            now = self._clock()
+            db.execute("UPDATE handoffs SET state = 'cancelled', closed_at = ? WHERE id = ?", (now, handoff_id))
+            self._transition(db, handoff_id, "queued", "cancelled", "user", now)
+            cancelled = _get(db, handoff_id)
+            self._emit_handoff(db, "handoff.cancelled", cancelled)
+            return cancelled
+
+        return await self._run(work)
+
+    async def abandon_stale(self, silent_for: float, payload: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """Ends open handoffs whose user has been silent for ``silent_for`` seconds."""
+
+        def work(db: sqlite3.Connection) -> List[Dict[str, Any]]:
+            now = self._clock()
+            stale = db.execute(
+                "SELECT * FROM handoffs WHERE state IN ('queued', 'assigned')"
+                " AND COALESCE(last_user_at, created_at) < ?", (now - silent_for,)).fetchall()
+            ended = []
+            for handoff in stale:
+                db.execute("UPDATE handoffs SET state = 'abandoned', closed_at = ?, resolution = 'abandoned'"
+                           " WHERE id = ?", (now, handoff["id"]))
+                self._transition(db, handoff["id"], handoff["state"], "abandoned", "system", now)
+                self._enqueue(db, handoff, "intent", payload, now)
+                gone = _get(db, handoff["id"])
+                self._emit_handoff(db, "handoff.abandoned", gone, previous_agent_id=handoff["agent_id"])
+                ended.append(gone)
+            return ended
+
+        return await self._run(work)
+
+    # -- waiting ------------------------------------------------------------
+
+    async def recent_waits(self, queue: str, since: float, limit: int = 20) -> List[float]:
+        """How long the latest claimed handoffs of ``queue`` waited, newest first."""
+        rows = await self._run(lambda db: db.execute(
+            "SELECT first_wait FROM handoffs WHERE queue = ? AND first_wait IS NOT NULL"
+            " AND claimed_at >= ? ORDER BY claimed_at DESC LIMIT ?", (queue, since, limit)).fetchall())
+        return [float(r["first_wait"]) for r in rows]
+
+    async def note_position(self, handoff_id: str, position: int) -> None:
+        """Remembers what the user was last told about their place in line."""
+        await self._run(lambda db: db.execute(
+            "UPDATE handoffs SET notified_position = ?, notified_at = ? WHERE id = ?",
+            (position, self._clock(), handoff_id)))
+
+    async def waiting_in(self, queue: str) -> List[Dict[str, Any]]:
+        """The queue's waiting handoffs with their current position."""
+        rows = await self.list_queue([queue])
+        return [{**row, "position": index + 1} for index, row in enumerate(rows)]
+
+    async def tell_position(self, handoff: Dict[str, Any], position: int, text: str) -> None:
+        """Queues a system message about the user's new place in line."""
+
+        def work(db: sqlite3.Connection) -> None:
+            current = _get(db, handoff["id"])
+            if current["state"] != "queued":
+                return
+            db.execute("UPDATE handoffs SET notified_position = ?, notified_at = ? WHERE id = ?",
+                       (position, self._clock(), handoff["id"]))
+            message = self._insert_message(db, handoff["id"], "system", "system", text, None)
+            self._enqueue(db, current, "message", {"text": text, "system": True,
+                                                   "message_id": message["id"]}, message["created_at"])
+            self._emit_message(db, current, message)
+
+        await self._run(work)
 
     # -- surveys ----------------------------------------------------------
 

@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-
 from stack import ROOT, Stack
+
 from tests.e2e.conftest import Agent, User, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -182,3 +182,28 @@ def test_a_retried_delivery_that_already_reached_rasa_is_not_sent_twice(
                                 (handoff_id,)).fetchone()[0] == 0, what="the outbox to settle")
     db.close()
     assert user.received().count("only once, please") == 1
+
+
+def test_never_mind_while_waiting_goes_back_to_the_bot(user: User, agent: Callable[[str], Agent]) -> None:
+    user.say("I need to talk to a person")
+    assert "back with the assistant" in user.say("never mind")[0]
+    assert agent("dana").call("GET", "/queue")["handoffs"] == [] or all(
+        h["sender_id"] != user.id for h in agent("dana").call("GET", "/queue")["handoffs"])
+    assert "food help" in user.say("I need food for my family")[0]
+
+
+def test_a_new_session_does_not_hand_an_open_handoff_back_to_the_bot(
+    stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    user.say("can I talk to a human")
+    handoff = agent("dana").handoff_of(user)
+    # A session whose slots were not carried over (or a tracker store that lost
+    # them): the handoff slot is empty when the new session starts.
+    response = requests.post(f"{stack.rasa_url}/conversations/{user.id}/tracker/events",
+                             params={"token": stack.rasa_token},
+                             json=[{"event": "slot", "name": "handoff_id", "value": None}], timeout=30)
+    assert response.status_code == 200
+    user.say("/session_start")  # what Rasa runs when a session expires
+    assert user.say("are you still there?") == []  # relayed to the team, not answered by the bot
+    messages = agent("dana").call("GET", f"/handoffs/{handoff['id']}")["messages"]
+    assert messages[-1]["text"] == "are you still there?"
