@@ -52,7 +52,7 @@ def serve(args: argparse.Namespace) -> int:
               f"or pass --port.", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(create_app(config), host=host, port=port, print=None)
+    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=5)
     return 0
 
 

@@ -72,6 +72,11 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     await rasa.close()
 
 
+async def _close_sockets(app: web.Application) -> None:
+    if BUS in app:
+        await app[BUS].close_all()
+
+
 async def health(request: web.Request) -> web.Response:
     pending = await request.app[STORE].pending_outbox()
     return web.json_response({"status": "ok", "outbox_pending": pending})
@@ -86,6 +91,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)
+    app.on_shutdown.append(_close_sockets)
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)

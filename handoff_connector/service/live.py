@@ -29,6 +29,13 @@ class EventBus:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self.connections: Dict[str, int] = {}  # agent id -> open desks
+        self.sockets: "set[web.WebSocketResponse]" = set()
+
+    async def close_all(self) -> None:
+        """On shutdown: desks reconnect (to another instance, or after restart)."""
+        for ws in list(self.sockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001, message=b"server shutting down")
 
     def notify(self) -> None:
         self._event.set()
@@ -98,6 +105,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     last = after if after is not None else await store.last_event_id()
     await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
     bus.connections[agent.id] = bus.connections.get(agent.id, 0) + 1
+    bus.sockets.add(ws)
     reader = asyncio.create_task(_drain_client(ws))
     try:
         while not ws.closed and not reader.done():
@@ -113,6 +121,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     except (ConnectionResetError, RuntimeError):
         logger.info("handoff.ws.dropped agent=%s", agent.id)
     finally:
+        bus.sockets.discard(ws)
         reader.cancel()
         bus.connections[agent.id] -= 1
         if bus.connections[agent.id] <= 0:

@@ -138,10 +138,10 @@ class Store(AccountStore):
             now = self._clock()
             handoff = _get(db, handoff_id)
             if handoff["state"] != "queued":
-                owner = f" by {handoff['agent_id']}" if handoff["agent_id"] else ""
+                owner = f" to {handoff['agent_id']}" if handoff["agent_id"] else ""
                 raise Conflict(
-                    f"Handoff {handoff_id} is {handoff['state']}{owner}; only a queued "
-                    f"handoff can be claimed. Refresh the queue."
+                    f"This conversation is already {handoff['state']}{owner}; only a waiting "
+                    f"one can be claimed."
                 )
             self._check_capacity(db, agent_id)
             db.execute(

@@ -57,7 +57,7 @@ async def test_twenty_concurrent_claims_have_exactly_one_winner(client: TestClie
     statuses = sorted(r.status for r in responses)
     assert statuses == [200] + [409] * 19
     loser = next(r for r in responses if r.status == 409)
-    assert "only a queued handoff can be claimed" in (await loser.json())["error"]
+    assert "only a waiting one can be claimed" in (await loser.json())["error"]
     detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=DANA)).json()
     assert [t["to_state"] for t in detail["transitions"]].count("assigned") == 1
 

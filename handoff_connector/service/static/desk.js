@@ -800,6 +800,17 @@
         case "handoff.returned":
           upsertSummary(event.handoff);
           break;
+        case "handoff.cancelled":
+        case "handoff.abandoned": {
+          const wasMine = S.mine.has(event.handoff.id) || event.handoff.id === S.active;
+          upsertSummary(event.handoff);
+          if (wasMine) {
+            const why = event.type === "handoff.cancelled"
+              ? "went back to the assistant" : "went silent; the conversation was ended";
+            toast(`${event.handoff.sender_id} ${why}.`, "info");
+          }
+          break;
+        }
         case "handoff.message":
           onMessage(event.handoff_id, event.message);
           break;
@@ -1642,6 +1653,7 @@
   function authorLabel(entry, d) {
     switch (entry.role) {
       case "bot": return "Assistant";
+      case "system": return "Automatic update to the user";
       case "user": return userNameOf(d) || "User";
       case "agent":
       case "note": {
