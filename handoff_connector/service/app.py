@@ -91,7 +91,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)
-    app.on_shutdown.append(_close_sockets)
+    app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)

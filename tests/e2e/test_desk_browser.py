@@ -151,3 +151,21 @@ def test_claim_reply_saved_reply_note_transfer_close(
     sarah.context.close()
     miguel.context.close()
 
+
+
+def test_the_desk_reconnects_after_the_connector_restarts(
+    browser: Browser, stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    sarah = desk(browser, stack, "sarah", "demo-sarah")
+    stack.stop(only=["connector"])
+    expect(sarah.get_by_test_id("ws-status")).not_to_have_text("Live", timeout=15_000)
+    stack.start(only=["connector"])
+    stack.wait_healthy(only=["connector"])
+    expect(sarah.get_by_test_id("ws-status")).to_have_text("Live", timeout=20_000)
+    # Her desk said she is online again (the server sets an agent offline when
+    # their last desk drops), and a new escalation shows up without a reload.
+    wait_for(lambda: agent("sarah").call("GET", "/me")["presence"] == "online", what="presence re-sent")
+    user.say("can I talk to a human")
+    handoff_id = agent("dana").handoff_of(user)["id"]
+    expect(sarah.locator(f'[data-testid="queue-item"][data-handoff-id="{handoff_id}"]')).to_be_visible(timeout=10_000)
+    sarah.context.close()
