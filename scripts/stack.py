@@ -56,6 +56,7 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     rasa_token: str = "demo-rasa-token"
     bot_secret: str = "demo-bot-secret"
+    typing_secret: str = "demo-typing-secret"
     callback_url: Optional[str] = None
     connector_config: Path = ROOT / "connector.yml"
     database: Optional[Path] = None
@@ -73,9 +74,14 @@ class Stack:
     def _write_files(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         callback = self.callback_url or f"{self.connector_url}/demo/callback"
-        (self.workdir / "credentials.yml").write_text(
+        channels = (
             f'rest:\ncallback:\n  url: "{callback}"\n'
+            "socketio:\n  user_message_evt: user_uttered\n  bot_message_evt: bot_uttered\n"
+            "  session_persistence: false\n"
         )
+        if (ROOT / "handoff_connector" / "channel.py").exists():
+            channels += f'handoff_connector.channel.WebChatInput:\n  typing_secret: "{self.typing_secret}"\n'
+        (self.workdir / "credentials.yml").write_text(channels)
         # Conversations survive a Rasa restart: agent messages queued while Rasa
         # was down still find the user's channel afterwards.
         (self.workdir / "endpoints.yml").write_text(

@@ -65,6 +65,8 @@ class Agent:
     presence: str = "offline"
     queues: List[str] = field(default_factory=list)
     load: int = 0
+    survey_count: int = 0
+    survey_average: Optional[float] = None
 
     @property
     def is_supervisor(self) -> bool:
@@ -73,7 +75,8 @@ class Agent:
     def as_dict(self) -> Dict[str, Any]:
         return {"id": self.id, "name": self.name, "title": self.title, "role": self.role,
                 "capacity": self.capacity, "presence": self.presence, "queues": self.queues,
-                "load": self.load}
+                "load": self.load,
+                "survey": {"count": self.survey_count, "average": self.survey_average}}
 
 
 class AccountStore(Database):
@@ -87,8 +90,13 @@ class AccountStore(Database):
             "SELECT queue FROM memberships WHERE agent_id = ? ORDER BY queue", (row["id"],))]
         load = db.execute("SELECT COUNT(*) AS n FROM handoffs WHERE agent_id = ? AND state = 'assigned'",
                           (row["id"],)).fetchone()["n"]
+        survey = db.execute(
+            "SELECT COUNT(surveys.rating) AS n, AVG(surveys.rating) AS average FROM surveys"
+            " JOIN handoffs ON handoffs.id = surveys.handoff_id"
+            " WHERE handoffs.agent_id = ? AND surveys.skipped = 0", (row["id"],)).fetchone()
+        average = round(float(survey["average"]), 2) if survey["average"] is not None else None
         return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"],
-                     row["presence"], queues, int(load))
+                     row["presence"], queues, int(load), int(survey["n"]), average)
 
     async def seed(self, config: "Config") -> None:
         """Creates the configured queues, and agents that do not exist yet."""

@@ -7,12 +7,15 @@ conversations assigned to them; a supervisor sees and acts on everything.
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from typing import Any, Dict, List, Optional
 
+import aiohttp
 from aiohttp import web
 
 from handoff_connector.service.accounts import Agent, article
-from handoff_connector.service.errors import BadRequest, Forbidden, Unauthorized
+from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
 from handoff_connector.service.payloads import bearer_token, read_json, text_field
 from handoff_connector.service.store import summary
@@ -229,22 +232,74 @@ async def transfer(request: web.Request) -> web.Response:
 
 
 async def close(request: web.Request) -> web.Response:
-    """POST /api/v1/handoffs/{id}/close: with a resolution category; the bot returns."""
+    """POST /api/v1/handoffs/{id}/close {resolution, note?, resume_link?}: the bot returns.
+
+    With ``resume_link`` the user is first sent a link to continue later with
+    the same agent.
+    """
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
     body = await read_json(request)
     resolution = text_field(body, "resolution", max_len=100)
-    resolutions = request.app[CONFIG].resolutions
-    if resolution not in resolutions:
-        raise BadRequest(f"Field `resolution` must be one of: {', '.join(resolutions)}.")
+    config = request.app[CONFIG]
+    if resolution not in config.resolutions:
+        raise BadRequest(f"Field `resolution` must be one of: {', '.join(config.resolutions)}.")
     note = text_field(body, "note", required=False)
+    resume = body.get("resume_link", False)
+    if not isinstance(resume, bool):
+        raise BadRequest("Field `resume_link` must be true or false.")
     if handoff["state"] == "assigned":
         _must_own(agent, handoff, "close")
+    token, messages = None, []
+    if resume and handoff["state"] == "assigned":
+        token = secrets.token_urlsafe(24)
+        speaker = await request.app[STORE].get_agent(handoff["agent_id"])
+        messages = [(speaker.id, {**_sender(speaker), "text": render(
+            request, "resume_link", agent_name=speaker.name, agent_role=article(speaker.title),
+            link=f"{config.public_url}/resume/{token}")})]
     closed = await request.app[STORE].close_handoff(
-        handoff["id"], f"agent:{agent.id}", str(resolution), note, {"intent": CLOSE_INTENT}
+        handoff["id"], f"agent:{agent.id}", str(resolution), note, {"intent": CLOSE_INTENT},
+        messages=messages, resume_token=token, resume_seconds=config.resume_link_days * 86400,
     )
     request.app[OUTBOX].wake()
-    return web.json_response(summary(closed))
+    answer = summary(closed)
+    if token:
+        answer["resume_url"] = f"{config.public_url}/resume/{token}"
+    return web.json_response(answer)
+
+
+async def typing(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/typing {active}: best effort, web chat users only."""
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    if handoff["state"] != "assigned" or handoff["agent_id"] != agent.id:
+        raise Conflict("Only the assigned agent's typing is shown to the user.")
+    body = await read_json(request)
+    active = body.get("active")
+    if not isinstance(active, bool):
+        raise BadRequest("Field `active` must be true or false.")
+    config = request.app[CONFIG]
+    if handoff["channel"] != "webchat" or not config.webchat_typing_url:
+        return web.json_response({"delivered": False, "reason": f"the {handoff['channel']} channel "
+                                                                "shows no typing indicator"})
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
+            async with session.post(
+                config.webchat_typing_url,
+                json={"sender": handoff["sender_id"], "active": active, "agent_name": agent.name},
+                headers={"Authorization": f"Bearer {config.webchat_typing_secret or ''}"},
+            ) as response:
+                delivered = response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        delivered = False
+    return web.json_response({"delivered": delivered})
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    """GET /api/v1/tickets: follow-ups (callbacks) nobody could take live, oldest first."""
+    agent = await current_agent(request)
+    tickets = await request.app[STORE].list_tickets(None if agent.is_supervisor else list(agent.queues))
+    return web.json_response({"handoffs": [summary(t) for t in tickets]})
 
 
 def add_routes(app: web.Application) -> None:
@@ -263,3 +318,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/handoffs/{id}/notes", add_note)
     app.router.add_post("/api/v1/handoffs/{id}/transfer", transfer)
     app.router.add_post("/api/v1/handoffs/{id}/close", close)
+    app.router.add_post("/api/v1/handoffs/{id}/typing", typing)
+    app.router.add_get("/api/v1/tickets", list_tickets)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Dict
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional, Tuple
 
 from aiohttp import web
 
+from handoff_connector.contact import normalise_contact
 from handoff_connector.service.config import Config
 from handoff_connector.service.errors import BadRequest, Unauthorized
 from handoff_connector.service.keys import CONFIG, STORE
@@ -49,18 +51,37 @@ async def route_queue(request: web.Request, context: Dict[str, Any]) -> str:
     return config.default_queue
 
 
+def opening(config: Config, queue: str) -> Tuple[bool, Optional[datetime]]:
+    """(open now, next opening) for a queue; a queue without hours is always open."""
+    settings = config.queue(queue)
+    if settings is None or settings.hours is None:
+        return True, None
+    now = datetime.now(timezone.utc)
+    if settings.hours.is_open(now):
+        return True, None
+    return False, settings.hours.next_open(now)
+
+
 async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
     store = request.app[STORE]
     position = await store.queue_position(handoff)
+    open_now, opens_at = opening(request.app[CONFIG], handoff["queue"])
+    minutes = None
+    if opens_at is not None:
+        minutes = max(1, int((opens_at - datetime.now(timezone.utc)).total_seconds() // 60))
+    online = await store.available_agents(handoff["queue"]) > 0
     return web.json_response(
         {
+            "open_now": open_now,
+            "opens_at": opens_at.isoformat() if opens_at else None,
+            "opens_in_minutes": minutes,
             "id": handoff["id"],
             "state": handoff["state"],
             "queue": handoff["queue"],
             "team": await store.team_of(handoff["queue"]) or handoff["queue"],
             "position": position,
             "estimated_wait_minutes": await estimate_minutes(request.app, handoff["queue"], position),
-            "agents_available": await store.available_agents(handoff["queue"]) > 0,
+            "agents_available": open_now and online,
             "agent_id": handoff["agent_id"],
         },
         status=status,
@@ -129,6 +150,27 @@ async def submit_survey(request: web.Request) -> web.Response:
     return web.json_response(survey, status=201 if created else 200)
 
 
+async def request_callback(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/callback {contact}: nobody could take it; call back."""
+    _check_secret(request)
+    body = await read_json(request)
+    found = normalise_contact(text_field(body, "contact", max_len=300))
+    if found is None:
+        raise BadRequest("Field `contact` must be a phone number (7-15 digits) or an email address.")
+    ticket = await request.app[STORE].to_ticket(request.match_info["id"], found[1])
+    await update_positions(request.app)
+    return web.json_response({"id": ticket["id"], "state": ticket["state"], "contact": ticket["contact"],
+                              "kind": found[0]})
+
+
+async def cancel(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/cancel: the user went back to the bot while waiting."""
+    _check_secret(request)
+    handoff = await request.app[STORE].cancel(request.match_info["id"])
+    await update_positions(request.app)
+    return web.json_response({"id": handoff["id"], "state": handoff["state"]})
+
+
 async def open_handoff(request: web.Request) -> web.Response:
     """GET /bot/v1/conversations/{sender_id}/handoff: the open handoff, or 404."""
     _check_secret(request)
@@ -142,4 +184,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/bot/v1/handoffs", create_handoff)
     app.router.add_post("/bot/v1/handoffs/{id}/messages", relay_message)
     app.router.add_post("/bot/v1/handoffs/{id}/survey", submit_survey)
+    app.router.add_post("/bot/v1/handoffs/{id}/callback", request_callback)
+    app.router.add_post("/bot/v1/handoffs/{id}/cancel", cancel)
     app.router.add_get("/bot/v1/conversations/{sender_id}/handoff", open_handoff)

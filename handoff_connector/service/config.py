@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from handoff_connector.service.hours import Hours, HoursError, parse_hours
+
 
 class ConfigError(ValueError):
     """The connector's configuration is missing a value or has a wrong one."""
@@ -24,6 +26,7 @@ class ConfigError(ValueError):
 class QueueConfig:
     name: str
     team: str  # what the user hears: "our Housing Help team"
+    hours: Optional[Hours] = None  # None: always open
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,15 @@ DEFAULT_TEMPLATES = {
     # Transfer to a queue.
     "transfer_out_queue": "I'm passing you to our {team}. The next available person will "
                           "pick up right here and see our whole conversation.",
+    # Closing with a link to continue later with the same agent.
+    "resume_link": "If you need more help with this, use this link to pick up where we left off "
+                   "with me, {agent_name}: {link}",
     # A waiting user moved up the line ({wait} is " (about N minutes)" or empty).
     "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
 }
 TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
                    "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
-                   "position": 2, "wait": " (about 3 minutes)"}
+                   "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,12 @@ class Config:
     abandon_after_seconds: float = 900.0  # silent user: the handoff ends
     position_update_seconds: float = 60.0  # at most one place-in-line update per interval
     housekeeping_seconds: float = 5.0
+    public_url: str = "http://127.0.0.1:5034"  # where users open links the connector sends
+    resume_link_days: float = 7.0
+    # The web chat channel in Rasa: the page connects here; typing goes here.
+    webchat_ws_url: Optional[str] = None
+    webchat_typing_url: Optional[str] = None
+    webchat_typing_secret: Optional[str] = None
     saved_replies: List[SavedReply] = field(default_factory=list)
 
     def queue(self, name: str) -> Optional[QueueConfig]:
@@ -124,13 +136,14 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
     ):
         if os.environ.get(env):
             raw[key] = os.environ[env]
-    queues = [
-        QueueConfig(
-            name=_require(q, "name", str, f"{source} queues[{i}]"),
-            team=_require(q, "team", str, f"{source} queues[{i}]"),
-        )
-        for i, q in enumerate(_require(raw, "queues", list, source))
-    ]
+    queues = []
+    for i, q in enumerate(_require(raw, "queues", list, source)):
+        where = f"{source} queues[{i}]"
+        try:
+            hours = parse_hours(q.get("hours"), where)
+        except HoursError as error:
+            raise ConfigError(str(error)) from error
+        queues.append(QueueConfig(_require(q, "name", str, where), _require(q, "team", str, where), hours))
     names = {q.name for q in queues}
     default_queue = raw.get("default_queue", queues[0].name)
     if default_queue not in names:
@@ -177,7 +190,17 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         abandon_after_seconds=_seconds(raw, "abandon_after_seconds", 900.0, source),
         position_update_seconds=_seconds(raw, "position_update_seconds", 60.0, source),
         housekeeping_seconds=_seconds(raw, "housekeeping_seconds", 5.0, source),
+        public_url=str(raw.get("public_url") or f"http://{raw.get('host', '127.0.0.1')}:{port}").rstrip("/"),
+        resume_link_days=_seconds(raw, "resume_link_days", 7.0, source),
+        webchat_ws_url=_env_or(raw, "webchat_ws_url", "WEBCHAT_WS_URL"),
+        webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
+        webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
     )
+
+
+def _env_or(raw: Dict[str, Any], key: str, env: str) -> Optional[str]:
+    value = os.environ.get(env) or raw.get(key)
+    return str(value) if value else None
 
 
 def _seconds(raw: Dict[str, Any], key: str, default: float, source: str) -> float:

@@ -41,7 +41,10 @@ CREATE TABLE IF NOT EXISTS handoffs (
     first_wait REAL,
     last_user_at REAL,
     notified_position INTEGER,
-    notified_at REAL
+    notified_at REAL,
+    contact TEXT,
+    resume_token TEXT UNIQUE,
+    resume_expires_at REAL
 );
 CREATE INDEX IF NOT EXISTS handoffs_queue ON handoffs (state, queue, created_at);
 CREATE INDEX IF NOT EXISTS handoffs_sender ON handoffs (sender_id, state);
@@ -143,6 +146,9 @@ ADDED_COLUMNS = [
     ("handoffs", "last_user_at", "REAL"),
     ("handoffs", "notified_position", "INTEGER"),
     ("handoffs", "notified_at", "REAL"),
+    ("handoffs", "contact", "TEXT"),
+    ("handoffs", "resume_token", "TEXT"),
+    ("handoffs", "resume_expires_at", "REAL"),
 ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
@@ -73,6 +73,11 @@ class RasaClient:
             self._params(output_channel="latest", execute_side_effects="true"),
             json=[{"event": "bot", "text": text, "metadata": metadata}],
         )
+
+    async def append_events(self, sender_id: str, events: List[Dict[str, Any]]) -> None:
+        await self._request(
+            "POST", f"/conversations/{quote(sender_id, safe='')}/tracker/events", self._params(),
+            json=events)
 
     async def trigger_intent(self, sender_id: str, intent: str) -> None:
         await self._request(
@@ -140,6 +145,10 @@ class OutboxWorker:
                 await self._send_message(item)
             elif item["kind"] in ("close", "intent"):
                 await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"])
+            elif item["kind"] == "slots":
+                await self._rasa.append_events(item["sender_id"], [
+                    {"event": "slot", "name": name, "value": value}
+                    for name, value in item["payload"].items()])
             else:
                 raise DeliveryError(f"unknown outbox kind {item['kind']!r}")
         except DeliveryError as error:
@@ -174,6 +183,9 @@ class OutboxWorker:
                 e.get("event") == "bot" and (e.get("metadata") or {}).get("outbox_id") == item["id"]
                 for e in events
             )
+        if item["kind"] == "slots":
+            slots = tracker.get("slots") or {}
+            return all(slots.get(k) == v for k, v in item["payload"].items())
         intent = item["payload"].get("intent")
         return any(
             e.get("event") == "user"

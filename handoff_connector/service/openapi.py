@@ -100,7 +100,8 @@ SCHEMAS: Dict[str, Any] = {
                      "properties": {"text": {"type": "string", "maxLength": 4000},
                                     "client_id": {"type": "string", "description": "Retry key"}}},
     "Close": {"type": "object", "required": ["resolution"],
-              "properties": {"resolution": {"type": "string"}, "note": {"type": "string"}}},
+              "properties": {"resolution": {"type": "string"}, "note": {"type": "string"},
+                             "resume_link": {"type": "boolean"}}},
 }
 
 PATHS: Dict[str, Any] = {
@@ -187,6 +188,28 @@ _AGENT_PATHS: Dict[str, Any] = {
     "/static/{filename}": {"get": {"summary": "The desk's static files", "security": [],
                                    "responses": {"200": {"description": "A file"}}}},
 }
+_AGENT_PATHS.update({
+    "/api/v1/handoffs/{id}/typing": {"post": _op(
+        "Show the user that the agent is typing (web chat only; best effort)", "agentToken",
+        {"200": _json({"type": "object"})}, parameters=_ID,
+        body={"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}})},
+    "/api/v1/tickets": {"get": _op("Follow-ups: callbacks nobody could take live", "agentToken",
+                                   {"200": _json(_ref("HandoffList"))})},
+    "/bot/v1/handoffs/{id}/callback": {"post": _op(
+        "Nobody available: leave a phone number or email; becomes a follow-up", "botSecret",
+        {"200": _json({"type": "object"})}, parameters=_ID, errors={**_ERRORS, "409": _json(_ref("Error"))},
+        body={"type": "object", "required": ["contact"], "properties": {"contact": {"type": "string"}}})},
+    "/bot/v1/handoffs/{id}/cancel": {"post": _op(
+        "The user went back to the bot while waiting", "botSecret", {"200": _json({"type": "object"})},
+        parameters=_ID, errors={**_ERRORS, "409": _json(_ref("Error"))})},
+    "/chat": {"get": {"summary": "The user web chat page", "security": [],
+                      "responses": {"200": {"description": "HTML"}}}},
+    "/chat/config.json": {"get": {"summary": "Where the web chat connects", "security": [],
+                                  "responses": {"200": _json({"type": "object"}), "404": _json(_ref("Error"))}}},
+    "/resume/{token}": {"get": {"summary": "A conversation link: back to the same agent, then the chat",
+                                "security": [], "responses": {"302": {"description": "To /chat"},
+                                                              "404": {"description": "Unknown or expired"}}}},
+})
 PATHS.update(_AGENT_PATHS)
 SCHEMAS.update({
     "Login": {"type": "object", "required": ["login", "password"],

@@ -212,28 +212,109 @@ class Store(AccountStore):
 
     async def close_handoff(
         self, handoff_id: str, actor: str, resolution: str, note: Optional[str],
-        outbox_payload: Dict[str, Any],
+        outbox_payload: Dict[str, Any], messages: Optional[List[Tuple[str, Dict[str, Any]]]] = None,
+        resume_token: Optional[str] = None, resume_seconds: float = 7 * 24 * 3600,
     ) -> Dict[str, Any]:
-        """Closes an assigned handoff and queues the return to the bot."""
+        """Closes an assigned handoff and queues the return to the bot.
+
+        A follow-up ticket (``no_agent``) closes too, with nothing sent: its
+        user is not waiting in the chat. ``messages`` go to the user first.
+        """
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
             handoff = _get(db, handoff_id)
-            if handoff["state"] != "assigned":
+            if handoff["state"] not in ("assigned", "no_agent"):
                 raise Conflict(
                     f"Handoff {handoff_id} is {handoff['state']}; only an assigned "
-                    f"handoff can be closed."
+                    f"handoff or a follow-up can be closed."
                 )
             now = self._clock()
             db.execute(
                 "UPDATE handoffs SET state = 'closed', resolution = ?, close_note = ?,"
-                " closed_at = ? WHERE id = ?",
-                (resolution, note, now, handoff_id),
+                " closed_at = ?, resume_token = ?, resume_expires_at = ? WHERE id = ?",
+                (resolution, note, now, resume_token, now + resume_seconds if resume_token else None,
+                 handoff_id),
             )
-            self._transition(db, handoff_id, "assigned", "closed", actor, now)
-            self._enqueue(db, handoff, "close", outbox_payload, now)
+            self._transition(db, handoff_id, handoff["state"], "closed", actor, now)
+            if handoff["state"] == "assigned":
+                for author, payload in messages or []:
+                    self._agent_message(db, handoff, author, payload, None)
+                self._enqueue(db, handoff, "close", outbox_payload, now)
             closed = _get(db, handoff_id)
             self._emit_handoff(db, "handoff.closed", closed)
             return closed
+
+        return await self._run(work)
+
+    async def to_ticket(self, handoff_id: str, contact: str) -> Dict[str, Any]:
+        """Nobody could take it: a follow-up ticket with the user's contact."""
+
+        def work(db: sqlite3.Connection) -> Dict[str, Any]:
+            handoff = _get(db, handoff_id)
+            if handoff["state"] == "no_agent" and handoff["contact"] == contact:
+                return handoff  # a retry
+            if handoff["state"] != "queued":
+                raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; only a waiting "
+                               f"handoff can become a follow-up.")
+            now = self._clock()
+            db.execute("UPDATE handoffs SET state = 'no_agent', contact = ? WHERE id = ?", (contact, handoff_id))
+            self._transition(db, handoff_id, "queued", "no_agent", "user", now)
+            ticket = _get(db, handoff_id)
+            self._emit_handoff(db, "handoff.ticket", ticket)
+            return ticket
+
+        return await self._run(work)
+
+    async def list_tickets(self, queues: Optional[List[str]]) -> List[Dict[str, Any]]:
+        def work(db: sqlite3.Connection) -> List[Dict[str, Any]]:
+            sql, args = "SELECT * FROM handoffs WHERE state = 'no_agent'", []
+            if queues is not None:
+                sql += f" AND queue IN ({','.join('?' * len(queues))})"
+                args = list(queues)
+            return db.execute(sql + " ORDER BY created_at", args).fetchall()
+
+        return await self._run(work)
+
+    async def resume(self, token: str) -> Dict[str, Any]:
+        """Opens a new handoff from a closed one's link, with the same agent.
+
+        The agent gets it directly ("assigned to you") when they exist and are
+        not offline; otherwise it waits in the same queue. Single use.
+        """
+
+        def work(db: sqlite3.Connection) -> Dict[str, Any]:
+            now = self._clock()
+            old = db.execute("SELECT * FROM handoffs WHERE resume_token = ?", (token,)).fetchone()
+            if old is None or (old["resume_expires_at"] or 0) < now:
+                raise NotFound("This link is unknown or has expired. You can still ask the assistant "
+                               "for a person.")
+            db.execute("UPDATE handoffs SET resume_token = NULL WHERE id = ?", (old["id"],))
+            earlier = db.execute("SELECT role, text, created_at FROM messages WHERE handoff_id = ?"
+                                 " AND role IN ('user', 'agent') ORDER BY id", (old["id"],)).fetchall()
+            context = {**old["context"], "resumed_from": old["id"], "transcript": (
+                old["context"].get("transcript") or []) + [
+                {"role": m["role"], "text": m["text"], "timestamp": m["created_at"]} for m in earlier]}
+            agent = db.execute("SELECT * FROM agents WHERE id = ?", (old["agent_id"],)).fetchone()
+            assign = agent is not None and agent["presence"] != "offline"
+            handoff_id = uuid.uuid4().hex
+            db.execute(
+                "INSERT INTO handoffs (id, idempotency_key, sender_id, channel, queue, state, trigger,"
+                " reasons, context, agent_id, created_at, claimed_at, last_user_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'resume', ?, ?, ?, ?, ?, ?)",
+                (handoff_id, f"resume:{token}", old["sender_id"], old["channel"], old["queue"],
+                 "assigned" if assign else "queued", json.dumps(["resume_link"]), json.dumps(context),
+                 old["agent_id"] if assign else None, now, now if assign else None, now))
+            self._transition(db, handoff_id, None, "requested", "user", now)
+            self._transition(db, handoff_id, "requested", "queued", "user", now)
+            if assign:
+                self._transition(db, handoff_id, "queued", "assigned", "link", now)
+            handoff = _get(db, handoff_id)
+            team = db.execute("SELECT team FROM queues WHERE name = ?", (old["queue"],)).fetchone()
+            # Rasa must know before the user's next message: it goes to the agent.
+            self._enqueue(db, handoff, "slots", {"handoff_id": handoff_id,
+                                                 "handoff_team": team["team"] if team else None}, now)
+            self._emit_handoff(db, "handoff.assigned" if assign else "handoff.created", handoff)
+            return handoff
 
         return await self._run(work)
 
@@ -534,6 +615,7 @@ def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
         "claimed_at": handoff["claimed_at"],
         "closed_at": handoff["closed_at"],
         "resolution": handoff["resolution"],
+        "contact": handoff.get("contact"),
         "last_user_text": next(
             (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
             None,

@@ -16,6 +16,12 @@
     explicit: "The user asked for a person",
     fallback: "The assistant could not understand the user",
     frustration: "The assistant noticed the user getting frustrated",
+    resume: "The user came back through a link an agent sent when closing",
+  };
+  const TRIGGER_WORD = { resume: "resumed" };
+  const STATE_WORD = {
+    queued: "waiting", assigned: "with an agent", no_agent: "follow-up", closed: "closed",
+    returned: "closed", cancelled: "cancelled", abandoned: "abandoned",
   };
   const PRESENCE_WORD = { online: "Online", away: "Away", offline: "Offline" };
   const BASE_TITLE = "Agent desk · Community Help Line";
@@ -23,6 +29,8 @@
   const RECONNECT_MAX = 10000;
   const WAIT_WARN = 120;
   const WAIT_LATE = 300;
+  const TYPING_EVERY = 3000;
+  const TYPING_IDLE = 5000;
 
   const ICONS = {
     send: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M3.4 2.6a.75.75 0 0 0-1 .9l1.9 5.8h6.2a.75.75 0 0 1 0 1.5H4.3l-1.9 5.8a.75.75 0 0 0 1 .9l14-7a.75.75 0 0 0 0-1.3z"/></svg>',
@@ -33,6 +41,8 @@
     chat: '<svg viewBox="0 0 48 48" aria-hidden="true"><path d="M8 10a4 4 0 0 1 4-4h24a4 4 0 0 1 4 4v18a4 4 0 0 1-4 4H20l-8 7v-7a4 4 0 0 1-4-4z"/></svg>',
     lock: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 2a4 4 0 0 0-4 4v2H5a1 1 0 0 0-1 1v8a1 1 0 0 0 1 1h10a1 1 0 0 0 1-1V9a1 1 0 0 0-1-1h-1V6a4 4 0 0 0-4-4zm2.5 6h-5V6a2.5 2.5 0 0 1 5 0z"/></svg>',
     star: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 1.8l2.5 5.1 5.6.8-4 4 .9 5.6-5-2.7-5 2.7.9-5.6-4-4 5.6-.8z"/></svg>',
+    phone: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M5.6 2.3a1.2 1.2 0 0 1 1.37.53l1.55 2.6a1.2 1.2 0 0 1-.22 1.5l-1.2 1.08a9.6 9.6 0 0 0 4.9 4.9l1.08-1.2a1.2 1.2 0 0 1 1.5-.22l2.6 1.55a1.2 1.2 0 0 1 .53 1.37l-.5 1.8A1.9 1.9 0 0 1 15.4 17.6C8.3 17.2 2.8 11.7 2.4 4.6a1.9 1.9 0 0 1 1.4-1.8z"/></svg>',
+    people: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M7 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm7 0a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5zM1.5 16c0-2.9 2.5-5 5.5-5s5.5 2.1 5.5 5a1 1 0 0 1-1 1h-9a1 1 0 0 1-1-1zm12.3 1h3.7a1 1 0 0 0 1-1c0-2.5-2-4.4-4.5-4.4-.8 0-1.5.2-2.1.5a6.3 6.3 0 0 1 1.9 4.9z"/></svg>',
     down: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 14.5a1 1 0 0 1-.7-.3l-5-5a1 1 0 1 1 1.4-1.4l4.3 4.29 4.3-4.3a1 1 0 1 1 1.4 1.42l-5 5a1 1 0 0 1-.7.29z"/></svg>',
   };
 
@@ -47,6 +57,10 @@
     summaries: new Map(),
     waiting: new Map(),
     mine: new Map(),
+    tickets: new Map(),
+    ticketsError: null,
+    resumeUrls: new Map(),
+    announced: new Set(),
     details: new Map(),
     lastText: new Map(),
     unread: new Map(),
@@ -76,6 +90,8 @@
   };
 
   const menu = { open: false, mode: null, query: "", items: [], index: 0, dismissed: false };
+  const typing = { id: null, active: false, lastSent: 0, timer: null };
+  const team = { open: false, loading: false, loaded: false, error: null, timer: null };
   let audioCtx = null;
   let renderQueued = false;
   let loginLockTimer = null;
@@ -149,6 +165,27 @@
     const sec = s % 60;
     const pad = (n) => String(n).padStart(2, "0");
     return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${pad(m)}:${pad(sec)}`;
+  }
+
+  function fmtAge(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    if (s < 60) return "just now";
+    if (s < 3600) return `${Math.floor(s / 60)} min`;
+    if (s < 86400) {
+      const h = Math.floor(s / 3600);
+      const m = Math.floor((s % 3600) / 60);
+      return m && h < 10 ? `${h} h ${m} min` : `${h} h`;
+    }
+    const d = Math.floor(s / 86400);
+    return `${d} ${d === 1 ? "day" : "days"}`;
+  }
+
+  function contactHref(contact) {
+    const text = String(contact || "").trim();
+    if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text)) return "mailto:" + text;
+    const digits = text.replace(/[^\d+]/g, "");
+    if (/^\+?\d{5,}$/.test(digits)) return "tel:" + digits;
+    return null;
   }
 
   const clockFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -479,6 +516,10 @@
     S.summaries = new Map();
     S.waiting = new Map();
     S.mine = new Map();
+    S.tickets = new Map();
+    S.ticketsError = null;
+    S.resumeUrls = new Map();
+    S.announced = new Set();
     S.details = new Map();
     S.lastText = new Map();
     S.unread = new Map();
@@ -497,6 +538,10 @@
     S.backoff = RECONNECT_MIN;
     S.failures = 0;
     closeMenu();
+    resetTyping();
+    closeTeam(false);
+    team.loaded = false;
+    team.error = null;
   }
 
   function teardown() {
@@ -593,10 +638,18 @@
     try {
       const data = await api("GET", "/api/v1/agents");
       S.agents = new Map(data.agents.map((a) => [a.id, a]));
+      team.loaded = true;
+      team.error = null;
       scheduleRender();
       if (S.active) renderTranscriptFor(S.active);
+      if (team.open) renderTeam();
     } catch (error) {
-      report(error, "Could not load the team list");
+      if (team.open && !error.handled) {
+        team.error = error.message;
+        renderTeam();
+      } else {
+        report(error, "Could not load the team list");
+      }
     }
   }
 
@@ -620,10 +673,41 @@
     }
   }
 
+  function fetchTickets() {
+    // Follow-ups are a side list: if they fail, the queue and my conversations still load.
+    return api("GET", "/api/v1/tickets").then((data) => {
+      S.ticketsError = null;
+      return data;
+    }, (error) => {
+      if (error.handled) throw error;
+      S.ticketsError = error.message;
+      return null;
+    });
+  }
+
+  function setTickets(data) {
+    if (!data) return;
+    S.tickets = new Map();
+    for (const h of data.handoffs || []) {
+      S.summaries.set(h.id, h);
+      S.tickets.set(h.id, h);
+    }
+  }
+
+  async function refreshTickets() {
+    try {
+      setTickets(await fetchTickets());
+    } catch (error) {
+      return;
+    }
+    renderLists();
+  }
+
   async function loadLists() {
-    const [queue, assigned] = await Promise.all([
+    const [queue, assigned, tickets] = await Promise.all([
       api("GET", "/api/v1/queue"),
       api("GET", "/api/v1/handoffs/assigned"),
+      fetchTickets(),
     ]);
     S.waiting = new Map();
     S.mine = new Map();
@@ -635,6 +719,7 @@
       S.summaries.set(h.id, h);
       S.mine.set(h.id, h);
     }
+    setTickets(tickets);
     S.listsLoaded = true;
     renderLists();
     renderTabs();

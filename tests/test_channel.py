@@ -1,0 +1,241 @@
+"""The web chat channel in a real Sanic server, registered the way Rasa does it.
+
+The channel's blueprint is mounted with Rasa's own ``register`` (so at
+``/webhooks/webchat/``) in a Sanic 21.12 app served on a free port in the
+test's event loop; clients are real WebSockets (``websockets``) and real HTTP
+(``aiohttp``). A stand-in for Rasa's agent records each message and answers
+through ``message.output_channel`` as the processor would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+
+import aiohttp
+import pytest
+import websockets
+from rasa.core.channels.channel import UserMessage, register
+from sanic import Sanic
+from websockets.legacy.client import WebSocketClientProtocol
+
+from handoff_connector.channel import WebChatInput
+from stack import free_port
+
+SECRET = "test-typing-secret"
+Reply = Callable[[UserMessage], Dict[str, Any]]
+
+
+class FakeAgent:
+    """Stands in for ``rasa.core.agent.Agent``: records, then answers like the processor."""
+
+    def __init__(self) -> None:
+        self.messages: List[UserMessage] = []
+        self.reply: Reply = lambda message: {"text": f"You said: {message.text}"}
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.messages.append(message)
+        await message.output_channel.send_response(message.sender_id, self.reply(message))
+
+
+class Server:
+    def __init__(self, channel: WebChatInput, agent: FakeAgent, port: int) -> None:
+        self.channel, self.agent, self.port = channel, agent, port
+        self.http = f"http://127.0.0.1:{port}/webhooks/webchat"
+        self.ws = f"ws://127.0.0.1:{port}/webhooks/webchat/ws"
+
+    def connect(self, sender: Optional[str]) -> Any:
+        url = self.ws if sender is None else f"{self.ws}?sender={sender}"
+        return websockets.connect(url, open_timeout=5, close_timeout=2)
+
+    async def typing(self, body: Any, token: Optional[str] = SECRET) -> aiohttp.ClientResponse:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{self.http}/typing", data=data, headers=headers) as resp:
+                await resp.read()
+                return resp
+
+
+async def start(channel: WebChatInput) -> AsyncIterator[Server]:
+    app = Sanic(f"webchat_test_{uuid.uuid4().hex[:12]}")
+    app.ctx.agent = FakeAgent()
+    register([channel], app, "/webhooks/")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True,
+                                     access_log=False)
+    assert server is not None
+    await server.startup()
+    await server.start_serving()
+    try:
+        yield Server(channel, app.ctx.agent, port)
+    finally:
+        await server.before_stop()
+        await server.close()
+        await server.after_stop()
+
+
+@pytest.fixture
+async def chat() -> AsyncIterator[Server]:
+    async for server in start(WebChatInput.from_credentials({"typing_secret": SECRET})):  # type: ignore[arg-type]
+        yield server
+
+
+async def frame(ws: WebSocketClientProtocol, timeout: float = 5) -> Dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def test_health(chat: Server) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{chat.http}/") as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"status": "ok"}
+
+
+async def test_message_reaches_rasa_and_the_reply_comes_back(chat: Server) -> None:
+    async with chat.connect("user-1") as ws:
+        await ws.send(json.dumps({"type": "message", "text": "hi"}))
+        reply = await frame(ws)
+
+    assert [(m.text, m.sender_id, m.input_channel) for m in chat.agent.messages] == [
+        ("hi", "user-1", "webchat")
+    ]
+    assert reply == {"type": "message", "role": "bot", "text": "You said: hi"}
+
+
+async def test_messages_are_handled_in_order(chat: Server) -> None:
+    async with chat.connect("user-order") as ws:
+        for text in ("one", "two", "three"):
+            await ws.send(json.dumps({"type": "message", "text": text}))
+        replies = [(await frame(ws))["text"] for _ in range(3)]
+    assert replies == ["You said: one", "You said: two", "You said: three"]
+
+
+async def test_agent_message_through_get_output_channel(chat: Server) -> None:
+    # The path Rasa takes for `output_channel=latest` when the connector appends
+    # an agent message: BotUttered.message() with the event's metadata merged in.
+    async with chat.connect("user-2") as ws, chat.connect("user-2") as second_tab:
+        await chat.channel.get_output_channel().send_response("user-2", {
+            "text": "Hi", "agent_id": "sarah", "agent_name": "Sarah", "agent_title": "housing specialist",
+            "handoff_id": "h1", "outbox_id": 7, "system": False, "buttons": None, "image": None,
+            "timestamp": 1700000000.0,
+        })
+        received = [await frame(ws), await frame(second_tab)]
+
+    assert received == [{"type": "message", "role": "agent", "text": "Hi", "agent_name": "Sarah",
+                         "agent_title": "housing specialist"}] * 2
+
+
+async def test_system_message(chat: Server) -> None:
+    async with chat.connect("user-sys") as ws:
+        await chat.channel.get_output_channel().send_response(
+            "user-sys", {"text": "You are now number 2 in line.", "system": True, "agent_id": None})
+        assert await frame(ws) == {"type": "message", "role": "system",
+                                   "text": "You are now number 2 in line."}
+
+
+async def test_buttons_arrive(chat: Server) -> None:
+    chat.agent.reply = lambda message: {
+        "text": "How did we do?",
+        "buttons": [{"title": str(n), "payload": str(n)} for n in range(1, 6)]
+        + [{"title": "Skip", "payload": "skip"}],
+    }
+    async with chat.connect("user-3") as ws:
+        await ws.send(json.dumps({"type": "message", "text": "done"}))
+        reply = await frame(ws)
+
+    assert reply["role"] == "bot"
+    assert [b["payload"] for b in reply["buttons"]] == ["1", "2", "3", "4", "5", "skip"]
+    assert reply["buttons"][-1] == {"title": "Skip", "payload": "skip"}
+
+
+@pytest.mark.parametrize("sender", [
+    None,  # no sender at all
+    "",  # empty
+    "x" * 201,  # longer than 200 characters
+])
+async def test_bad_sender_is_rejected(chat: Server, sender: Optional[str]) -> None:
+    async with chat.connect(sender) as ws:
+        error = await frame(ws)
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+    assert error["type"] == "error" and "sender" in error["error"]
+    assert ws.close_code == 4400
+
+
+async def test_bad_frame_gets_an_error_and_the_socket_stays_open(chat: Server) -> None:
+    async with chat.connect("user-4") as ws:
+        await ws.send("not json")
+        assert "JSON" in (await frame(ws))["error"]
+        await ws.send(json.dumps({"type": "message", "text": "  "}))
+        assert "text" in (await frame(ws))["error"]
+        await ws.send(json.dumps({"type": "message", "text": "still here"}))
+        assert (await frame(ws))["text"] == "You said: still here"
+
+
+@pytest.mark.parametrize("token", [
+    None,  # no Authorization header
+    "wrong-secret",  # wrong bearer token
+])
+async def test_typing_needs_the_secret(chat: Server, token: Optional[str]) -> None:
+    resp = await chat.typing({"sender": "user-5", "active": True, "agent_name": "Sarah"}, token=token)
+    assert resp.status == 401
+
+
+async def test_typing_is_refused_without_a_configured_secret() -> None:
+    async for server in start(WebChatInput.from_credentials({})):  # type: ignore[arg-type]
+        resp = await server.typing({"sender": "user-5", "active": True, "agent_name": "Sarah"}, token="")
+        assert resp.status == 401
+
+
+@pytest.mark.parametrize("body, complaint", [
+    ("{not json", "JSON"),  # not JSON
+    ("[1, 2]", "object"),  # JSON but not an object
+    ({"active": True, "agent_name": "Sarah"}, "sender"),  # sender missing
+    ({"sender": "u", "active": "yes", "agent_name": "Sarah"}, "active"),  # active not a boolean
+    ({"sender": "u", "active": True, "agent_name": 5}, "agent_name"),  # agent_name not a string
+])
+async def test_typing_bad_body(chat: Server, body: Any, complaint: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        data = body if isinstance(body, str) else json.dumps(body)
+        async with session.post(f"{chat.http}/typing", data=data,
+                                headers={"Authorization": f"Bearer {SECRET}"}) as resp:
+            assert resp.status == 400
+            error = await resp.json()
+    assert error["status"] == 400 and complaint in error["error"]
+
+
+async def test_typing_pushes_a_frame(chat: Server) -> None:
+    async with chat.connect("user-6") as ws:
+        resp = await chat.typing({"sender": "user-6", "active": True, "agent_name": "Sarah"})
+        assert resp.status == 200
+        assert await frame(ws) == {"type": "typing", "active": True, "agent_name": "Sarah"}
+        await chat.typing({"sender": "user-6", "active": False, "agent_name": "Sarah"})
+        assert await frame(ws) == {"type": "typing", "active": False, "agent_name": "Sarah"}
+
+
+async def test_typing_reports_how_many_sockets_got_it(chat: Server) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{chat.http}/typing", headers={"Authorization": f"Bearer {SECRET}"},
+                                json={"sender": "nobody", "active": True, "agent_name": "Sarah"}) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"delivered": 0}
+
+
+async def test_sender_without_socket_does_not_raise(chat: Server) -> None:
+    await chat.channel.get_output_channel().send_response("nobody-here", {"text": "lost in the air"})
+
+
+async def test_closed_socket_is_forgotten(chat: Server) -> None:
+    async with chat.connect("user-7") as ws:
+        await ws.send(json.dumps({"type": "message", "text": "hi"}))
+        await frame(ws)
+        assert chat.channel.sockets.count("user-7") == 1
+    for _ in range(50):
+        if chat.channel.sockets.count("user-7") == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert chat.channel.sockets.count("user-7") == 0
+    await chat.channel.get_output_channel().send_response("user-7", {"text": "after close"})
