@@ -6,12 +6,19 @@ finds in the imported modules, so importing them here is all it takes.
 
 from handoff_connector.actions import (  # noqa: F401
     ActionHandleFallback,
+    ActionHandoffCancel,
     ActionHandoffDecline,
     ActionHandoffEnded,
     ActionHandoffOffer,
     ActionHandoffRelay,
     ActionHandoffRequest,
     ActionHandoffReturn,
+    ActionHandoffWait,
     ActionSessionStart,
 )
-from handoff_connector.survey import ActionSurveySubmit, ValidateSurveyForm  # noqa: F401
+from handoff_connector.survey import (  # noqa: F401
+    ActionCallbackSubmit,
+    ActionSurveySubmit,
+    ValidateCallbackForm,
+    ValidateSurveyForm,
+)

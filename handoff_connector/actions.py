@@ -29,7 +29,8 @@ def wait_phrase(minutes: Optional[int]) -> str:
 
 
 OFFER_SLOT = "handoff_offer"
-HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT)
+PENDING_SLOT = "handoff_pending"
+HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT, PENDING_SLOT)
 OFFER_ACTIONS = ("action_handle_fallback", "action_handoff_offer")
 
 
@@ -148,20 +149,22 @@ class ActionHandoffRequest(Action):
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return [SlotSet(OFFER_SLOT, None)]
         team = handoff.get("team") or "team"
-        if handoff.get("agents_available", True):
+        if handoff.get("agents_available", True) or handoff.get("agent_id"):
             dispatcher.utter_message(
                 response="utter_handoff_queued", team=team, position=handoff.get("position", 1),
                 wait=wait_phrase(handoff.get("estimated_wait_minutes")),
             )
+            return [SlotSet("handoff_id", handoff["id"]), SlotSet("handoff_team", team),
+                    SlotSet(OFFER_SLOT, None)]
+        # Nobody can take it now: the user chooses (rules in data/handoff.yml).
+        if handoff.get("open_now", True):
+            dispatcher.utter_message(response="utter_handoff_no_agent", team=team,
+                                     position=handoff.get("position", 1))
         else:
-            dispatcher.utter_message(
-                response="utter_handoff_no_agent", team=team, position=handoff.get("position", 1)
-            )
-        return [
-            SlotSet("handoff_id", handoff["id"]),
-            SlotSet("handoff_team", team),
-            SlotSet(OFFER_SLOT, None),
-        ]
+            dispatcher.utter_message(response="utter_handoff_closed_hours", team=team,
+                                     opens=handoff.get("opens_text") or "soon")
+        return [SlotSet(PENDING_SLOT, handoff["id"]), SlotSet("handoff_team", team),
+                SlotSet(OFFER_SLOT, None)]
 
 
 class ActionHandoffRelay(Action):
@@ -200,6 +203,43 @@ class ActionHandoffRelay(Action):
             logger.warning("handoff.relay.failed: %s", error)
             dispatcher.utter_message(response="utter_handoff_relay_failed")
         return []
+
+
+class ActionHandoffWait(Action):
+    """Nobody was free, and the user chose to wait in line."""
+
+    def name(self) -> Text:
+        return "action_handoff_wait"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        pending = tracker.get_slot(PENDING_SLOT)
+        if not pending:
+            dispatcher.utter_message(response="utter_anything_else")
+            return []
+        dispatcher.utter_message(response="utter_handoff_wait", team=tracker.get_slot("handoff_team") or "team")
+        return [SlotSet("handoff_id", pending), SlotSet(PENDING_SLOT, None)]
+
+
+class ActionHandoffCancel(Action):
+    """Nobody was free, and the user would rather carry on with the bot."""
+
+    def name(self) -> Text:
+        return "action_handoff_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        pending = tracker.get_slot(PENDING_SLOT)
+        if pending:
+            try:
+                await ConnectorClient(load_settings()).cancel(pending)
+            except (ConnectorUnavailable, ConnectorRejected) as error:
+                # The connector's housekeeping ends it as abandoned later.
+                logger.warning("handoff.cancel.failed: %s", error)
+        dispatcher.utter_message(response="utter_handoff_declined")
+        return [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
 
 
 class ActionHandoffEnded(Action):

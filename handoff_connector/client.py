@@ -90,5 +90,11 @@ class ConnectorClient:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             raise ConnectorUnavailable(f"{url}: {type(error).__name__} {error}") from error
 
+    async def cancel(self, handoff_id: str) -> Dict[str, Any]:
+        return await self._post(f"/bot/v1/handoffs/{handoff_id}/cancel", {"reason": "user"})
+
+    async def request_callback(self, handoff_id: str, contact: str) -> Dict[str, Any]:
+        return await self._post(f"/bot/v1/handoffs/{handoff_id}/callback", {"contact": contact})
+
     async def submit_survey(self, handoff_id: str, payload: Dict[str, Any]) -> Dict[str, Any]:
         return await self._post(f"/bot/v1/handoffs/{handoff_id}/survey", payload)

@@ -13,7 +13,7 @@ from handoff_connector.frustration import Assessment
 # Slots that describe the handoff itself, not the user's situation.
 INTERNAL_SLOTS = {
     "handoff_id", "handoff_team", "survey_handoff_id", "survey_rating",
-    "survey_comment", "requested_slot",
+    "survey_comment", "requested_slot", "handoff_offer", "handoff_pending", "callback_contact",
 }
 
 

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from handoff_connector.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
+from handoff_connector.contact import normalise_contact
 from handoff_connector.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -101,3 +102,45 @@ class ActionSurveySubmit(Action):
             SlotSet("survey_rating", None),
             SlotSet("survey_comment", None),
         ]
+
+
+class ValidateCallbackForm(FormValidationAction):
+    """A phone number or an email address, checked before it is passed on."""
+
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    async def validate_callback_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is None:
+            return {"callback_contact": None}
+        found = normalise_contact(str(value))
+        if found is None:
+            dispatcher.utter_message(response="utter_callback_invalid")
+            return {"callback_contact": None}
+        return {"callback_contact": found[1]}
+
+
+class ActionCallbackSubmit(Action):
+    """Turns the waiting handoff into a follow-up the team will call back."""
+
+    def name(self) -> Text:
+        return "action_callback_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        pending, contact = tracker.get_slot("handoff_pending"), tracker.get_slot("callback_contact")
+        team = tracker.get_slot("handoff_team") or "team"
+        try:
+            if not (pending and contact):
+                raise ConnectorRejected(400, "no waiting handoff or no contact")
+            await ConnectorClient(load_settings()).request_callback(pending, contact)
+        except (ConnectorUnavailable, ConnectorRejected) as error:
+            logger.warning("handoff.callback.failed: %s", error)
+            dispatcher.utter_message(response="utter_callback_failed")
+            return [SlotSet("callback_contact", None)]
+        dispatcher.utter_message(response="utter_callback_confirmed", team=team, contact=contact)
+        return [SlotSet("callback_contact", None), SlotSet("handoff_pending", None),
+                SlotSet("handoff_team", None)]

@@ -18,6 +18,7 @@ from handoff_connector.settings import HandoffSettings
 from tests.service.conftest import make_config
 
 SLOTS = {"topic": "housing", "handoff_id": None, "handoff_team": None, "handoff_offer": None,
+         "handoff_pending": None, "callback_contact": None,
          "survey_handoff_id": None, "survey_rating": None, "survey_comment": None}
 
 
@@ -256,7 +257,8 @@ async def test_session_start_clears_a_handoff_that_ended(connector: TestServer) 
         CollectingDispatcher(), make_tracker([], handoff_id="gone", topic="food"), {"session_config": {}})
     slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
     assert ("topic", "food") in slots  # carried over
-    assert slots[-3:] == [("handoff_id", None), ("handoff_team", None), ("handoff_offer", None)]
+    assert slots[-4:] == [("handoff_id", None), ("handoff_team", None), ("handoff_offer", None),
+                          ("handoff_pending", None)]
 
 
 async def test_session_start_keeps_the_handoff_if_the_connector_is_down(unreachable: None) -> None:
@@ -276,3 +278,53 @@ async def test_abandoned_handoff_ends_quietly() -> None:
 @pytest.mark.parametrize("minutes, phrase", [(None, ""), (1, " (about 1 minute)"), (7, " (about 7 minutes)")])
 def test_wait_phrase(minutes: Optional[int], phrase: str) -> None:
     assert actions.wait_phrase(minutes) == phrase
+
+
+async def test_nobody_free_offers_the_choices_and_keeps_the_handoff_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = TestServer(create_app(make_config(tmp_path)))  # nobody online
+    await server.start_server()
+    settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"), bot_secret="test-secret")
+    for module in (actions, survey):
+        monkeypatch.setattr(module, "load_settings", lambda: settings)
+    try:
+        dispatcher = CollectingDispatcher()
+        events = await actions.ActionHandoffRequest().run(dispatcher, make_tracker(HOUSING_THEN_PERSON), {})
+        slots = {e["name"]: e["value"] for e in events}
+        assert texts(dispatcher) == ["utter_handoff_no_agent"]
+        assert slots["handoff_pending"] and "handoff_id" not in slots
+        pending = slots["handoff_pending"]
+        # The user leaves a number: the handoff becomes a follow-up.
+        form = survey.ValidateCallbackForm()
+        checker = CollectingDispatcher()
+        assert await form.validate_callback_contact("soon", checker, make_tracker([]), {}) == {"callback_contact": None}
+        assert texts(checker) == ["utter_callback_invalid"]
+        assert await form.validate_callback_contact("555-010-0199", checker, make_tracker([]), {}) == {
+            "callback_contact": "555-010-0199"}
+        dispatcher = CollectingDispatcher()
+        done = make_tracker([], handoff_pending=pending, callback_contact="555-010-0199",
+                            handoff_team="Housing Help team")
+        await survey.ActionCallbackSubmit().run(dispatcher, done, {})
+        assert dispatcher.messages[0]["response"] == "utter_callback_confirmed"
+        assert dispatcher.messages[0]["contact"] == "555-010-0199"
+        assert (await fetch_detail(server, pending))["state"] == "no_agent"
+    finally:
+        await server.close()
+
+
+async def test_waiting_anyway_opens_the_handoff(connector: TestServer) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionHandoffWait().run(
+        dispatcher, make_tracker([], handoff_pending="h9", handoff_team="Food team"), {})
+    assert {e["name"]: e["value"] for e in events} == {"handoff_id": "h9", "handoff_pending": None}
+    assert dispatcher.messages[0]["response"] == "utter_handoff_wait"
+
+
+async def test_carrying_on_with_the_bot_cancels_the_waiting_handoff(connector: TestServer) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    dispatcher = CollectingDispatcher()
+    await actions.ActionHandoffCancel().run(dispatcher, make_tracker([], handoff_pending=handoff_id), {})
+    assert texts(dispatcher) == ["utter_handoff_declined"]
+    assert (await fetch_detail(connector, handoff_id))["state"] == "cancelled"

@@ -16,13 +16,14 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import aiohttp
 import pytest
-import websockets
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
+from stack import free_port
+from websockets.client import connect
+from websockets.exceptions import ConnectionClosed
 from websockets.legacy.client import WebSocketClientProtocol
 
 from handoff_connector.channel import WebChatInput
-from stack import free_port
 
 SECRET = "test-typing-secret"
 Reply = Callable[[UserMessage], Dict[str, Any]]
@@ -48,7 +49,7 @@ class Server:
 
     def connect(self, sender: Optional[str]) -> Any:
         url = self.ws if sender is None else f"{self.ws}?sender={sender}"
-        return websockets.connect(url, open_timeout=5, close_timeout=2)
+        return connect(url, open_timeout=5, close_timeout=2)
 
     async def typing(self, body: Any, token: Optional[str] = SECRET) -> aiohttp.ClientResponse:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -57,6 +58,13 @@ class Server:
             async with session.post(f"{self.http}/typing", data=data, headers=headers) as resp:
                 await resp.read()
                 return resp
+
+
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sanic rewrites its protocol methods ("touchup") on every start; in test
+    # mode it keeps the originals, so several apps can start in one process.
+    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 async def start(channel: WebChatInput) -> AsyncIterator[Server]:
@@ -77,9 +85,15 @@ async def start(channel: WebChatInput) -> AsyncIterator[Server]:
         await server.after_stop()
 
 
+def channel_from(credentials: Dict[str, Any]) -> WebChatInput:
+    channel = WebChatInput.from_credentials(credentials)
+    assert isinstance(channel, WebChatInput)
+    return channel
+
+
 @pytest.fixture
 async def chat() -> AsyncIterator[Server]:
-    async for server in start(WebChatInput.from_credentials({"typing_secret": SECRET})):  # type: ignore[arg-type]
+    async for server in start(channel_from({"typing_secret": SECRET})):
         yield server
 
 
@@ -159,7 +173,7 @@ async def test_buttons_arrive(chat: Server) -> None:
 async def test_bad_sender_is_rejected(chat: Server, sender: Optional[str]) -> None:
     async with chat.connect(sender) as ws:
         error = await frame(ws)
-        with pytest.raises(websockets.ConnectionClosed):
+        with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
     assert error["type"] == "error" and "sender" in error["error"]
     assert ws.close_code == 4400
@@ -185,7 +199,7 @@ async def test_typing_needs_the_secret(chat: Server, token: Optional[str]) -> No
 
 
 async def test_typing_is_refused_without_a_configured_secret() -> None:
-    async for server in start(WebChatInput.from_credentials({})):  # type: ignore[arg-type]
+    async for server in start(channel_from({})):
         resp = await server.typing({"sender": "user-5", "active": True, "agent_name": "Sarah"}, token="")
         assert resp.status == 401
 

@@ -134,7 +134,8 @@ async def get_handoff(request: web.Request) -> web.Response:
     handoff = await _visible_handoff(request, agent)
     store = request.app[STORE]
     before = [
-        {"role": t["role"], "text": t["text"], "timestamp": t["timestamp"], "author": t["role"]}
+        {"role": t["role"], "text": t["text"], "timestamp": t["timestamp"],
+         "author": t.get("author") or t["role"]}
         for t in handoff["context"].get("transcript") or []
     ]
     during = [

@@ -6,6 +6,7 @@ import hmac
 import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -62,10 +63,27 @@ def opening(config: Config, queue: str) -> Tuple[bool, Optional[datetime]]:
     return False, settings.hours.next_open(now)
 
 
+def opens_text(config: Config, queue: str, opens_at: Optional[datetime]) -> Optional[str]:
+    """'today at 9:00 AM', 'tomorrow at 9:00 AM', 'on Monday at 9:00 AM', in the queue's zone."""
+    settings = config.queue(queue)
+    if opens_at is None or settings is None or settings.hours is None:
+        return None
+    zone = ZoneInfo(settings.hours.zone)
+    local, today = opens_at.astimezone(zone), datetime.now(zone).date()
+    clock = local.strftime("%I:%M %p").lstrip("0")
+    days = (local.date() - today).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    return f"on {local.strftime('%A')} at {clock}"
+
+
 async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
     store = request.app[STORE]
     position = await store.queue_position(handoff)
-    open_now, opens_at = opening(request.app[CONFIG], handoff["queue"])
+    config = request.app[CONFIG]
+    open_now, opens_at = opening(config, handoff["queue"])
     minutes = None
     if opens_at is not None:
         minutes = max(1, int((opens_at - datetime.now(timezone.utc)).total_seconds() // 60))
@@ -75,6 +93,7 @@ async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status:
             "open_now": open_now,
             "opens_at": opens_at.isoformat() if opens_at else None,
             "opens_in_minutes": minutes,
+            "opens_text": opens_text(config, handoff["queue"], opens_at),
             "id": handoff["id"],
             "state": handoff["state"],
             "queue": handoff["queue"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from handoff_connector.service.accounts import AccountStore
@@ -289,11 +290,13 @@ class Store(AccountStore):
                 raise NotFound("This link is unknown or has expired. You can still ask the assistant "
                                "for a person.")
             db.execute("UPDATE handoffs SET resume_token = NULL WHERE id = ?", (old["id"],))
-            earlier = db.execute("SELECT role, text, created_at FROM messages WHERE handoff_id = ?"
+            earlier = db.execute("SELECT role, author, text, created_at FROM messages WHERE handoff_id = ?"
                                  " AND role IN ('user', 'agent') ORDER BY id", (old["id"],)).fetchall()
             context = {**old["context"], "resumed_from": old["id"], "transcript": (
                 old["context"].get("transcript") or []) + [
-                {"role": m["role"], "text": m["text"], "timestamp": m["created_at"]} for m in earlier]}
+                {"role": m["role"], "author": m["author"], "text": m["text"],
+                 "timestamp": datetime.fromtimestamp(m["created_at"], tz=timezone.utc).isoformat(
+                     timespec="milliseconds")} for m in earlier]}
             agent = db.execute("SELECT * FROM agents WHERE id = ?", (old["agent_id"],)).fetchone()
             assign = agent is not None and agent["presence"] != "offline"
             handoff_id = uuid.uuid4().hex

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -100,18 +100,44 @@ def test_mild_frustration_gets_an_offer(user: User) -> None:
     assert "let's keep going" in user.say("no")[0]
 
 
-def test_nobody_available_the_user_is_told_honestly(user: User, agent: Callable[[str], Agent]) -> None:
+@pytest.fixture
+def nobody_free(agent: Callable[[str], Agent]) -> Iterator[Agent]:
+    """Every agent away for the test; the supervisor is returned to look things up."""
     everyone = [agent(name) for name in ("sarah", "miguel", "dana")]
     for person in everyone:
         person.presence("away")
-    try:
-        reply = user.say("can I talk to a human please")
-        assert "Nobody is available right this minute" in reply[0]
-        assert "won't need to repeat yourself" in reply[0]
-        assert everyone[2].handoff_of(user)["state"] == "queued"  # nothing is dropped
-    finally:
-        for person in everyone:
-            person.presence("online")
+    yield everyone[2]
+    for person in everyone:
+        person.presence("online")
+
+
+def test_nobody_free_the_user_leaves_a_number_for_a_callback(user: User, nobody_free: Agent) -> None:
+    reply = user.say("can I talk to a human please")
+    assert "nobody is free right this minute" in reply[0] and "won't need to repeat yourself" in reply[0]
+    handoff = nobody_free.handoff_of(user)
+    assert handoff["state"] == "queued"  # nothing is dropped
+    assert "phone number or email" in user.say("/request_callback")[0]
+    assert "doesn't look like a phone number" in user.say("tomorrow maybe")[0]
+    confirmed = user.say("555-010-0199")
+    assert "will contact you at 555-010-0199" in confirmed[0]
+    tickets = nobody_free.call("GET", "/tickets")["handoffs"]
+    assert [(t["id"], t["contact"]) for t in tickets if t["sender_id"] == user.id] == [(handoff["id"], "555-010-0199")]
+    assert "food help" in user.say("I need food for my kids")[0]  # the bot carries on
+
+
+def test_nobody_free_the_user_waits_anyway(user: User, nobody_free: Agent) -> None:
+    user.say("I want to speak to someone")
+    assert "you're in line" in user.say("yes")[0]
+    assert user.say("hello? anyone?") == []  # relayed to the queue, not answered by the bot
+    handoff = nobody_free.handoff_of(user)
+    assert handoff["messages"][-1]["text"] == "hello? anyone?"
+
+
+def test_nobody_free_the_user_carries_on_with_the_bot(user: User, nobody_free: Agent) -> None:
+    user.say("get me a real person")
+    handoff = nobody_free.handoff_of(user)
+    assert "let's keep going" in user.say("/deny")[0]
+    assert nobody_free.call("GET", f"/handoffs/{handoff['id']}")["state"] == "cancelled"
 
 
 def test_an_agent_claiming_is_introduced_to_the_user(user: User, agent: Callable[[str], Agent]) -> None:

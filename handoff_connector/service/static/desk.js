@@ -42,6 +42,7 @@
     lock: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 2a4 4 0 0 0-4 4v2H5a1 1 0 0 0-1 1v8a1 1 0 0 0 1 1h10a1 1 0 0 0 1-1V9a1 1 0 0 0-1-1h-1V6a4 4 0 0 0-4-4zm2.5 6h-5V6a2.5 2.5 0 0 1 5 0z"/></svg>',
     star: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 1.8l2.5 5.1 5.6.8-4 4 .9 5.6-5-2.7-5 2.7.9-5.6-4-4 5.6-.8z"/></svg>',
     phone: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M5.6 2.3a1.2 1.2 0 0 1 1.37.53l1.55 2.6a1.2 1.2 0 0 1-.22 1.5l-1.2 1.08a9.6 9.6 0 0 0 4.9 4.9l1.08-1.2a1.2 1.2 0 0 1 1.5-.22l2.6 1.55a1.2 1.2 0 0 1 .53 1.37l-.5 1.8A1.9 1.9 0 0 1 15.4 17.6C8.3 17.2 2.8 11.7 2.4 4.6a1.9 1.9 0 0 1 1.4-1.8z"/></svg>',
+    mail: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M3.5 4h13A1.5 1.5 0 0 1 18 5.5v.35l-8 4.8-8-4.8V5.5A1.5 1.5 0 0 1 3.5 4zM2 7.6v6.9A1.5 1.5 0 0 0 3.5 16h13a1.5 1.5 0 0 0 1.5-1.5V7.6l-7.6 4.56a.75.75 0 0 1-.8 0z"/></svg>',
     people: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M7 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zm7 0a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5zM1.5 16c0-2.9 2.5-5 5.5-5s5.5 2.1 5.5 5a1 1 0 0 1-1 1h-9a1 1 0 0 1-1-1zm12.3 1h3.7a1 1 0 0 0 1-1c0-2.5-2-4.4-4.5-4.4-.8 0-1.5.2-2.1.5a6.3 6.3 0 0 1 1.9 4.9z"/></svg>',
     down: '<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M10 14.5a1 1 0 0 1-.7-.3l-5-5a1 1 0 1 1 1.4-1.4l4.3 4.29 4.3-4.3a1 1 0 1 1 1.4 1.42l-5 5a1 1 0 0 1-.7.29z"/></svg>',
   };
@@ -207,6 +208,7 @@
 
   function entrySeconds(entry) {
     if (typeof entry.created_at === "number") return entry.created_at;
+    if (typeof entry.timestamp === "number") return entry.timestamp;
     if (entry.timestamp) {
       const ms = Date.parse(entry.timestamp);
       if (!isNaN(ms)) return ms / 1000;
@@ -868,6 +870,8 @@
         case "handoff.created":
           upsertSummary(event.handoff);
           if (event.handoff.state === "queued" && S.waiting.has(event.handoff.id)) announceNew(event.handoff);
+          if (isResumedToMe(event.handoff)) announceResume(event.handoff);
+          teamChanged();
           break;
         case "handoff.assigned": {
           const d = S.details.get(event.handoff.id);
@@ -876,14 +880,22 @@
           if (event.handoff.id === S.active && before === "queued" && event.handoff.agent_id !== S.me.id) {
             toast(`${agentName(event.handoff.agent_id)} claimed this conversation.`, "info");
           }
+          if (isResumedToMe(event.handoff)) announceResume(event.handoff);
+          teamChanged();
           break;
         }
+        case "handoff.ticket":
+          upsertSummary(event.handoff);
+          if (S.tickets.has(event.handoff.id)) S.fresh.set(event.handoff.id, Date.now());
+          break;
         case "handoff.transferred":
           onTransferred(event);
+          teamChanged();
           break;
         case "handoff.closed":
         case "handoff.returned":
           upsertSummary(event.handoff);
+          teamChanged();
           break;
         case "handoff.cancelled":
         case "handoff.abandoned": {
@@ -892,8 +904,9 @@
           if (wasMine) {
             const why = event.type === "handoff.cancelled"
               ? "went back to the assistant" : "went silent; the conversation was ended";
-            toast(`${event.handoff.sender_id} ${why}.`, "info");
+            toast(`${titleOf(event.handoff.id)} ${why}.`, "info");
           }
+          teamChanged();
           break;
         }
         case "handoff.message":
@@ -901,9 +914,11 @@
           break;
         case "handoff.survey":
           onSurvey(event.handoff_id, event.survey);
+          teamChanged();
           break;
         case "agent.presence":
           onPresence(event.agent_id, event.presence);
+          teamChanged();
           break;
         default:
           break;
@@ -921,6 +936,12 @@
     else S.waiting.delete(s.id);
     if (s.state === "assigned" && (s.agent_id === S.me.id || isSupervisor())) S.mine.set(s.id, s);
     else S.mine.delete(s.id);
+    if (s.state === "no_agent" && canSeeQueue(s.queue)) {
+      // Keep the contact even if a later summary leaves it out.
+      S.tickets.set(s.id, Object.assign({}, S.tickets.get(s.id) || {}, s));
+    } else {
+      S.tickets.delete(s.id);
+    }
     const d = S.details.get(s.id);
     if (d) {
       const changed = d.state !== s.state || d.agent_id !== s.agent_id || d.queue !== s.queue;
@@ -987,6 +1008,33 @@
     }
   }
 
+  function isResumedToMe(s) {
+    return !!(s && s.trigger === "resume" && s.state === "assigned" && S.me && s.agent_id === S.me.id);
+  }
+
+  function announceResume(s) {
+    if (S.announced.has(s.id)) return;
+    S.announced.add(s.id);
+    S.fresh.set(s.id, Date.now());
+    beep("new");
+    const tell = () => {
+      if (!S.me) return;
+      const name = titleOf(s.id);
+      toast(`${name} came back through your link.`, "info", 9000);
+      notify("Someone came back through your link", `${name} · ${teamOf(s.queue)}`, s.id);
+      scheduleRender();
+    };
+    if (S.details.has(s.id)) { tell(); return; }
+    // The user's name is in the context; fetch it so the toast and the list can say who came back.
+    api("GET", `/api/v1/handoffs/${encodeURIComponent(s.id)}`).then((d) => {
+      if (!S.details.has(s.id)) {
+        d.messages = d.messages || [];
+        mergeEventMessages(d);
+        S.details.set(s.id, d);
+      }
+    }, () => { /* the summary is enough to show it */ }).finally(tell);
+  }
+
   function announceNew(s) {
     S.fresh.set(s.id, Date.now());
     beep("new");
@@ -1043,6 +1091,16 @@
     if (S.active && !S.details.has(S.active)) loadDetail(S.active);
   }
 
+  // What only this desk knows (the link from its close answer, a contact from a
+  // ticket event) survives a reload of the conversation that leaves it out.
+  function keepLocal(fresh, old) {
+    const url = S.resumeUrls.get(fresh.id) || (old && old.resume_url);
+    if (url && !fresh.resume_url) fresh.resume_url = url;
+    const ticket = S.tickets.get(fresh.id);
+    const contact = (old && old.contact) || (ticket && ticket.contact);
+    if (contact && !fresh.contact) fresh.contact = contact;
+  }
+
   function mergeEventMessages(d) {
     const extra = S.eventMessages.get(d.id) || [];
     for (const m of extra) {
@@ -1056,6 +1114,7 @@
     try {
       const d = await api("GET", `/api/v1/handoffs/${encodeURIComponent(id)}`);
       d.messages = d.messages || [];
+      keepLocal(d, S.details.get(id));
       mergeEventMessages(d);
       S.details.set(id, d);
       S.summaries.set(id, d);
@@ -1089,6 +1148,7 @@
         for (const m of old.messages) if (!fresh.messages.some((x) => x.id === m.id)) fresh.messages.push(m);
         if (old.survey && !fresh.survey) fresh.survey = old.survey;
       }
+      keepLocal(fresh, old);
       mergeEventMessages(fresh);
       S.details.set(id, fresh);
       refreshView(id);
@@ -1185,6 +1245,7 @@
     autosize(input);
     S.drafts.delete(id);
     closeMenu();
+    if (!asNote) stopTyping();
     const key = uuid();
     const p = { key, clientId: key, text, note: asNote, status: "sending", error: null, at: nowSec(), confirmedId: null };
     pendingFor(id).set(key, p);
@@ -1217,6 +1278,54 @@
       toast(`${p.note ? "Note" : "Message"} not sent: ${error.message}`, "error");
     }
     if (id === S.active) renderTranscriptFor(id);
+  }
+
+  // ------------------------------------------------------------------- typing
+
+  // Best effort: the user sees "typing…" while the agent writes a reply.
+  function canType(d) {
+    return !!(d && S.me && d.state === "assigned" && d.agent_id === S.me.id && !noteModeFor(d));
+  }
+
+  function postTyping(id, active) {
+    // Errors are ignored; a 401 still signs out inside api().
+    api("POST", `/api/v1/handoffs/${encodeURIComponent(id)}/typing`, { active }).catch(() => {});
+  }
+
+  function onTyping(input) {
+    const id = input.dataset.handoffId;
+    if (!id || !canType(S.details.get(id)) || !input.value) {
+      stopTyping();
+      return;
+    }
+    if (typing.id && typing.id !== id) stopTyping();
+    typing.id = id;
+    const now = Date.now();
+    if (now - typing.lastSent >= TYPING_EVERY) {
+      typing.lastSent = now;
+      typing.active = true;
+      postTyping(id, true);
+    }
+    clearTimeout(typing.timer);
+    typing.timer = setTimeout(stopTyping, TYPING_IDLE);
+  }
+
+  function stopTyping() {
+    clearTimeout(typing.timer);
+    typing.timer = null;
+    const id = typing.id;
+    const was = typing.active;
+    typing.id = null;
+    typing.active = false;
+    if (was && id && S.token) postTyping(id, false);
+  }
+
+  function resetTyping() {
+    clearTimeout(typing.timer);
+    typing.timer = null;
+    typing.id = null;
+    typing.active = false;
+    typing.lastSent = 0;
   }
 
   // ------------------------------------------------------------------ renders
@@ -1299,12 +1408,12 @@
   }
 
   function triggerLabel(trigger) {
-    const known = ["explicit", "fallback", "frustration"].includes(trigger);
+    const known = ["explicit", "fallback", "frustration", "resume"].includes(trigger);
     return el("span", {
       class: `trigger trigger-${known ? trigger : "other"}`,
       testid: "trigger-label",
       title: TRIGGER_HELP[trigger] || "Why the assistant handed over",
-      text: trigger || "unknown",
+      text: TRIGGER_WORD[trigger] || trigger || "unknown",
     });
   }
 
@@ -1317,6 +1426,7 @@
   function renderLists() {
     if (!S.me) return;
     renderQueue();
+    renderFollowups();
     renderMine();
     renderLoad();
     updateFilterCounts();
@@ -1382,6 +1492,75 @@
     restoreFocus(list, focus);
   }
 
+  function ticketSince(h) {
+    return h.ticket_at || h.contact_at || h.created_at;
+  }
+
+  function contactOf(h) {
+    if (!h) return "";
+    const ticket = S.tickets.get(h.id);
+    return h.contact || (ticket && ticket.contact) || "";
+  }
+
+  function renderFollowups() {
+    const list = $("#followups-list");
+    const focus = rememberFocus(list);
+    const items = [...S.tickets.values()].sort((a, b) => ticketSince(a) - ticketSince(b) || (a.id < b.id ? -1 : 1));
+    const count = $("#followups-count");
+    count.textContent = String(items.length);
+    count.classList.toggle("is-follow", items.length > 0);
+    list.setAttribute("aria-busy", S.listsLoaded ? "false" : "true");
+    if (!S.listsLoaded) {
+      list.replaceChildren(...skeletonItems(1));
+      return;
+    }
+    if (!items.length) {
+      list.replaceChildren(S.ticketsError
+        ? el("li", { class: "empty-line is-error" }, [
+          el("span", { text: `Follow-ups did not load: ${S.ticketsError}` }),
+          el("button", { type: "button", class: "link-btn", text: "Retry", onclick: refreshTickets }),
+        ])
+        : el("li", { class: "empty-line", text: "No one is waiting for a call back." }));
+      return;
+    }
+    const now = nowSec();
+    list.replaceChildren(...items.map((h) => {
+      const last = S.lastText.get(h.id) || h.last_user_text;
+      const since = ticketSince(h);
+      const contact = contactOf(h) || "No contact given";
+      return el("li", {
+        class: "item followup" + (h.id === S.active ? " is-active" : "") + (Date.now() - (S.fresh.get(h.id) || 0) < 2500 ? " is-new" : ""),
+        testid: "followup-item",
+        "data-handoff-id": h.id,
+      }, [
+        el("button", {
+          type: "button",
+          class: "item-btn",
+          "aria-current": h.id === S.active ? "true" : null,
+          "aria-label": `Call back ${contact}, ${titleOf(h.id)}, ${teamOf(h.queue)}, waiting ${fmtAge(now - since)}`,
+          onclick: () => openConversation(h.id),
+        }, [
+          el("span", { class: "item-row" }, [
+            icon(/^mailto:/.test(contactHref(contact) || "") ? "mail" : "phone", "followup-icon"),
+            el("span", { class: "item-title followup-contact-text", text: contact }),
+            el("span", {
+              class: "age",
+              "data-age-since": since,
+              title: `Asked for a call back ${fmtFull(since)}`,
+              text: fmtAge(now - since),
+            }),
+          ]),
+          el("span", { class: "item-text" + (last ? "" : " is-muted"), text: last ? `“${last}”` : "No message from the user" }),
+          el("span", { class: "item-row item-meta" }, [
+            el("span", { class: "item-team", text: teamOf(h.queue) }),
+            el("span", { class: "followup-who", text: titleOf(h.id) }),
+          ]),
+        ]),
+      ]);
+    }));
+    restoreFocus(list, focus);
+  }
+
   function renderMine() {
     const list = $("#mine-list");
     const focus = rememberFocus(list);
@@ -1410,7 +1589,8 @@
       const last = S.lastText.get(h.id) || h.last_user_text;
       const own = h.agent_id === me;
       return el("li", {
-        class: "item" + (h.id === S.active ? " is-active" : "") + (unread ? " has-unread" : ""),
+        class: "item" + (h.id === S.active ? " is-active" : "") + (unread ? " has-unread" : "") +
+          (Date.now() - (S.fresh.get(h.id) || 0) < 2500 ? " is-new" : ""),
         testid: "mine-item",
         "data-handoff-id": h.id,
       }, [
@@ -1418,7 +1598,7 @@
           type: "button",
           class: "item-btn",
           "aria-current": h.id === S.active ? "true" : null,
-          "aria-label": `${titleOf(h.id)}, ${own ? "assigned to you" : "assigned to " + agentName(h.agent_id)}${unread ? `, ${unread} unread` : ""}`,
+          "aria-label": `${titleOf(h.id)}, ${own ? "assigned to you" : "assigned to " + agentName(h.agent_id)}${h.trigger === "resume" ? ", resumed" : ""}${unread ? `, ${unread} unread` : ""}`,
           onclick: () => openConversation(h.id),
         }, [
           el("span", { class: "item-row" }, [
@@ -1438,6 +1618,7 @@
               testid: "assignee",
               text: own ? "assigned to you" : `assigned to ${agentName(h.agent_id)}`,
             }),
+            h.trigger === "resume" ? triggerLabel(h.trigger) : null,
             el("span", { class: "item-team", text: teamOf(h.queue) }),
           ]),
         ]),
@@ -1488,7 +1669,7 @@
           type: "button",
           class: "tab-btn",
           "aria-current": active ? "page" : null,
-          title: s ? `${title} · ${teamOf(s.queue)} · ${s.state}` : title,
+          title: s ? `${title} · ${teamOf(s.queue)} · ${STATE_WORD[s.state] || s.state}` : title,
           onclick: () => openConversation(id),
         }, [
           el("span", { class: stateDotClass(s), "aria-hidden": "true" }),
@@ -1539,7 +1720,8 @@
 
   function viewSig(d) {
     if (!d) return "";
-    return [d.id, d.state, d.agent_id, d.queue, d.resolution, d.close_note, d.survey ? JSON.stringify(d.survey) : "", S.me.id].join("|");
+    return [d.id, d.state, d.agent_id, d.queue, d.resolution, d.close_note, d.survey ? JSON.stringify(d.survey) : "",
+      d.resume_url || "", contactOf(d), S.me.id].join("|");
   }
 
   function refreshView(id) {
@@ -1559,6 +1741,7 @@
     const focused = document.activeElement && document.activeElement.id === "composer-input";
     saveDraft();
     closeMenu();
+    if (typing.id && !(typing.id === id && canType(S.details.get(id)))) stopTyping();
     if (!id) {
       host.replaceChildren(emptyWorkspace());
       return;
@@ -1595,6 +1778,12 @@
     } else if (d.state === "assigned") {
       status = el("span", { class: "state-pill state-pill-assigned" },
         mineNow ? `With you since ${fmtClock(d.claimed_at)}` : `With ${agentName(d.agent_id)} since ${fmtClock(d.claimed_at)}`);
+    } else if (d.state === "no_agent") {
+      status = el("span", { class: "state-pill state-pill-followup" }, `Follow-up · asked ${fmtClock(ticketAt(d))}`);
+    } else if (d.state === "cancelled") {
+      status = el("span", { class: "state-pill state-pill-closed" }, "Cancelled by the user");
+    } else if (d.state === "abandoned") {
+      status = el("span", { class: "state-pill state-pill-closed" }, "Ended · the user went silent");
     } else {
       status = el("span", { class: "state-pill state-pill-closed" },
         `Closed${d.resolution ? " · " + humanize(d.resolution) : ""}`);
@@ -1617,6 +1806,11 @@
         }, [icon("check"), "Close"]),
       ]) : null,
     ]);
+  }
+
+  function ticketAt(d) {
+    const t = (d.transitions || []).slice().reverse().find((x) => x.to_state === "no_agent");
+    return (t && t.at) || ticketSince(d);
   }
 
   function chip(text, cls, title) {
@@ -1749,8 +1943,24 @@
     }
   }
 
+  function systemEl(entry, d) {
+    const sec = entrySeconds(entry);
+    return el("article", {
+      class: "msg msg-system",
+      testid: "msg",
+      "data-role": "system",
+      "data-message-id": entry.id !== undefined ? entry.id : null,
+      title: "Sent automatically by the connector while the user waited",
+    }, [
+      el("span", { class: "msg-who", text: authorLabel(entry, d) }),
+      el("span", { class: "msg-body", text: entry.text || "" }),
+      sec !== null ? el("time", { datetime: new Date(sec * 1000).toISOString(), title: fmtFull(sec), text: fmtClock(sec) }) : null,
+    ]);
+  }
+
   function msgEl(entry, d, pending) {
     const role = entry.role;
+    if (role === "system" && !pending) return systemEl(entry, d);
     const sec = entrySeconds(entry);
     const node = el("article", {
       class: `msg msg-${role}` + (pending ? ` is-${pending.status}` : ""),
@@ -1785,14 +1995,26 @@
     return node;
   }
 
-  function transitionText(t) {
+  function transitionText(t, d) {
     const actor = t.actor && t.actor.startsWith("agent:") ? agentName(t.actor.slice(6)) : null;
+    const resumed = d && d.trigger === "resume";
+    if (resumed && t.to_state === "assigned" && t.actor === "link") {
+      return `Came back through a link · straight to ${d.agent_id ? agentName(d.agent_id) : "the same agent"}`;
+    }
+    if (resumed && t.from_state === "requested" && t.to_state === "queued") {
+      const direct = (d.transitions || []).some((x) => x.actor === "link");
+      return direct ? null : "Came back through a link · waiting in the queue";
+    }
     if (t.from_state === "requested" && t.to_state === "queued") return "Handed over to a person · waiting in the queue";
     if (t.from_state === "queued" && t.to_state === "assigned") return `${actor || "An agent"} joined the conversation`;
     if (t.from_state === "transferred" && t.to_state === "queued") return `${actor || "An agent"} passed the conversation back to a queue`;
     if (t.from_state === "transferred" && t.to_state === "assigned") return `${actor || "An agent"} transferred the conversation`;
+    if (t.from_state === "no_agent" && t.to_state === "closed") return `${actor || "An agent"} marked the follow-up done`;
     if (t.to_state === "closed") return `${actor || "An agent"} closed the conversation`;
     if (t.to_state === "returned") return "The assistant took the conversation back";
+    if (t.to_state === "no_agent") return "Nobody was free · the user left a contact for a call back";
+    if (t.to_state === "cancelled") return "The user went back to the assistant";
+    if (t.to_state === "abandoned") return "The user went silent · the conversation was ended";
     return null;
   }
 
@@ -1806,14 +2028,15 @@
     const items = [];
     const earlier = (d.transcript || []).filter((t) => t.id === undefined || t.id === null);
     if (earlier.length) {
-      items.push({ key: "divider", build: () => el("div", { class: "divider" }, [el("span", { text: "With the assistant" })]) });
+      const label = d.trigger === "resume" ? "Earlier, before the link" : "With the assistant";
+      items.push({ key: "divider", build: () => el("div", { class: "divider" }, [el("span", { text: label })]) });
     }
     earlier.forEach((entry, i) => items.push({ key: `b${i}|${authorLabel(entry, d)}`, build: () => msgEl(entry, d) }));
 
     const live = [];
     for (const m of d.messages || []) live.push({ kind: "msg", at: entrySeconds(m) || 0, order: 1, id: m.id, entry: m });
     for (const t of d.transitions || []) {
-      const text = transitionText(t);
+      const text = transitionText(t, d);
       if (text) live.push({ kind: "event", at: t.at || 0, order: 0, id: 0, text });
     }
     live.sort((a, b) => a.at - b.at || a.order - b.order || a.id - b.id);
@@ -1876,6 +2099,7 @@
         }, "Claim conversation"),
       ]);
     }
+    if (d.state === "no_agent") return followupEl(d);
     if (d.state === "assigned") {
       if (d.agent_id === S.me.id || isSupervisor()) return composerEl(d);
       return el("div", { class: "readonly-panel" }, [
@@ -1887,8 +2111,51 @@
     return closedEl(d);
   }
 
+  function followupEl(d) {
+    const contact = contactOf(d);
+    const href = contactHref(contact);
+    return el("div", { class: "followup-panel" }, [
+      icon(href && href.startsWith("mailto:") ? "mail" : "phone", "followup-panel-icon"),
+      el("div", { class: "followup-text" }, [
+        el("strong", { class: "followup-contact", testid: "followup-contact" }, [
+          "Call back: ",
+          contact ? (href ? el("a", { href, text: contact }) : contact) : "no contact given",
+        ]),
+        el("span", {
+          text: `Nobody was free when ${titleOf(d.id)} asked for a person, so they left this for the ${teamOf(d.queue)}. ` +
+            "They are not connected to a chat now: reach them directly, then mark it done.",
+        }),
+      ]),
+      el("button", {
+        type: "button", class: "btn btn-primary", testid: "followup-done",
+        onclick: () => openClose(d.id),
+      }, [icon("check"), "Mark done"]),
+    ]);
+  }
+
+  function copyText(text, button) {
+    const done = () => {
+      const before = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(() => { if (button.isConnected) button.textContent = before; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, () => toast("Could not copy; select the link and copy it by hand.", "error"));
+      return;
+    }
+    const area = el("textarea", { class: "visually-hidden", "aria-hidden": "true" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    try { document.execCommand("copy"); done(); } catch (error) { toast("Could not copy; select the link and copy it by hand.", "error"); }
+    area.remove();
+    button.focus();
+  }
+
   function closedEl(d) {
     const survey = d.survey;
+    const ended = d.state === "cancelled" || d.state === "abandoned";
+    const followup = !!contactOf(d);
     let surveyNode;
     if (survey) {
       const stars = [];
@@ -1901,20 +2168,38 @@
           el("strong", { text: `${survey.rating}/5` }),
           survey.comment ? el("q", { class: "survey-comment", text: survey.comment }) : null,
         ]);
+    } else if (ended || followup) {
+      surveyNode = null;
     } else {
       surveyNode = el("div", { class: "survey-wait muted", text: "The user's feedback shows here when they answer the survey." });
     }
     const closedBy = (d.transitions || []).slice().reverse().find((t) => t.to_state === "closed");
     const by = closedBy && closedBy.actor && closedBy.actor.startsWith("agent:") ? agentName(closedBy.actor.slice(6)) : null;
+    let heading = `Closed${d.resolution ? ": " + humanize(d.resolution) : ""}`;
+    if (d.state === "cancelled") heading = "Cancelled: the user went back to the assistant";
+    else if (d.state === "abandoned") heading = "Ended: the user went silent";
+    else if (followup) heading = `Follow-up done${d.resolution ? ": " + humanize(d.resolution) : ""}`;
+    const url = d.resume_url || S.resumeUrls.get(d.id);
+    let linkNode = null;
+    if (url) {
+      const copy = el("button", { type: "button", class: "link-btn", text: "Copy" });
+      copy.addEventListener("click", () => copyText(url, copy));
+      linkNode = el("p", { class: "resume-sent", testid: "resume-link-sent" }, [
+        el("span", { class: "resume-label", text: "Link sent: " }),
+        el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: url }),
+        copy,
+      ]);
+    }
     return el("div", { class: "closed-panel" }, [
       el("div", { class: "closed-head" }, [
         icon("check", "closed-icon"),
         el("div", {}, [
-          el("strong", { text: `Closed${d.resolution ? ": " + humanize(d.resolution) : ""}` }),
+          el("strong", { text: heading }),
           el("span", { class: "muted", text: [by ? `by ${by}` : null, d.closed_at ? fmtFull(d.closed_at) : null, d.state === "returned" ? "back with the assistant" : null].filter(Boolean).join(" · ") }),
         ]),
       ]),
       d.close_note ? el("p", { class: "close-note" }, [el("span", { class: "muted", text: "Closing note: " }), d.close_note]) : null,
+      linkNode,
       surveyNode,
     ]);
   }
@@ -1949,6 +2234,8 @@
     toggle.addEventListener("change", () => {
       S.noteMode.set(d.id, toggle.checked);
       applyNoteMode(d);
+      if (toggle.checked) stopTyping();
+      else if (input.value) onTyping(input);
       input.focus();
     });
 
@@ -2012,6 +2299,7 @@
   function onComposerInput(event) {
     const input = event.target;
     autosize(input);
+    onTyping(input);
     if (input.value) S.drafts.set(input.dataset.handoffId, input.value);
     else S.drafts.delete(input.dataset.handoffId);
     const value = input.value;
@@ -2198,7 +2486,127 @@
     menu.dismissed = false;
     S.drafts.set(S.active, input.value);
     autosize(input);
+    onTyping(input);
     input.focus();
+  }
+
+  // --------------------------------------------------------------------- team
+
+  const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
+
+  function toggleTeam() {
+    if (team.open) closeTeam(true);
+    else openTeam();
+  }
+
+  function openTeam() {
+    closeMenu();
+    team.open = true;
+    $("#team-panel").hidden = false;
+    $("#team-button").setAttribute("aria-expanded", "true");
+    renderTeam();
+    $("#team-panel").focus();
+    loadAgents();
+  }
+
+  function closeTeam(returnFocus) {
+    const wasOpen = team.open;
+    team.open = false;
+    clearTimeout(team.timer);
+    const panel = $("#team-panel");
+    if (!panel) return;
+    panel.hidden = true;
+    $("#team-button").setAttribute("aria-expanded", "false");
+    if (returnFocus && wasOpen) $("#team-button").focus();
+  }
+
+  // Presence, load and ratings change on the server; while the list is open, fetch them again.
+  function teamChanged() {
+    if (!team.open) return;
+    clearTimeout(team.timer);
+    team.timer = setTimeout(() => { if (team.open) loadAgents(); }, 300);
+  }
+
+  function averageStars(average, count) {
+    const base = [];
+    const fill = [];
+    for (let i = 0; i < 5; i++) {
+      base.push(icon("star", "star"));
+      fill.push(icon("star", "star on"));
+    }
+    const over = el("span", { class: "stars-fill" }, fill);
+    over.style.width = `${Math.max(0, Math.min(5, average)) * 20}%`;
+    return el("span", {
+      class: "stars stars-avg",
+      role: "img",
+      "aria-label": `Average ${average.toFixed(1)} out of 5 from ${count} ${count === 1 ? "survey" : "surveys"}`,
+    }, [el("span", { class: "stars-base" }, base), over]);
+  }
+
+  function surveyCell(agent) {
+    const survey = agent.survey || {};
+    const count = typeof survey.count === "number" ? survey.count : 0;
+    const average = typeof survey.average === "number" ? survey.average : null;
+    if (average === null || !count) {
+      return el("span", { class: "team-survey is-empty", testid: "team-survey", title: "No rated surveys yet" }, [
+        el("span", { class: "muted", text: "No ratings yet" }),
+      ]);
+    }
+    return el("span", { class: "team-survey", testid: "team-survey", title: `${count} rated ${count === 1 ? "survey" : "surveys"}` }, [
+      averageStars(average, count),
+      el("strong", { class: "team-avg", text: average.toFixed(1) }),
+      el("span", { class: "team-count muted", text: `(${count})` }),
+    ]);
+  }
+
+  function renderTeam() {
+    const list = $("#team-list");
+    if (!list || !S.me) return;
+    list.setAttribute("aria-busy", team.loaded ? "false" : "true");
+    if (team.error && !team.loaded) {
+      list.replaceChildren(el("li", { class: "empty-line is-error" }, [
+        el("span", { text: `The team list did not load: ${team.error}` }),
+        el("button", { type: "button", class: "link-btn", text: "Retry", onclick: () => { team.error = null; renderTeam(); loadAgents(); } }),
+      ]));
+      return;
+    }
+    if (!team.loaded) {
+      list.replaceChildren(...skeletonItems(3));
+      return;
+    }
+    const agents = [...S.agents.values()].filter((a) => a.name).sort((a, b) =>
+      (PRESENCE_ORDER[a.presence] ?? 3) - (PRESENCE_ORDER[b.presence] ?? 3) || a.name.localeCompare(b.name));
+    if (!agents.length) {
+      list.replaceChildren(el("li", { class: "empty-line", text: "No agents are set up." }));
+      return;
+    }
+    list.replaceChildren(...agents.map((a) => {
+      const presence = a.presence || "offline";
+      const self = a.id === S.me.id;
+      const hasLoad = typeof a.load === "number";
+      const full = hasLoad && a.capacity && a.load >= a.capacity;
+      return el("li", { class: "team-row", testid: "team-row", "data-agent-id": a.id }, [
+        el("span", { class: `team-dot is-${presence}`, title: PRESENCE_WORD[presence] || presence, "aria-hidden": "true" }),
+        el("span", { class: "team-who" }, [
+          el("span", { class: "team-name" }, [
+            el("strong", { text: a.name }),
+            self ? el("span", { class: "muted", text: " (you)" }) : null,
+            a.role === "supervisor" && (a.title || "").toLowerCase() !== "supervisor"
+              ? el("span", { class: "role-pill is-supervisor", text: "Supervisor" }) : null,
+          ]),
+          el("span", { class: "team-sub" }, [
+            el("span", { class: `team-presence is-${presence}`, text: PRESENCE_WORD[presence] || presence }),
+            a.title ? ` · ${a.title}` : "",
+          ]),
+        ]),
+        el("span", {
+          class: "team-load" + (full ? " is-full" : ""),
+          title: hasLoad ? `${a.load} of at most ${a.capacity} conversations` : "",
+          text: hasLoad ? `${a.load}/${a.capacity}` : "–",
+        }),
+        surveyCell(a),
+      ]);
+    }));
   }
 
   // ------------------------------------------------------------------ dialogs
@@ -2311,14 +2719,30 @@
     }
   }
 
+  const CLOSE_SUB = "The assistant takes the conversation back and asks the user for feedback.";
+
+  function closeLabel(followup) {
+    return followup ? "Mark done" : "Close conversation";
+  }
+
   function openClose(id) {
     const d = S.details.get(id);
     if (!d) return;
     dialogHandoff = id;
-    $("#close-title").textContent = `Close ${titleOf(id)}`;
+    const followup = d.state === "no_agent";
+    $("#close-title").textContent = followup ? `Mark the follow-up for ${titleOf(id)} done` : `Close ${titleOf(id)}`;
+    $("#close-sub").textContent = followup
+      ? `Record how the call back to ${contactOf(d) || "the user"} went; it then leaves the Follow-ups list.`
+      : CLOSE_SUB;
     const select = $("#close-resolution");
     select.replaceChildren(...(S.me.resolutions || []).map((r) => el("option", { value: r, text: humanize(r) })));
     $("#close-note").value = "";
+    const resume = $("#close-resume-link");
+    resume.checked = false;
+    // The link goes to a connected user, from the agent who talked with them.
+    $("#close-resume-wrap").hidden = followup || d.agent_id !== S.me.id;
+    $("#close-submit").textContent = closeLabel(followup);
+    $("#close-dialog").dataset.followup = followup ? "1" : "";
     setFormError($("#close-error"), "");
     showDialog($("#close-dialog"));
     select.focus();
@@ -2337,24 +2761,40 @@
     const body = { resolution };
     const note = $("#close-note").value.trim();
     if (note) body.note = note;
+    const wantLink = !$("#close-resume-wrap").hidden && $("#close-resume-link").checked;
+    if (wantLink) body.resume_link = true;
+    const followup = $("#close-dialog").dataset.followup === "1";
     const button = $("#close-submit");
     button.disabled = true;
-    button.textContent = "Closing…";
+    button.textContent = followup ? "Saving…" : "Closing…";
     setFormError(error, "");
     try {
       const summary = await api("POST", `/api/v1/handoffs/${encodeURIComponent(id)}/close`, body);
       hideDialog($("#close-dialog"));
       const d = S.details.get(id);
       if (d) d.close_note = note || null;
+      if (summary && summary.resume_url) {
+        S.resumeUrls.set(id, summary.resume_url);
+        if (d) d.resume_url = summary.resume_url;
+      }
       upsertSummary(summary);
-      toast(`${titleOf(id)} closed as “${humanize(resolution)}”. The assistant takes it from here.`, "success");
+      refreshView(id);
+      if (followup) {
+        toast(`Follow-up for ${titleOf(id)} marked done as “${humanize(resolution)}”.`, "success");
+      } else {
+        const link = summary && summary.resume_url ? " They got a link to continue with you later." : "";
+        toast(`${titleOf(id)} closed as “${humanize(resolution)}”. The assistant takes it from here.${link}`, "success");
+      }
+      if (wantLink && !(summary && summary.resume_url)) {
+        toast("The conversation is closed, but the server sent back no link to continue later.", "error");
+      }
       renderLists();
     } catch (err) {
       if (err.handled) return;
       setFormError(error, err.message);
     } finally {
       button.disabled = false;
-      button.textContent = "Close conversation";
+      button.textContent = closeLabel(followup);
     }
   }
 
@@ -2372,6 +2812,12 @@
         node.classList.toggle("is-warn", seconds >= WAIT_WARN && seconds < WAIT_LATE);
         node.classList.toggle("is-late", seconds >= WAIT_LATE);
       }
+    }
+    for (const node of document.querySelectorAll("[data-age-since]")) {
+      const since = Number(node.getAttribute("data-age-since"));
+      if (!since) continue;
+      const text = fmtAge(now - since);
+      if (node.textContent !== text) node.textContent = text;
     }
   }
 
@@ -2400,6 +2846,22 @@
     });
     $("#queue-list").addEventListener("keydown", listKeyNav);
     $("#mine-list").addEventListener("keydown", listKeyNav);
+    $("#followups-list").addEventListener("keydown", listKeyNav);
+    $("#team-button").prepend(icon("people"));
+    $("#team-button").addEventListener("click", (event) => { event.stopPropagation(); toggleTeam(); });
+    $("#team-close").addEventListener("click", () => closeTeam(true));
+    $("#team-panel").addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        closeTeam(true);
+      }
+    });
+    document.addEventListener("click", (event) => {
+      if (!team.open) return;
+      const wrap = $(".team-wrap");
+      if (wrap && !wrap.contains(event.target)) closeTeam(false);
+    });
     $("#transfer-form").addEventListener("submit", submitTransfer);
     $("#close-form").addEventListener("submit", submitClose);
     for (const dialog of document.querySelectorAll("dialog")) {
@@ -2421,6 +2883,10 @@
       if (box && !box.contains(event.target)) closeMenu();
     });
     document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && team.open && !menu.open && !document.querySelector("dialog[open]")) {
+        closeTeam(true);
+        return;
+      }
       if (event.key === "Escape" && menu.open && !document.querySelector("dialog[open]")) {
         const wasList = menu.mode === "list";
         closeMenu();
