@@ -16,7 +16,7 @@ All three are up:
   action server    http://127.0.0.1:{actions}
   connector        {connector}   (OpenAPI: {connector}/api/v1/openapi.json)
 
-Play the user:   open {connector}/demo/chat
+Play the user:   open {connector}/chat
   try "I got an eviction notice", then "can I talk to a person".
 
 Play the agent:  open {connector}/desk in another window

@@ -101,6 +101,10 @@ class Stack:
             HANDOFF_DATABASE=str(self.database or self.workdir / "handoff.db"),
             RASA_URL=self.rasa_url,
             RASA_TOKEN=self.rasa_token,
+            HANDOFF_PUBLIC_URL=self.connector_url,
+            WEBCHAT_WS_URL=f"ws://127.0.0.1:{self.ports.rasa}/webhooks/webchat/ws",
+            WEBCHAT_TYPING_URL=f"{self.rasa_url}/webhooks/webchat/typing",
+            WEBCHAT_TYPING_SECRET=self.typing_secret,
             PYTHONPATH=str(ROOT),
         )
         env.update(self.extra_env)

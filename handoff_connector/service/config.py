@@ -2,8 +2,9 @@
 
 A missing or wrong value fails fast with a message naming the key and file.
 Environment variables override the secrets and addresses, so the same file
-serves the demo, the tests and production:
-HANDOFF_BOT_SECRET, HANDOFF_DATABASE, RASA_URL, RASA_TOKEN.
+serves the demo, the tests and production: HANDOFF_BOT_SECRET,
+HANDOFF_DATABASE, HANDOFF_PUBLIC_URL, RASA_URL, RASA_TOKEN, WEBCHAT_WS_URL,
+WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET.
 """
 
 from __future__ import annotations
@@ -190,7 +191,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         abandon_after_seconds=_seconds(raw, "abandon_after_seconds", 900.0, source),
         position_update_seconds=_seconds(raw, "position_update_seconds", 60.0, source),
         housekeeping_seconds=_seconds(raw, "housekeeping_seconds", 5.0, source),
-        public_url=str(raw.get("public_url") or f"http://{raw.get('host', '127.0.0.1')}:{port}").rstrip("/"),
+        public_url=str(_env_or(raw, "public_url", "HANDOFF_PUBLIC_URL")
+                       or f"http://{raw.get('host', '127.0.0.1')}:{port}").rstrip("/"),
         resume_link_days=_seconds(raw, "resume_link_days", 7.0, source),
         webchat_ws_url=_env_or(raw, "webchat_ws_url", "WEBCHAT_WS_URL"),
         webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),

@@ -213,7 +213,10 @@
     const bubble = el("div", {class: "bubble"});
     richText(bubble, text);
     body.append(bubble);
-    if (pending) body.append(el("div", {class: "note"}, "Will send when we reconnect"));
+    if (pending) {
+      body.append(el("div", {class: "note"}, state.stopped ? "Not sent: the chat is not connected"
+                                                           : "Will send when we reconnect"));
+    }
     item.append(body);
     append(item, true);
     return item;
