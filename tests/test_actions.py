@@ -328,3 +328,26 @@ async def test_carrying_on_with_the_bot_cancels_the_waiting_handoff(connector: T
     await actions.ActionHandoffCancel().run(dispatcher, make_tracker([], handoff_pending=handoff_id), {})
     assert texts(dispatcher) == ["utter_handoff_declined"]
     assert (await fetch_detail(connector, handoff_id))["state"] == "cancelled"
+
+
+async def test_outside_business_hours_the_user_hears_when_the_team_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queues = [{"name": "general", "team": "Community Help team"},
+              {"name": "housing", "team": "Housing Help team",
+               "hours": {"timezone": "UTC", "mon": "00:00-00:01"}},  # practically always closed
+              {"name": "food", "team": "Food team"}]
+    server = TestServer(create_app(make_config(tmp_path, queues=queues)))
+    await server.start_server()
+    settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"), bot_secret="test-secret")
+    monkeypatch.setattr(actions, "load_settings", lambda: settings)
+    try:
+        dispatcher = CollectingDispatcher()
+        events = await actions.ActionHandoffRequest().run(dispatcher, make_tracker(HOUSING_THEN_PERSON), {})
+        message = dispatcher.messages[0]
+        assert message["response"] == "utter_handoff_closed_hours"
+        assert message["opens"].startswith(("today at", "tomorrow at", "on Monday at"))
+        assert message["opens"].endswith("12:00 AM")
+        assert {e["name"] for e in events} >= {"handoff_pending"}
+    finally:
+        await server.close()

@@ -223,13 +223,34 @@ def test_a_new_session_does_not_hand_an_open_handoff_back_to_the_bot(
 ) -> None:
     user.say("can I talk to a human")
     handoff = agent("dana").handoff_of(user)
-    # A session whose slots were not carried over (or a tracker store that lost
-    # them): the handoff slot is empty when the new session starts.
+    # A new session whose slots were not carried over (carry_over_slots_to_new_session:
+    # false, or a lost tracker): the handoff slot is empty when the session starts.
+    # "/session_start" runs what Rasa runs when a session expires; backdating the
+    # last message instead does not work with the SQL tracker store, which orders
+    # events by their timestamps.
     response = requests.post(f"{stack.rasa_url}/conversations/{user.id}/tracker/events",
                              params={"token": stack.rasa_token},
                              json=[{"event": "slot", "name": "handoff_id", "value": None}], timeout=30)
     assert response.status_code == 200
-    user.say("/session_start")  # what Rasa runs when a session expires
+    user.say("/session_start")
     assert user.say("are you still there?") == []  # relayed to the team, not answered by the bot
     messages = agent("dana").call("GET", f"/handoffs/{handoff['id']}")["messages"]
     assert messages[-1]["text"] == "are you still there?"
+    tracker = requests.get(f"{stack.rasa_url}/conversations/{user.id}/tracker",
+                           params={"token": stack.rasa_token, "include_events": "ALL"}, timeout=30).json()
+    assert [e["event"] for e in tracker["events"]].count("session_started") == 2  # it did expire
+
+
+def test_an_abandoned_handoff_hands_the_user_back_quietly(
+    stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    user.say("can I talk to a person")
+    assert agent("dana").handoff_of(user)["state"] == "queued"
+    # What the connector's housekeeping sends when the user has been silent past
+    # abandon_after_seconds (its decision is tested in tests/service/test_waiting.py).
+    response = requests.post(f"{stack.rasa_url}/conversations/{user.id}/trigger_intent",
+                             params={"token": stack.rasa_token, "output_channel": "latest"},
+                             json={"name": "EXTERNAL_handoff_abandoned"}, timeout=60)
+    assert response.status_code == 200
+    wait_for(lambda: any("hadn't heard from you" in t for t in user.received()), what="the notice")
+    assert "Community Help Line assistant" in user.say("hello")[0]  # the bot answers again
