@@ -10,11 +10,11 @@ import pytest
 from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from stack import free_port
 
 from handoff_connector import actions, survey
 from handoff_connector.service import create_app
 from handoff_connector.settings import HandoffSettings
+from stack import free_port
 from tests.service.conftest import make_config
 
 SLOTS = {"topic": "housing", "handoff_id": None, "handoff_team": None, "handoff_offer": None,

@@ -18,12 +18,12 @@ import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
-from stack import free_port
 from websockets.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.legacy.client import WebSocketClientProtocol
 
 from handoff_connector.channel import WebChatInput
+from stack import free_port
 
 SECRET = "test-typing-secret"
 Reply = Callable[[UserMessage], Dict[str, Any]]

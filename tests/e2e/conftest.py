@@ -7,6 +7,7 @@ posts every message meant for the user to it.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -17,8 +18,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 import requests
+from playwright.sync_api import Browser, sync_playwright
+
 from stack import ROOT, Ports, Stack
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AGENTS = {"sarah": "demo-token-sarah", "miguel": "demo-token-miguel", "dana": "demo-token-dana"}
 
 
@@ -143,3 +147,27 @@ def user(stack: Stack, inbox: Inbox) -> User:
 @pytest.fixture
 def agent(stack: Stack) -> Callable[[str], Agent]:
     return lambda name: Agent(stack, name)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright (it cannot download its own here)."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def free_the_agents(stack: Stack) -> Iterator[None]:
+    """After each test, close what it left assigned: agents have a capacity."""
+    yield
+    supervisor = Agent(stack, "dana")
+    for handoff in supervisor.call("GET", "/handoffs/assigned")["handoffs"]:
+        supervisor.call("POST", f"/handoffs/{handoff['id']}/close", {"resolution": "resolved"})
+    for name in AGENTS:
+        Agent(stack, name).presence("online")

@@ -8,49 +8,16 @@ Screenshots of the main screens go to artifacts/.
 
 from __future__ import annotations
 
-import os
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from stack import ROOT, Stack
+from playwright.sync_api import Browser, expect
 
+from stack import Stack
 from tests.e2e.conftest import Agent, User, wait_for
+from tests.e2e.pages import desk, shot
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
-def desk(browser: Browser, stack: Stack, login: str, password: str) -> Page:
-    context = browser.new_context(viewport={"width": 1366, "height": 860})
-    page = context.new_page()
-    page.goto(f"{stack.connector_url}/desk")
-    page.get_by_test_id("login-user").fill(login)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("ws-status")).to_have_text("Live", timeout=15_000)
-    expect(page.get_by_test_id("presence-select")).to_have_value("online")
-    return page
-
-
-def shot(page: Page, name: str) -> str:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"desk-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return str(path)
 
 
 def test_wrong_password_is_refused_on_the_page(browser: Browser, stack: Stack) -> None:

@@ -6,8 +6,8 @@ from typing import Callable, Iterator
 
 import pytest
 import requests
-from stack import Stack
 
+from stack import Stack
 from tests.e2e.conftest import Agent, User, wait_for
 
 pytestmark = pytest.mark.e2e

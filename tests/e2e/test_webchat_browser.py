@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from stack import Stack
 from tests.e2e.conftest import AGENTS, Agent
-from tests.e2e.test_desk_browser import browser, desk, shot  # noqa: F401 - the shared browser fixture
+from tests.e2e.pages import desk, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,7 @@ def last(page: Page, role: str) -> object:
 
 
 def test_the_users_whole_handoff_in_the_web_chat(
-    browser: Browser, stack: Stack, agent: Callable[[str], Agent]  # noqa: F811
+    browser: Browser, stack: Stack, agent: Callable[[str], Agent]
 ) -> None:
     assert set(AGENTS) >= {"sarah", "miguel"}
     seed_wait_history(stack, agent("dana"), "housing")

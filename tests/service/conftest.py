@@ -5,10 +5,10 @@ from typing import Any, Awaitable, Callable, Dict
 
 import pytest
 from aiohttp.test_utils import TestClient
-from stack import free_port
 
 from handoff_connector.service import create_app
 from handoff_connector.service.config import Config, parse_config
+from stack import free_port
 
 BOT = {"Authorization": "Bearer test-secret"}
 SARAH = {"Authorization": "Bearer t-sarah"}

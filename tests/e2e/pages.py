@@ -1,0 +1,28 @@
+"""Helpers for the browser tests: sign in at the desk, take screenshots."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from stack import ROOT, Stack
+
+ARTIFACTS = ROOT / "artifacts"
+
+
+def desk(browser: Browser, stack: Stack, login: str, password: str) -> Page:
+    context = browser.new_context(viewport={"width": 1366, "height": 860})
+    page = context.new_page()
+    page.goto(f"{stack.connector_url}/desk")
+    page.get_by_test_id("login-user").fill(login)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("ws-status")).to_have_text("Live", timeout=15_000)
+    expect(page.get_by_test_id("presence-select")).to_have_value("online")
+    return page
+
+
+def shot(page: Page, name: str) -> str:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"desk-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return str(path)
