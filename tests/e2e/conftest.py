@@ -149,9 +149,13 @@ def agent(stack: Stack) -> Callable[[str], Agent]:
     return lambda name: Agent(stack, name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, driven by Playwright (it cannot download its own here)."""
+    """Debian's Chromium, driven by Playwright (it cannot download its own here).
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop running
+    while it is open, and the asyncio tests that follow need none running.
+    """
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
