@@ -206,9 +206,13 @@ _AGENT_PATHS.update({
                       "responses": {"200": {"description": "HTML"}}}},
     "/chat/config.json": {"get": {"summary": "Where the web chat connects", "security": [],
                                   "responses": {"200": _json({"type": "object"}), "404": _json(_ref("Error"))}}},
-    "/resume/{token}": {"get": {"summary": "A conversation link: back to the same agent, then the chat",
-                                "security": [], "responses": {"302": {"description": "To /chat"},
-                                                              "404": {"description": "Unknown or expired"}}}},
+    "/resume/{token}": {
+        "get": {"summary": "A conversation link: a page with a button (GET changes nothing)",
+                "security": [], "responses": {"200": {"description": "HTML"},
+                                              "404": {"description": "Unknown or expired"}}},
+        "post": {"summary": "Back to the same agent, then to the chat", "security": [],
+                 "responses": {"302": {"description": "To /chat"},
+                               "404": {"description": "Unknown or expired"}}}},
 })
 PATHS.update(_AGENT_PATHS)
 SCHEMAS.update({

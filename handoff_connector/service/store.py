@@ -276,6 +276,14 @@ class Store(AccountStore):
 
         return await self._run(work)
 
+    async def resumable(self, token: str) -> Optional[Dict[str, Any]]:
+        """The closed handoff behind a live link, with its agent's name; else None."""
+        now = self._clock()
+        return await self._run(lambda db: db.execute(
+            "SELECT handoffs.id, agents.name AS agent_name FROM handoffs"
+            " LEFT JOIN agents ON agents.id = handoffs.agent_id"
+            " WHERE resume_token = ? AND resume_expires_at >= ?", (token, now)).fetchone())
+
     async def resume(self, token: str) -> Dict[str, Any]:
         """Opens a new handoff from a closed one's link, with the same agent.
 

@@ -168,10 +168,15 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(autouse=True)
 def free_the_agents(stack: Stack) -> Iterator[None]:
-    """After each test, close what it left assigned: agents have a capacity."""
+    """After each test, close what it left open: agents have a capacity, and
+    places in line depend on who else is waiting."""
     yield
     supervisor = Agent(stack, "dana")
+    supervisor.presence("online")
     for handoff in supervisor.call("GET", "/handoffs/assigned")["handoffs"]:
+        supervisor.call("POST", f"/handoffs/{handoff['id']}/close", {"resolution": "resolved"})
+    for handoff in supervisor.call("GET", "/queue")["handoffs"]:
+        supervisor.call("POST", f"/handoffs/{handoff['id']}/claim")
         supervisor.call("POST", f"/handoffs/{handoff['id']}/close", {"resolution": "resolved"})
     for name in AGENTS:
         Agent(stack, name).presence("online")

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from stack import Stack
-from tests.e2e.conftest import Agent, User, wait_for
+from tests.e2e.conftest import Agent, Inbox, User, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -254,3 +254,15 @@ def test_an_abandoned_handoff_hands_the_user_back_quietly(
     assert response.status_code == 200
     wait_for(lambda: any("hadn't heard from you" in t for t in user.received()), what="the notice")
     assert "Community Help Line assistant" in user.say("hello")[0]  # the bot answers again
+
+
+def test_a_waiting_user_is_told_when_they_move_up(stack: Stack, inbox: Inbox, agent: Callable[[str], Agent]) -> None:
+    first, second = User(stack, inbox), User(stack, inbox)
+    first.say("I need food, can I talk to a person")
+    reply = second.say("can I speak to someone about food please")
+    assert "number 2 in line" in reply[0]
+    miguel = agent("miguel")
+    miguel.call("POST", f"/handoffs/{miguel.handoff_of(first)['id']}/claim")
+    wait_for(lambda: any(t.startswith("You're now number 1 in line") for t in second.received()),
+             what="the place-in-line update")
+    assert not any("You're now number" in t for t in first.received())

@@ -119,6 +119,7 @@ def test_the_users_whole_handoff_in_the_web_chat(
 
     # Later: the link brings the user back to Miguel, as "assigned to you".
     user.goto("http" + resume_url)
+    user.get_by_test_id("resume-continue").click()
     expect(user.get_by_test_id("chat-status")).to_have_attribute("data-state", "open", timeout=15_000)
     say(user, "Hi Miguel, it's me again")
     resumed = miguel.locator('[data-testid="mine-item"]', has_text="Hi Miguel, it's me again")

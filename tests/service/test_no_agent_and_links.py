@@ -119,7 +119,10 @@ async def test_a_conversation_link_brings_the_user_back_to_the_same_agent(client
     detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
     assert detail["messages"][-1]["text"].endswith(url) and "Sarah" in detail["messages"][-1]["text"]
 
-    opened = await client.get(f"/resume/{token}", allow_redirects=False)
+    preview = await client.get(f"/resume/{token}")  # what a link preview fetches
+    assert preview.status == 200 and "Continue with Sarah" in await preview.text()
+    assert (await client.get(f"/resume/{token}")).status == 200  # changed nothing
+    opened = await client.post(f"/resume/{token}", allow_redirects=False)
     assert opened.status == 302 and opened.headers["Location"] == "/chat?sender=user-1&resumed=1"
     mine = (await (await client.get("/api/v1/handoffs/assigned", headers=SARAH)).json())["handoffs"]
     assert [(h["trigger"], h["agent_id"], h["sender_id"]) for h in mine] == [("resume", "sarah", "user-1")]
@@ -130,8 +133,9 @@ async def test_a_conversation_link_brings_the_user_back_to_the_same_agent(client
     slots = [json.loads(p) for (p,) in db.execute("SELECT payload FROM outbox WHERE kind = 'slots'")]
     db.close()
     assert slots == [{"handoff_id": mine[0]["id"], "handoff_team": "Housing Help team"}]
-    reused = await client.get(f"/resume/{token}", allow_redirects=False)
+    reused = await client.post(f"/resume/{token}", allow_redirects=False)
     assert reused.status == 404 and "unknown or has expired" in await reused.text()
+    assert (await client.get(f"/resume/{token}")).status == 404
 
 
 async def test_survey_results_per_agent(client: TestClient) -> None:
