@@ -1,4 +1,4 @@
-"""Handoffs, their transitions and messages, surveys, and the delivery outbox.
+"""Handoffs: created, claimed, transferred, closed, turned into follow-ups, resumed.
 
 A claim is atomic: ``UPDATE ... WHERE state = 'queued'`` lets exactly one agent
 win. Every change also appends a live event (see ``db.Database._emit``).
@@ -12,16 +12,15 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from handoff_connector.service.accounts import AccountStore
 from handoff_connector.service.errors import Conflict, NotFound
+from handoff_connector.service.records import OPEN_STATES, find_message, handoff_row, summary
+from handoff_connector.service.waiting_store import WaitingStore
 
-OPEN_STATES = ("queued", "assigned")
+__all__ = ["Store", "summary"]
 
 
-class Store(AccountStore):
+class Store(WaitingStore):
     """The connector's storage. Every public method is a coroutine."""
-
-    # -- handoffs -------------------------------------------------------
 
     async def create_handoff(
         self, key: str, sender_id: str, channel: Optional[str], queue: str,
@@ -45,31 +44,14 @@ class Store(AccountStore):
             )
             self._transition(db, handoff_id, None, "requested", "bot", now)
             self._transition(db, handoff_id, "requested", "queued", "bot", now)
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             self._emit_handoff(db, "handoff.created", handoff)
             return handoff, True
 
         return await self._run(work)
 
-    def _emit_handoff(self, db: sqlite3.Connection, kind: str, handoff: Dict[str, Any],
-                      previous_agent_id: Optional[str] = None, **extra: Any) -> None:
-        self._emit(db, kind, {"handoff": summary(handoff), **extra}, handoff_id=handoff["id"],
-                   queue=handoff["queue"], agent_id=handoff["agent_id"],
-                   previous_agent_id=previous_agent_id)
-
-    @staticmethod
-    def _transition(
-        db: sqlite3.Connection, handoff_id: str, from_state: Optional[str],
-        to_state: str, actor: str, at: float,
-    ) -> None:
-        db.execute(
-            "INSERT INTO transitions (handoff_id, from_state, to_state, actor, at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (handoff_id, from_state, to_state, actor, at),
-        )
-
     async def get_handoff(self, handoff_id: str) -> Dict[str, Any]:
-        return await self._run(lambda db: _get(db, handoff_id))
+        return await self._run(lambda db: handoff_row(db, handoff_id))
 
     async def open_handoff_for(self, sender_id: str) -> Optional[Dict[str, Any]]:
         """The sender's open handoff, if any."""
@@ -80,19 +62,6 @@ class Store(AccountStore):
                 (sender_id,),
             ).fetchone()
         )
-
-    async def list_queue(self, queues: Optional[List[str]]) -> List[Dict[str, Any]]:
-        """Queued handoffs, oldest first; ``None`` means every queue."""
-
-        def work(db: sqlite3.Connection) -> List[Dict[str, Any]]:
-            sql = "SELECT * FROM handoffs WHERE state = 'queued'"
-            args: List[Any] = []
-            if queues is not None:
-                sql += f" AND queue IN ({','.join('?' * len(queues))})"
-                args = list(queues)
-            return db.execute(sql + " ORDER BY created_at, id", args).fetchall()
-
-        return await self._run(work)
 
     async def list_assigned(self, agent_id: Optional[str]) -> List[Dict[str, Any]]:
         """Assigned handoffs, of one agent or (``None``) of everyone."""
@@ -118,15 +87,6 @@ class Store(AccountStore):
         )
         return int(row["n"])
 
-    @staticmethod
-    def _check_capacity(db: sqlite3.Connection, agent_id: str) -> None:
-        agent = db.execute("SELECT capacity FROM agents WHERE id = ?", (agent_id,)).fetchone()
-        load = db.execute("SELECT COUNT(*) AS n FROM handoffs WHERE agent_id = ? AND state = 'assigned'",
-                          (agent_id,)).fetchone()["n"]
-        if agent is not None and load >= agent["capacity"]:
-            raise Conflict(f"{agent_id} is at capacity ({load} of {agent['capacity']} conversations); "
-                           f"close or transfer one first.")
-
     async def claim(self, handoff_id: str, agent_id: str,
                     introduction: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """Assigns a queued handoff; exactly one of concurrent claims wins.
@@ -137,7 +97,7 @@ class Store(AccountStore):
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
             now = self._clock()
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             if handoff["state"] != "queued":
                 owner = f" to {handoff['agent_id']}" if handoff["agent_id"] else ""
                 raise Conflict(
@@ -151,7 +111,7 @@ class Store(AccountStore):
                 (agent_id, now, now, handoff_id),
             )
             self._transition(db, handoff_id, "queued", "assigned", f"agent:{agent_id}", now)
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             if introduction is not None:
                 self._agent_message(db, handoff, agent_id, introduction, None)
             self._emit_handoff(db, "handoff.assigned", handoff)
@@ -173,7 +133,7 @@ class Store(AccountStore):
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
             now = self._clock()
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             if handoff["state"] != "assigned":
                 raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; only an assigned "
                                f"handoff can be transferred.")
@@ -204,7 +164,7 @@ class Store(AccountStore):
                 self._insert_message(db, handoff_id, "note", actor["id"], note, None)
             for author, payload in messages or []:
                 self._agent_message(db, handoff, author, payload, None)
-            moved = _get(db, handoff_id)
+            moved = handoff_row(db, handoff_id)
             self._emit_handoff(db, "handoff.transferred", moved, previous_agent_id=previous,
                                from_agent=previous, to_agent=to_agent, to_queue=to_queue, note=note)
             return moved
@@ -223,7 +183,7 @@ class Store(AccountStore):
         """
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             if handoff["state"] not in ("assigned", "no_agent"):
                 raise Conflict(
                     f"Handoff {handoff_id} is {handoff['state']}; only an assigned "
@@ -241,7 +201,7 @@ class Store(AccountStore):
                 for author, payload in messages or []:
                     self._agent_message(db, handoff, author, payload, None)
                 self._enqueue(db, handoff, "close", outbox_payload, now)
-            closed = _get(db, handoff_id)
+            closed = handoff_row(db, handoff_id)
             self._emit_handoff(db, "handoff.closed", closed)
             return closed
 
@@ -251,7 +211,7 @@ class Store(AccountStore):
         """Nobody could take it: a follow-up ticket with the user's contact."""
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             if handoff["state"] == "no_agent" and handoff["contact"] == contact:
                 return handoff  # a retry
             if handoff["state"] != "queued":
@@ -260,7 +220,7 @@ class Store(AccountStore):
             now = self._clock()
             db.execute("UPDATE handoffs SET state = 'no_agent', contact = ? WHERE id = ?", (contact, handoff_id))
             self._transition(db, handoff_id, "queued", "no_agent", "user", now)
-            ticket = _get(db, handoff_id)
+            ticket = handoff_row(db, handoff_id)
             self._emit_handoff(db, "handoff.ticket", ticket)
             return ticket
 
@@ -319,7 +279,7 @@ class Store(AccountStore):
             self._transition(db, handoff_id, "requested", "queued", "user", now)
             if assign:
                 self._transition(db, handoff_id, "queued", "assigned", "link", now)
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             team = db.execute("SELECT team FROM queues WHERE name = ?", (old["queue"],)).fetchone()
             # Rasa must know before the user's next message: it goes to the agent.
             self._enqueue(db, handoff, "slots", {"handoff_id": handoff_id,
@@ -337,11 +297,9 @@ class Store(AccountStore):
                 (handoff_id,),
             ).rowcount:
                 self._transition(db, handoff_id, "closed", "returned", "bot", now)
-                self._emit_handoff(db, "handoff.returned", _get(db, handoff_id))
+                self._emit_handoff(db, "handoff.returned", handoff_row(db, handoff_id))
 
         await self._run(work)
-
-    # -- messages ---------------------------------------------------------
 
     async def add_user_message(
         self, handoff_id: str, message_id: str, text: str
@@ -349,8 +307,8 @@ class Store(AccountStore):
         """Stores a relayed user message once per ``message_id``."""
 
         def work(db: sqlite3.Connection) -> Tuple[Dict[str, Any], bool]:
-            handoff = _get(db, handoff_id)
-            existing = _find_message(db, handoff_id, "user", message_id)
+            handoff = handoff_row(db, handoff_id)
+            existing = find_message(db, handoff_id, "user", message_id)
             if existing:
                 return existing, False
             if handoff["state"] not in OPEN_STATES:
@@ -365,10 +323,6 @@ class Store(AccountStore):
 
         return await self._run(work)
 
-    def _emit_message(self, db: sqlite3.Connection, handoff: Dict[str, Any], message: Dict[str, Any]) -> None:
-        self._emit(db, "handoff.message", {"handoff_id": handoff["id"], "message": message},
-                   handoff_id=handoff["id"], queue=handoff["queue"], agent_id=handoff["agent_id"])
-
     async def add_agent_message(
         self, handoff_id: str, agent_id: str, text: str, client_id: Optional[str],
         outbox_payload: Dict[str, Any],
@@ -376,9 +330,9 @@ class Store(AccountStore):
         """Stores an agent message and queues its delivery, once per ``client_id``."""
 
         def work(db: sqlite3.Connection) -> Tuple[Dict[str, Any], bool]:
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             if client_id:
-                existing = _find_message(db, handoff_id, "agent", client_id)
+                existing = find_message(db, handoff_id, "agent", client_id)
                 if existing:
                     return existing, False
             if handoff["state"] != "assigned" or handoff["agent_id"] != agent_id:
@@ -391,34 +345,16 @@ class Store(AccountStore):
 
         return await self._run(work)
 
-    def _agent_message(self, db: sqlite3.Connection, handoff: Dict[str, Any], agent_id: str,
-                       payload: Dict[str, Any], client_id: Optional[str]) -> Dict[str, Any]:
-        message = self._insert_message(db, handoff["id"], "agent", agent_id, payload["text"], client_id)
-        self._enqueue(db, handoff, "message", {**payload, "message_id": message["id"]}, message["created_at"])
-        self._emit_message(db, handoff, message)
-        return message
-
     async def add_note(self, handoff_id: str, agent_id: str, text: str) -> Dict[str, Any]:
         """An internal note: stored and shown to agents, never sent to the user."""
 
         def work(db: sqlite3.Connection) -> Dict[str, Any]:
-            handoff = _get(db, handoff_id)
+            handoff = handoff_row(db, handoff_id)
             note = self._insert_message(db, handoff_id, "note", agent_id, text, None)
             self._emit_message(db, handoff, note)
             return note
 
         return await self._run(work)
-
-    def _insert_message(
-        self, db: sqlite3.Connection, handoff_id: str, role: str, author: str,
-        text: str, client_id: Optional[str],
-    ) -> Dict[str, Any]:
-        cursor = db.execute(
-            "INSERT INTO messages (handoff_id, role, author, text, client_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (handoff_id, role, author, text, client_id, self._clock()),
-        )
-        return db.execute("SELECT * FROM messages WHERE id = ?", (cursor.lastrowid,)).fetchone()
 
     async def messages(self, handoff_id: str) -> List[Dict[str, Any]]:
         return await self._run(
@@ -435,200 +371,3 @@ class Store(AccountStore):
                 (handoff_id,),
             ).fetchall()
         )
-
-    # -- leaving the line -------------------------------------------------
-
-    async def cancel(self, handoff_id: str) -> Dict[str, Any]:
-        """The user went back to the bot while waiting."""
-
-        def work(db: sqlite3.Connection) -> Dict[str, Any]:
-            handoff = _get(db, handoff_id)
-            if handoff["state"] != "queued":
-                raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; only a waiting "
-                               f"handoff can be cancelled.")
-            now = self._clock()
-            db.execute("UPDATE handoffs SET state = 'cancelled', closed_at = ? WHERE id = ?", (now, handoff_id))
-            self._transition(db, handoff_id, "queued", "cancelled", "user", now)
-            cancelled = _get(db, handoff_id)
-            self._emit_handoff(db, "handoff.cancelled", cancelled)
-            return cancelled
-
-        return await self._run(work)
-
-    async def abandon_stale(self, silent_for: float, payload: Dict[str, Any]) -> List[Dict[str, Any]]:
-        """Ends open handoffs whose user has been silent for ``silent_for`` seconds."""
-
-        def work(db: sqlite3.Connection) -> List[Dict[str, Any]]:
-            now = self._clock()
-            stale = db.execute(
-                "SELECT * FROM handoffs WHERE state IN ('queued', 'assigned')"
-                " AND COALESCE(last_user_at, created_at) < ?", (now - silent_for,)).fetchall()
-            ended = []
-            for handoff in stale:
-                db.execute("UPDATE handoffs SET state = 'abandoned', closed_at = ?, resolution = 'abandoned'"
-                           " WHERE id = ?", (now, handoff["id"]))
-                self._transition(db, handoff["id"], handoff["state"], "abandoned", "system", now)
-                self._enqueue(db, handoff, "intent", payload, now)
-                gone = _get(db, handoff["id"])
-                self._emit_handoff(db, "handoff.abandoned", gone, previous_agent_id=handoff["agent_id"])
-                ended.append(gone)
-            return ended
-
-        return await self._run(work)
-
-    # -- waiting ------------------------------------------------------------
-
-    async def recent_waits(self, queue: str, since: float, limit: int = 20) -> List[float]:
-        """How long the latest claimed handoffs of ``queue`` waited, newest first."""
-        rows = await self._run(lambda db: db.execute(
-            "SELECT first_wait FROM handoffs WHERE queue = ? AND first_wait IS NOT NULL"
-            " AND claimed_at >= ? ORDER BY claimed_at DESC LIMIT ?", (queue, since, limit)).fetchall())
-        return [float(r["first_wait"]) for r in rows]
-
-    async def note_position(self, handoff_id: str, position: int) -> None:
-        """Remembers what the user was last told about their place in line."""
-        await self._run(lambda db: db.execute(
-            "UPDATE handoffs SET notified_position = ?, notified_at = ? WHERE id = ?",
-            (position, self._clock(), handoff_id)))
-
-    async def waiting_in(self, queue: str) -> List[Dict[str, Any]]:
-        """The queue's waiting handoffs with their current position."""
-        rows = await self.list_queue([queue])
-        return [{**row, "position": index + 1} for index, row in enumerate(rows)]
-
-    async def tell_position(self, handoff: Dict[str, Any], position: int, text: str) -> None:
-        """Queues a system message about the user's new place in line."""
-
-        def work(db: sqlite3.Connection) -> None:
-            current = _get(db, handoff["id"])
-            if current["state"] != "queued":
-                return
-            db.execute("UPDATE handoffs SET notified_position = ?, notified_at = ? WHERE id = ?",
-                       (position, self._clock(), handoff["id"]))
-            message = self._insert_message(db, handoff["id"], "system", "system", text, None)
-            self._enqueue(db, current, "message", {"text": text, "system": True,
-                                                   "message_id": message["id"]}, message["created_at"])
-            self._emit_message(db, current, message)
-
-        await self._run(work)
-
-    # -- surveys ----------------------------------------------------------
-
-    async def save_survey(
-        self, handoff_id: str, rating: Optional[int], comment: Optional[str], skipped: bool
-    ) -> Tuple[Dict[str, Any], bool]:
-        """Stores the survey once; a repeat returns the stored answers."""
-
-        def work(db: sqlite3.Connection) -> Tuple[Dict[str, Any], bool]:
-            handoff = _get(db, handoff_id)
-            existing = db.execute(
-                "SELECT * FROM surveys WHERE handoff_id = ?", (handoff_id,)
-            ).fetchone()
-            if existing:
-                return existing, False
-            db.execute(
-                "INSERT INTO surveys (handoff_id, rating, comment, skipped, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (handoff_id, rating, comment, int(skipped), self._clock()),
-            )
-            survey = db.execute("SELECT * FROM surveys WHERE handoff_id = ?", (handoff_id,)).fetchone()
-            self._emit(db, "handoff.survey", {"handoff_id": handoff_id, "survey": survey},
-                       handoff_id=handoff_id, queue=handoff["queue"], agent_id=handoff["agent_id"])
-            return survey, True
-
-        return await self._run(work)
-
-    async def survey(self, handoff_id: str) -> Optional[Dict[str, Any]]:
-        return await self._run(
-            lambda db: db.execute("SELECT * FROM surveys WHERE handoff_id = ?", (handoff_id,)).fetchone()
-        )
-
-    # -- outbox -------------------------------------------------------------
-
-    def _enqueue(
-        self, db: sqlite3.Connection, handoff: Dict[str, Any], kind: str,
-        payload: Dict[str, Any], now: float,
-    ) -> None:
-        db.execute(
-            "INSERT INTO outbox (handoff_id, sender_id, kind, payload, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (handoff["id"], handoff["sender_id"], kind, json.dumps(payload), now, now),
-        )
-
-    async def due_outbox(self) -> List[Dict[str, Any]]:
-        """The oldest undelivered item of each conversation, if it is due.
-
-        Only the head of each conversation's line is returned, so a failing
-        item holds back the ones after it: delivery stays in order.
-        """
-        now = self._clock()
-        return await self._run(
-            lambda db: db.execute(
-                "SELECT * FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox"
-                " WHERE delivered_at IS NULL GROUP BY sender_id) AND next_attempt_at <= ?"
-                " ORDER BY id",
-                (now,),
-            ).fetchall()
-        )
-
-    async def pending_outbox(self) -> int:
-        row = await self._run(
-            lambda db: db.execute("SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL").fetchone()
-        )
-        return int(row["n"])
-
-    async def mark_delivered(self, item_id: int) -> None:
-        await self._run(
-            lambda db: db.execute(
-                "UPDATE outbox SET delivered_at = ? WHERE id = ?", (self._clock(), item_id)
-            )
-        )
-
-    async def mark_failed(self, item_id: int, error: str, retry_in: float) -> None:
-        await self._run(
-            lambda db: db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = ? WHERE id = ?",
-                (error[:500], self._clock() + retry_in, item_id),
-            )
-        )
-
-
-def _get(db: sqlite3.Connection, handoff_id: str) -> Dict[str, Any]:
-    handoff = db.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)).fetchone()
-    if handoff is None:
-        raise NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
-    return handoff
-
-
-def _find_message(
-    db: sqlite3.Connection, handoff_id: str, role: str, client_id: str
-) -> Optional[Dict[str, Any]]:
-    return db.execute(
-        "SELECT * FROM messages WHERE handoff_id = ? AND role = ? AND client_id = ?",
-        (handoff_id, role, client_id),
-    ).fetchone()
-
-
-def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
-    """The handoff as listed in a queue and in events (no transcript)."""
-    context = handoff["context"]
-    return {
-        "id": handoff["id"],
-        "state": handoff["state"],
-        "queue": handoff["queue"],
-        "trigger": handoff["trigger"],
-        "reasons": handoff["reasons"],
-        "sender_id": handoff["sender_id"],
-        "channel": handoff["channel"],
-        "agent_id": handoff["agent_id"],
-        "created_at": handoff["created_at"],
-        "claimed_at": handoff["claimed_at"],
-        "closed_at": handoff["closed_at"],
-        "resolution": handoff["resolution"],
-        "contact": handoff.get("contact"),
-        "last_user_text": next(
-            (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
-            None,
-        ),
-    }
