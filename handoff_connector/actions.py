@@ -17,15 +17,9 @@ from handoff_connector.client import ConnectorClient, ConnectorRejected, Connect
 from handoff_connector.context import build_context
 from handoff_connector.frustration import assess, consecutive_fallbacks
 from handoff_connector.settings import load_settings
+from handoff_connector.wording import wait_phrase
 
 logger = logging.getLogger(__name__)
-
-
-def wait_phrase(minutes: Optional[int]) -> str:
-    """' (about 4 minutes)', or '' when the connector has no estimate."""
-    if not minutes:
-        return ""
-    return f" (about {minutes} minute{'s' if minutes != 1 else ''})"
 
 
 OFFER_SLOT = "handoff_offer"

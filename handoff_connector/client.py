@@ -36,6 +36,12 @@ class ConnectorClient:
     async def _post(
         self, path: str, payload: Dict[str, Any], idempotency_key: Optional[str] = None
     ) -> Dict[str, Any]:
+        return await self._request("POST", path, payload, idempotency_key)
+
+    async def _request(
+        self, method: str, path: str, payload: Optional[Dict[str, Any]] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._settings.bot_secret}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -43,7 +49,7 @@ class ConnectorClient:
         timeout = aiohttp.ClientTimeout(total=self._settings.timeout)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.post(url, json=payload, headers=headers) as response:
+                async with session.request(method, url, json=payload, headers=headers) as response:
                     body = await response.json(content_type=None)
                     if response.status >= 500:
                         raise ConnectorUnavailable(f"{url} answered {response.status}")
@@ -76,19 +82,12 @@ class ConnectorClient:
 
     async def open_handoff(self, sender_id: str) -> Optional[Dict[str, Any]]:
         """The conversation's open handoff, or None."""
-        url = f"{self._settings.connector_url}/bot/v1/conversations/{quote(sender_id, safe='')}/handoff"
-        headers = {"Authorization": f"Bearer {self._settings.bot_secret}"}
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._settings.timeout)) as session:
-                async with session.get(url, headers=headers) as response:
-                    if response.status == 404:
-                        return None
-                    body = await response.json(content_type=None)
-                    if response.status >= 400:
-                        raise ConnectorRejected(response.status, str((body or {}).get("error", "")))
-                    return body if isinstance(body, dict) else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            raise ConnectorUnavailable(f"{url}: {type(error).__name__} {error}") from error
+            return await self._request("GET", f"/bot/v1/conversations/{quote(sender_id, safe='')}/handoff")
+        except ConnectorRejected as error:
+            if error.status == 404:
+                return None
+            raise
 
     async def cancel(self, handoff_id: str) -> Dict[str, Any]:
         return await self._post(f"/bot/v1/handoffs/{handoff_id}/cancel", {"reason": "user"})

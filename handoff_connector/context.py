@@ -5,10 +5,10 @@ Plain Python over rasa-sdk tracker data, so it is easy to test.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, TypedDict
 
 from handoff_connector.frustration import Assessment
+from handoff_connector.wording import iso_utc
 
 # Slots that describe the handoff itself, not the user's situation.
 INTERNAL_SLOTS = {
@@ -25,11 +25,6 @@ class TranscriptEntry(TypedDict):
     confidence: Optional[float]
 
 
-def _iso(timestamp: Optional[float]) -> str:
-    moment = datetime.fromtimestamp(timestamp or 0, tz=timezone.utc)
-    return moment.isoformat(timespec="milliseconds")
-
-
 def transcript(events: List[Dict[str, Any]]) -> List[TranscriptEntry]:
     """Who said what and when, oldest first (user and bot turns only)."""
     entries: List[TranscriptEntry] = []
@@ -44,7 +39,7 @@ def transcript(events: List[Dict[str, Any]]) -> List[TranscriptEntry]:
             {
                 "role": kind,
                 "text": event["text"],
-                "timestamp": _iso(event.get("timestamp")),
+                "timestamp": iso_utc(event.get("timestamp")),
                 "intent": intent.get("name") if kind == "user" else None,
                 "confidence": intent.get("confidence") if kind == "user" else None,
             }
@@ -59,7 +54,7 @@ def recent_intents(events: List[Dict[str, Any]], limit: int) -> List[Dict[str, A
             "text": e.get("text"),
             "intent": ((e.get("parse_data") or {}).get("intent") or {}).get("name"),
             "confidence": ((e.get("parse_data") or {}).get("intent") or {}).get("confidence"),
-            "timestamp": _iso(e.get("timestamp")),
+            "timestamp": iso_utc(e.get("timestamp")),
         }
         for e in events
         if e.get("event") == "user" and e.get("text")

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from handoff_connector import actions, survey
 from handoff_connector.service import create_app
 from handoff_connector.settings import HandoffSettings
+from handoff_connector.wording import wait_phrase
 from stack import free_port
 from tests.service.conftest import make_config
 
@@ -277,7 +278,7 @@ async def test_abandoned_handoff_ends_quietly() -> None:
 
 @pytest.mark.parametrize("minutes, phrase", [(None, ""), (1, " (about 1 minute)"), (7, " (about 7 minutes)")])
 def test_wait_phrase(minutes: Optional[int], phrase: str) -> None:
-    assert actions.wait_phrase(minutes) == phrase
+    assert wait_phrase(minutes) == phrase
 
 
 async def test_nobody_free_offers_the_choices_and_keeps_the_handoff_pending(

@@ -7,16 +7,14 @@ conversations assigned to them; a supervisor sees and acts on everything.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from typing import Any, Dict, List, Optional
 
-import aiohttp
 from aiohttp import web
 
 from handoff_connector.service.accounts import Agent, article
 from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
+from handoff_connector.service.keys import CONFIG, OUTBOX, RASA, STORE
 from handoff_connector.service.payloads import bearer_token, read_json, text_field
 from handoff_connector.service.store import summary
 from handoff_connector.service.waiting import update_positions
@@ -283,16 +281,10 @@ async def typing(request: web.Request) -> web.Response:
     if handoff["channel"] != "webchat" or not config.webchat_typing_url:
         return web.json_response({"delivered": False, "reason": f"the {handoff['channel']} channel "
                                                                 "shows no typing indicator"})
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
-            async with session.post(
-                config.webchat_typing_url,
-                json={"sender": handoff["sender_id"], "active": active, "agent_name": agent.name},
-                headers={"Authorization": f"Bearer {config.webchat_typing_secret or ''}"},
-            ) as response:
-                delivered = response.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        delivered = False
+    delivered = await request.app[RASA].show_typing(
+        config.webchat_typing_url, config.webchat_typing_secret,
+        {"sender": handoff["sender_id"], "active": active, "agent_name": agent.name},
+    )
     return web.json_response({"delivered": delivered})
 
 

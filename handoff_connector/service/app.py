@@ -11,7 +11,7 @@ from handoff_connector.service import agent_api, bot_api, demo, desk, live, open
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
-from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, STORE
+from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, STORE
 from handoff_connector.service.live import EventBus
 from handoff_connector.service.store import Store
 from handoff_connector.service.waiting import housekeeping_ctx
@@ -64,7 +64,7 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     rasa = RasaClient(config.rasa_url, config.rasa_token)
     worker = OutboxWorker(app[STORE], rasa, retry_max_seconds=config.retry_max_seconds)
-    app[OUTBOX] = worker
+    app[OUTBOX], app[RASA] = worker, rasa
     await rasa.start()
     worker.start()
     yield

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from handoff_connector.contact import normalise_contact
 from handoff_connector.service.config import Config
-from handoff_connector.service.errors import BadRequest, Unauthorized
+from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import CONFIG, STORE
 from handoff_connector.service.payloads import (
     bearer_token,
@@ -195,7 +195,7 @@ async def open_handoff(request: web.Request) -> web.Response:
     _check_secret(request)
     handoff = await request.app[STORE].open_handoff_for(request.match_info["sender_id"])
     if handoff is None:
-        return web.json_response({"error": "No open handoff for this conversation.", "status": 404}, status=404)
+        raise NotFound("No open handoff for this conversation.")
     return await _handoff_answer(request, handoff, 200)
 
 

@@ -79,6 +79,18 @@ class RasaClient:
             "POST", f"/conversations/{quote(sender_id, safe='')}/tracker/events", self._params(),
             json=events)
 
+    async def show_typing(self, url: str, secret: Optional[str], body: Dict[str, Any]) -> bool:
+        """Best effort: the web chat channel's typing endpoint (a short timeout)."""
+        assert self._session is not None, "RasaClient.start() was not called"
+        try:
+            async with self._session.post(
+                url, json=body, headers={"Authorization": f"Bearer {secret or ''}"},
+                timeout=aiohttp.ClientTimeout(total=3),
+            ) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
     async def trigger_intent(self, sender_id: str, intent: str) -> None:
         await self._request(
             "POST",

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from aiohttp import WSMsgType, web
 
 from handoff_connector.service.accounts import Agent
+from handoff_connector.service.agent_api import agent_from_token, current_agent
 from handoff_connector.service.errors import BadRequest, Unauthorized
 from handoff_connector.service.keys import BUS, STORE
 
@@ -80,8 +81,6 @@ async def _visible_after(
 
 async def list_events(request: web.Request) -> web.Response:
     """GET /api/v1/events?after=N: missed events, for clients without a WebSocket."""
-    from handoff_connector.service.agent_api import current_agent
-
     agent = await current_agent(request)
     after = _after(request)
     if after is None:
@@ -92,8 +91,6 @@ async def list_events(request: web.Request) -> web.Response:
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """GET /api/v1/events/ws?token=T&after=N: the desk's live feed."""
-    from handoff_connector.service.agent_api import agent_from_token
-
     token = request.query.get("token", "")
     agent = await agent_from_token(request, token) if token else None
     if agent is None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from handoff_connector.service.errors import Conflict, NotFound
 from handoff_connector.service.records import OPEN_STATES, find_message, handoff_row, summary
 from handoff_connector.service.waiting_store import WaitingStore
+from handoff_connector.wording import iso_utc
 
 __all__ = ["Store", "summary"]
 
@@ -263,8 +263,7 @@ class Store(WaitingStore):
             context = {**old["context"], "resumed_from": old["id"], "transcript": (
                 old["context"].get("transcript") or []) + [
                 {"role": m["role"], "author": m["author"], "text": m["text"],
-                 "timestamp": datetime.fromtimestamp(m["created_at"], tz=timezone.utc).isoformat(
-                     timespec="milliseconds")} for m in earlier]}
+                 "timestamp": iso_utc(m["created_at"])} for m in earlier]}
             agent = db.execute("SELECT * FROM agents WHERE id = ?", (old["agent_id"],)).fetchone()
             assign = agent is not None and agent["presence"] != "offline"
             handoff_id = uuid.uuid4().hex

@@ -19,6 +19,7 @@ from typing import Optional
 from aiohttp import web
 
 from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
+from handoff_connector.wording import wait_phrase
 
 logger = logging.getLogger(__name__)
 HISTORY_SECONDS = 7 * 24 * 3600
@@ -31,12 +32,6 @@ async def estimate_minutes(app: web.Application, queue: str, position: int) -> O
     if len(waits) < MIN_SAMPLES or position < 1:
         return None
     return max(1, math.ceil(statistics.median(waits) * position / 60))
-
-
-def wait_phrase(minutes: Optional[int]) -> str:
-    if minutes is None:
-        return ""
-    return f" (about {minutes} minute{'s' if minutes != 1 else ''})"
 
 
 async def update_positions(app: web.Application) -> int:
