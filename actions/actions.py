@@ -4,7 +4,7 @@
 finds in the imported modules, so importing them here is all it takes.
 """
 
-from handoff_connector.actions import (  # noqa: F401
+from handoff_connector.rasa.actions import (  # noqa: F401
     ActionHandleFallback,
     ActionHandoffCancel,
     ActionHandoffDecline,
@@ -16,7 +16,7 @@ from handoff_connector.actions import (  # noqa: F401
     ActionHandoffWait,
     ActionSessionStart,
 )
-from handoff_connector.survey import (  # noqa: F401
+from handoff_connector.rasa.survey import (  # noqa: F401
     ActionCallbackSubmit,
     ActionSurveySubmit,
     ValidateCallbackForm,

@@ -1,14 +1,13 @@
-"""Bot-to-human handoff for Rasa.
+"""Bot-to-human handoff for Rasa 3.6.
 
-The package has two sides that never import each other:
+The package has three sides, one subpackage each:
 
-* Rasa side: ``nlu`` (FrustrationDetector), ``policy`` (HandoffPolicy,
-  FrustrationPolicy) and ``actions`` / ``survey`` (custom actions). These import
-  ``rasa`` or ``rasa_sdk``.
-* ``handoff_connector.service``: the aiohttp connector that agents talk to. It
-  imports neither ``rasa`` nor ``rasa_sdk``.
-
-``frustration`` and ``context`` are plain Python shared by the Rasa side.
+* ``handoff_connector.rasa``: runs inside Rasa and the action server (policies,
+  NLU component, web chat channel, actions, forms, ``init``); imports ``rasa``
+  and ``rasa_sdk``. Install with the ``[rasa]`` extra.
+* ``handoff_connector.service``: the connector, an aiohttp service agents talk
+  to; imports neither ``rasa`` nor ``rasa_sdk``. Install with ``[connector]``.
+* ``handoff_connector.common``: plain Python both sides use.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -19,6 +19,9 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The connector runs in its own environment (current Python and aiohttp, no Rasa).
+CONNECTOR_PYTHON = Path(os.environ.get("HANDOFF_CONNECTOR_PYTHON",
+                                       ROOT / ".venv-connector" / "bin" / "python"))
 
 
 def free_port() -> int:
@@ -54,6 +57,9 @@ class Stack:
 
     workdir: Path
     ports: Ports = field(default_factory=Ports)
+    # The bot: the demo by default, or any Rasa project with the handoff added.
+    project: Path = ROOT
+    model: Path = ROOT / "models" / "handoff.tar.gz"
     rasa_token: str = "demo-rasa-token"
     bot_secret: str = "demo-bot-secret"
     typing_secret: str = "demo-typing-secret"
@@ -79,8 +85,7 @@ class Stack:
             "socketio:\n  user_message_evt: user_uttered\n  bot_message_evt: bot_uttered\n"
             "  session_persistence: false\n"
         )
-        if (ROOT / "handoff_connector" / "channel.py").exists():
-            channels += f'handoff_connector.channel.WebChatInput:\n  typing_secret: "{self.typing_secret}"\n'
+        channels += f'handoff_connector.rasa.channel.WebChatInput:\n  typing_secret: "{self.typing_secret}"\n'
         (self.workdir / "credentials.yml").write_text(channels)
         # Conversations survive a Rasa restart: agent messages queued while Rasa
         # was down still find the user's channel afterwards.
@@ -105,20 +110,20 @@ class Stack:
             WEBCHAT_WS_URL=f"ws://127.0.0.1:{self.ports.rasa}/webhooks/webchat/ws",
             WEBCHAT_TYPING_URL=f"{self.rasa_url}/webhooks/webchat/typing",
             WEBCHAT_TYPING_SECRET=self.typing_secret,
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=str(self.project),
         )
         env.update(self.extra_env)
         return env
 
     def commands(self) -> Dict[str, List[str]]:
         return {
-            "connector": [str(BIN / "python"), "-m", "handoff_connector.service", "serve",
+            "connector": [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "serve",
                           "--config", str(self.connector_config),
                           "--port", str(self.ports.connector)],
             "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                         "--port", str(self.ports.actions)],
             "rasa": [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
-                     "--model", str(ROOT / "models" / "handoff.tar.gz"),
+                     "--model", str(self.model),
                      "--port", str(self.ports.rasa),
                      "--credentials", str(self.workdir / "credentials.yml"),
                      "--endpoints", str(self.workdir / "endpoints.yml")],
@@ -138,7 +143,7 @@ class Stack:
                 continue
             log = open(self.workdir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
-                command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                command, cwd=self.project, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 

@@ -15,15 +15,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "handoff.tar.gz"
 FINGERPRINT = ROOT / "models" / "fingerprint.txt"
-INPUTS = ["domain.yml", "config.yml", "data", "constraints.txt",
-          "handoff_connector/nlu.py", "handoff_connector/policy.py",
-          "handoff_connector/frustration.py"]
+INPUTS = ["domain.yml", "config.yml", "data", "requirements/rasa.txt",
+          "handoff_connector/rasa/resources",
+          "handoff_connector/rasa/nlu.py", "handoff_connector/rasa/policy.py",
+          "handoff_connector/rasa/frustration.py", "handoff_connector/rasa/cant_help.py",
+          "handoff_connector/rasa/importer.py"]
 
 
 def fingerprint() -> str:
     digest = hashlib.sha256()
     for name in INPUTS:
         path = ROOT / name
+        if not path.exists():
+            continue
         files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
         for file in files:
             digest.update(str(file.relative_to(ROOT)).encode())

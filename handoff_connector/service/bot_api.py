@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from handoff_connector.contact import normalise_contact
+from handoff_connector.common.contact import normalise_contact
 from handoff_connector.service.config import Config
 from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import CONFIG, STORE
@@ -24,7 +24,7 @@ from handoff_connector.service.waiting import estimate_minutes, update_positions
 
 logger = logging.getLogger(__name__)
 
-TRIGGERS = ("explicit", "fallback", "frustration")
+TRIGGERS = ("explicit", "cant_help", "frustration")
 
 
 def _check_secret(request: web.Request) -> None:

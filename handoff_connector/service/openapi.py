@@ -54,7 +54,7 @@ SCHEMAS: Dict[str, Any] = {
         "type": "object", "required": ["sender_id", "trigger"],
         "properties": {
             "sender_id": {"type": "string", "maxLength": 200},
-            "trigger": {"enum": ["explicit", "fallback", "frustration"]},
+            "trigger": {"enum": ["explicit", "cant_help", "frustration"]},
             "reasons": {"type": "array", "items": {"type": "string"}},
             "channel": {"type": ["string", "null"]},
             "queue": {"type": ["string", "null"], "description": "Overrides routing."},

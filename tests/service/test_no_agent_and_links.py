@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from handoff_connector.contact import normalise_contact
+from handoff_connector.common.contact import normalise_contact
 from handoff_connector.service import create_app
 from handoff_connector.service.config import ConfigError, parse_config
 from handoff_connector.service.hours import parse_hours

@@ -14,11 +14,12 @@
   };
   const TRIGGER_HELP = {
     explicit: "The user asked for a person",
+    cant_help: "The assistant could not help several turns in a row",
     fallback: "The assistant could not understand the user",
     frustration: "The assistant noticed the user getting frustrated",
     resume: "The user came back through a link an agent sent when closing",
   };
-  const TRIGGER_WORD = { resume: "resumed" };
+  const TRIGGER_WORD = { resume: "resumed", cant_help: "can't help" };
   const STATE_WORD = {
     queued: "waiting", assigned: "with an agent", no_agent: "follow-up", closed: "closed",
     returned: "closed", cancelled: "cancelled", abandoned: "abandoned",
@@ -1408,7 +1409,7 @@
   }
 
   function triggerLabel(trigger) {
-    const known = ["explicit", "fallback", "frustration", "resume"].includes(trigger);
+    const known = ["explicit", "cant_help", "fallback", "frustration", "resume"].includes(trigger);
     return el("span", {
       class: `trigger trigger-${known ? trigger : "other"}`,
       testid: "trigger-label",

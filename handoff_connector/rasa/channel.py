@@ -2,7 +2,7 @@
 
 Registered in credentials.yml under its dotted class path::
 
-    handoff_connector.channel.WebChatInput:
+    handoff_connector.rasa.channel.WebChatInput:
       typing_secret: "..."
 
 Rasa mounts the blueprint at ``/webhooks/webchat/``:

@@ -31,20 +31,26 @@ WEIGHTS = {
 }
 
 _INSULTS = re.compile(
-    r"\b(stupid|idiot(ic)?|dumb|moron(ic)?|useless (bot|machine|thing)|incompetent|"
-    r"pathetic|garbage|trash|crap|sucks?)\b",
+    r"\b(stupid|idiot(ic|s)?|dumb|moron(ic|s)?|useless (bot|machine|thing|app|chat ?bot)|"
+    r"(you'?re|you are|ur) useless|incompetent|worthless|"
+    r"pathetic|garbage|trash|crap(py)?|sucks?|(what a|such a|this is a|it'?s a|you'?re a) joke|clowns?|ridiculous)\b",
     re.IGNORECASE,
 )
 _ANGER = re.compile(
-    r"\b(angry|furious|mad|annoy(ed|ing)|frustrat(ed|ing)|ridiculous|unbelievable|"
-    r"fed up|sick of|hate|ugh+|wtf|damn|hell)\b",
+    r"\b(angry|furious|mad|annoy(ed|ing)|frustrat(ed|ing)|unbelievable|infuriating|"
+    r"fed up|sick of|hate|ugh+|argh+|grr+|wtf|ffs|damn|hell|omg|seriously|come on)\b",
     re.IGNORECASE,
 )
 _NEGATIVE_FEEDBACK = re.compile(
     r"(this is (useless|pointless|not helpful|a waste)|(you'?re|you are|ur) not "
     r"help(ing|ful)|not helping|(doesn'?t|does not|didn'?t) help|waste of (my )?time|"
     r"you (don'?t|do not) (understand|get it|listen)|that'?s not what i (asked|said)|"
-    r"same thing (again|over)|going in circles)",
+    r"same (thing|answer|response|reply|message) (again|over|every time)|going in circles|"
+    r"(keep|keeps|kept) (saying|giving me|sending me|repeating)|stop (repeating|giving me|sending me)|"
+    r"thanks for nothing|(you'?re|you are|this is|that'?s|that was|you were) no help|"
+    r"(i|we) give up|for the last time|driving me (crazy|nuts|insane)|"
+    r"you never (get|understand|listen)|never get anything right|"
+    r"(i|i'?ve) (already )?(said|told you|asked)( (this|that|it))? (already|before|\w+ times))",
     re.IGNORECASE,
 )
 _REPEATED_PUNCT = re.compile(r"[!?]{2,}")
@@ -106,15 +112,18 @@ def is_same_question(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, na, nb).ratio() >= 0.85
 
 
-def _turns_since_reset(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """User turns since the last handoff or session start, oldest first.
+def turns_since_reset(
+    events: Iterable[Dict[str, Any]], resets: Iterable[str] = RESET_ACTIONS
+) -> List[Dict[str, Any]]:
+    """User turns since the last of the ``resets`` actions, oldest first.
 
     Each turn is ``{"text", "intent", "parse_data", "bot_actions": [...]}``.
     """
+    reset_names = set(resets)
     turns: List[Dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
-        if kind == "action" and event.get("name") in RESET_ACTIONS:
+        if kind == "action" and event.get("name") in reset_names:
             turns = []
         elif kind == "user":
             parse_data = event.get("parse_data") or {}
@@ -142,7 +151,7 @@ def assess(events: Iterable[Dict[str, Any]]) -> Assessment:
     turn already ended in a fallback and this one does too (``repeated_fallback``),
     or the user asks again what they asked before (``repeated_question``).
     """
-    turns = _turns_since_reset(events)
+    turns = turns_since_reset(events)
     result = Assessment()
     if not turns:
         return result
@@ -165,21 +174,3 @@ def assess(events: Iterable[Dict[str, Any]]) -> Assessment:
     if any(is_same_question(latest["text"], t["text"]) for t in earlier):
         result.add("repeated_question")
     return result
-
-
-def consecutive_fallbacks(events: Iterable[Dict[str, Any]]) -> int:
-    """How many user turns in a row fell back, counting the latest one.
-
-    Called while the latest turn is being handled as a fallback, so it counts
-    as one; each earlier turn counts while it was a fallback too.
-    """
-    turns = _turns_since_reset(events)
-    if not turns:
-        return 0
-    count = 1
-    for turn in reversed(turns[:-1]):
-        fell_back = turn["intent"] == FALLBACK_INTENT or FALLBACK_ACTION in turn["bot_actions"]
-        if not fell_back:
-            break
-        count += 1
-    return count

@@ -27,7 +27,6 @@ class HandoffSettings:
     connector_url: str = "http://localhost:5034"
     bot_secret: str = "demo-bot-secret"
     timeout: float = 5.0
-    fallback_offer_after: int = 2
     recent_intents: int = 5
 
 

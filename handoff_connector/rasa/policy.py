@@ -8,7 +8,11 @@ so they beat rules, active forms and fallbacks (see ``_pick_best_policy`` in
 the connector can end the handoff with ``trigger_intent``.
 
 ``FrustrationPolicy``: escalates when the frustration score of the latest
-message, in the light of the conversation, reaches ``threshold``.
+message, in the light of the conversation, reaches ``threshold``, and offers a
+person when it reaches ``offer_at``.
+
+``CantHelpPolicy``: offers a person after ``offer_after`` turns in a row in
+which the bot could not help (see ``cant_help``).
 """
 
 from __future__ import annotations
@@ -22,12 +26,19 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import InvalidConfigException
 
-from handoff_connector.frustration import RESET_ACTIONS, assess
+from handoff_connector.rasa.cant_help import (
+    DEFAULT_INTENTS,
+    FALLBACK_ACTIONS,
+    OFFER_ACTION,
+    RESETS,
+    cant_help_streak,
+)
+from handoff_connector.rasa.frustration import RESET_ACTIONS, assess
 
 RELAY_ACTION = "action_handoff_relay"
 REQUEST_ACTION = "action_handoff_request"
@@ -78,7 +89,11 @@ class _HandoffPolicyBase(Policy):
         return cls(config, model_storage, resource, execution_context)
 
     def _predict(
-        self, domain: Domain, action: Optional[str], no_user: bool = False
+        self,
+        domain: Domain,
+        action: Optional[str],
+        no_user: bool = False,
+        events: Optional[List[Event]] = None,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         if action is not None:
@@ -88,7 +103,7 @@ class _HandoffPolicyBase(Policy):
                     f"domain.yml. Add it under `actions:`."
                 )
             probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=no_user)
+        return self._prediction(probabilities, events=events, is_no_user_prediction=no_user)
 
 
 @DefaultV1Recipe.register(
@@ -132,16 +147,17 @@ class FrustrationPolicy(_HandoffPolicyBase):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"priority": 7, "enabled": True, "threshold": 3}
+        return {"priority": 7, "enabled": True, "threshold": 3, "offer_at": 2}
 
     def __init__(self, config: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        threshold = config.get("threshold", 3)
-        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
-            raise InvalidConfigException(
-                f"FrustrationPolicy `threshold` in config.yml must be a whole number "
-                f">= 1, got {threshold!r}."
-            )
+        for key in ("threshold", "offer_at"):
+            value = {**self.get_default_config(), **config}[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidConfigException(
+                    f"FrustrationPolicy `{key}` in config.yml must be a whole number "
+                    f">= 1, got {value!r}."
+                )
 
     def predict_action_probabilities(
         self,
@@ -159,16 +175,83 @@ class FrustrationPolicy(_HandoffPolicyBase):
             return self._predict(domain, None)
         if _latest_intent(tracker).startswith("EXTERNAL_"):
             return self._predict(domain, None)
-        events = [e.as_dict() for e in _since_reset(tracker)]
-        if assess(events).score >= config["threshold"]:
+        assessment = assess([e.as_dict() for e in _since_reset(tracker)])
+        if assessment.score >= config["threshold"]:
             return self._predict(domain, REQUEST_ACTION)
+        if assessment.score >= config["offer_at"]:
+            return self._predict(domain, OFFER_ACTION, events=[
+                SlotSet("handoff_offer", "frustration"), SlotSet("handoff_reasons", assessment.reasons),
+            ])
         return self._predict(domain, None)
 
 
-def _since_reset(tracker: DialogueStateTracker) -> List[Any]:
-    """Events after the last handoff request/return or session start."""
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
+    is_trainable=False,
+)
+class CantHelpPolicy(_HandoffPolicyBase):
+    """Offers a person after ``offer_after`` turns in a row the bot could not help.
+
+    A turn counts when the user's intent is one of ``intents`` (the offer then
+    replaces the bot's answer) or when the bot answered with one of the marked
+    ``responses`` or a fallback action (the offer follows that answer).
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"priority": 7, "enabled": True, "offer_after": 2,
+                "intents": list(DEFAULT_INTENTS), "responses": []}
+
+    def __init__(self, config: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        merged = {**self.get_default_config(), **config}
+        offer_after = merged["offer_after"]
+        if not isinstance(offer_after, int) or isinstance(offer_after, bool) or offer_after < 1:
+            raise InvalidConfigException(
+                f"CantHelpPolicy `offer_after` in config.yml must be a whole number >= 1, "
+                f"got {offer_after!r}."
+            )
+        for key in ("intents", "responses"):
+            value = merged[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InvalidConfigException(
+                    f"CantHelpPolicy `{key}` in config.yml must be a list of names, got {value!r}."
+                )
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        config = {**self.get_default_config(), **self.config}
+        latest = tracker.latest_action_name
+        if latest == OFFER_ACTION:  # the offer was made; the user answers
+            return self._predict(domain, ACTION_LISTEN_NAME)
+        if not config["enabled"] or tracker.get_slot(HANDOFF_SLOT) or tracker.active_loop_name:
+            return self._predict(domain, None)
+        if _latest_intent(tracker).startswith("EXTERNAL_"):
+            return self._predict(domain, None)
+        if latest == ACTION_LISTEN_NAME:
+            # The message alone shows the bot can't help: offer instead of answering.
+            if not _user_just_spoke(tracker) or _latest_intent(tracker) not in config["intents"]:
+                return self._predict(domain, None)
+        elif latest not in config["responses"] and latest not in FALLBACK_ACTIONS:
+            return self._predict(domain, None)
+        events = [e.as_dict() for e in _since_reset(tracker, RESETS)]
+        streak = cant_help_streak(events, config["intents"], config["responses"])
+        if streak.turns < config["offer_after"]:
+            return self._predict(domain, None)
+        return self._predict(domain, OFFER_ACTION, events=[
+            SlotSet("handoff_offer", "cant_help"), SlotSet("handoff_reasons", streak.codes()),
+        ])
+
+
+def _since_reset(tracker: DialogueStateTracker, resets: Any = RESET_ACTIONS) -> List[Any]:
+    """Events after the last of the ``resets`` actions (handoff, session start)."""
     events = list(tracker.events)
     for index in range(len(events) - 1, -1, -1):
-        if getattr(events[index], "action_name", None) in RESET_ACTIONS:
+        if getattr(events[index], "action_name", None) in resets:
             return events[index:]
     return events

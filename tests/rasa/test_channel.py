@@ -22,7 +22,7 @@ from websockets.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.legacy.client import WebSocketClientProtocol
 
-from handoff_connector.channel import WebChatInput
+from handoff_connector.rasa.channel import WebChatInput
 from stack import free_port
 
 SECRET = "test-typing-secret"

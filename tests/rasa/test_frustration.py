@@ -4,12 +4,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from handoff_connector.frustration import (
-    assess,
-    consecutive_fallbacks,
-    is_same_question,
-    message_signals,
-)
+from handoff_connector.rasa.cant_help import cant_help_streak
+from handoff_connector.rasa.frustration import assess, is_same_question, message_signals
 
 
 @pytest.mark.parametrize(
@@ -65,7 +61,7 @@ def test_repeated_fallback_is_a_conversation_signal() -> None:
         action("action_listen"), user("wibble blorp again", "nlu_fallback"),
     ]
     assert "repeated_fallback" in assess(events).reasons
-    assert consecutive_fallbacks(events) == 2
+    assert cant_help_streak(events).turns == 2
 
 
 def test_the_same_question_again_is_a_conversation_signal() -> None:
@@ -83,7 +79,7 @@ def test_a_handoff_starts_a_fresh_count() -> None:
         user("xxx yyy", "nlu_fallback"),
     ]
     assert "repeated_fallback" not in assess(events).reasons
-    assert consecutive_fallbacks(events) == 1
+    assert cant_help_streak(events).turns == 1
 
 
 def test_fallback_count_stops_at_a_understood_turn() -> None:
@@ -92,7 +88,7 @@ def test_fallback_count_stops_at_a_understood_turn() -> None:
         user("I need food", "ask_food_help"), action("utter_food_help"),
         user("qqq", "nlu_fallback"),
     ]
-    assert consecutive_fallbacks(events) == 1
+    assert cant_help_streak(events).turns == 1
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from handoff_connector.settings import HandoffSettings
+from handoff_connector.rasa.settings import HandoffSettings
 
 logger = logging.getLogger(__name__)
 

@@ -13,19 +13,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from handoff_connector.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
-from handoff_connector.context import build_context
-from handoff_connector.frustration import assess, consecutive_fallbacks
-from handoff_connector.settings import load_settings
-from handoff_connector.wording import wait_phrase
+from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
+from handoff_connector.rasa.context import build_context
+from handoff_connector.rasa.frustration import FRUSTRATED_INTENT, assess
+from handoff_connector.rasa.settings import load_settings
+from handoff_connector.common.wording import wait_phrase
 
 logger = logging.getLogger(__name__)
 
 
 OFFER_SLOT = "handoff_offer"
+REASONS_SLOT = "handoff_reasons"
 PENDING_SLOT = "handoff_pending"
-HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT, PENDING_SLOT)
-OFFER_ACTIONS = ("action_handle_fallback", "action_handoff_offer")
+HANDOFF_SLOTS = ("handoff_id", "handoff_team", OFFER_SLOT, REASONS_SLOT, PENDING_SLOT)
+CANT_HELP = "cant_help"
+FRUSTRATION = "frustration"
 
 
 def _latest_intent(tracker: Tracker) -> Optional[str]:
@@ -40,7 +42,10 @@ def _latest_user_event(tracker: Tracker) -> Dict[str, Any]:
 
 
 class ActionHandleFallback(Action):
-    """Asks to rephrase; after N fallbacks in a row, offers a person instead."""
+    """Asks the user to rephrase (NLU fallback, and Rasa's core fallback).
+
+    The offer of a person after several such turns is CantHelpPolicy's.
+    """
 
     def name(self) -> Text:
         return "action_handle_fallback"
@@ -48,16 +53,16 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        count = consecutive_fallbacks(tracker.events)
-        if count >= load_settings().fallback_offer_after:
-            dispatcher.utter_message(response="utter_handoff_offer")
-            return [SlotSet(OFFER_SLOT, "fallback")]
         dispatcher.utter_message(response="utter_ask_rephrase")
-        return [SlotSet(OFFER_SLOT, None)]
+        return []
 
 
 class ActionHandoffOffer(Action):
-    """Offers a person to a frustrated user; the answer is handled by rules."""
+    """Offers a person; the answer is handled by rules.
+
+    CantHelpPolicy has already set why (``cant_help`` and its reason codes);
+    otherwise the offer is for a frustrated message.
+    """
 
     def name(self) -> Text:
         return "action_handoff_offer"
@@ -66,7 +71,10 @@ class ActionHandoffOffer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_handoff_offer")
-        return [SlotSet(OFFER_SLOT, "frustration")]
+        if tracker.get_slot(OFFER_SLOT) == CANT_HELP and _latest_intent(tracker) != FRUSTRATED_INTENT:
+            return []
+        reasons = list(assess(tracker.events).reasons) or ["frustration_signals"]
+        return [SlotSet(OFFER_SLOT, FRUSTRATION), SlotSet(REASONS_SLOT, reasons)]
 
 
 class ActionHandoffDecline(Action):
@@ -79,32 +87,21 @@ class ActionHandoffDecline(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_handoff_declined")
-        return [SlotSet(OFFER_SLOT, None)]
+        return [SlotSet(OFFER_SLOT, None), SlotSet(REASONS_SLOT, None)]
 
 
 def detect_trigger(tracker: Tracker) -> Tuple[str, List[str]]:
     """Which trigger led here, with its reason codes."""
-    intent = _latest_intent(tracker)
     offered = tracker.get_slot(OFFER_SLOT)
-    if intent == "human_handoff":
+    if _latest_intent(tracker) == "human_handoff":
         return "explicit", ["explicit_request"]
-    if offered == "fallback":
-        count = consecutive_fallbacks(_events_before_offer(tracker))
-        return "fallback", ["repeated_fallback", f"fallback_count:{count}", "offer_accepted"]
-    assessment = assess(_events_before_offer(tracker) if offered else tracker.events)
-    reasons = list(assessment.reasons) or ["frustration_signals"]
-    if offered:
-        reasons.append("offer_accepted")
-    return "frustration", reasons
-
-
-def _events_before_offer(tracker: Tracker) -> List[Dict[str, Any]]:
-    """Events up to the message that made the bot offer a person."""
-    for index in range(len(tracker.events) - 1, -1, -1):
-        event = tracker.events[index]
-        if event.get("event") == "action" and event.get("name") in OFFER_ACTIONS:
-            return tracker.events[:index]
-    return tracker.events
+    if _latest_intent(tracker) == "request_callback":
+        return "explicit", ["callback_request"]
+    if offered in (CANT_HELP, FRUSTRATION):
+        reasons = list(tracker.get_slot(REASONS_SLOT) or [])
+        return offered, [*reasons, "offer_accepted"]
+    # FrustrationPolicy escalated at once: the signals of this message.
+    return FRUSTRATION, list(assess(tracker.events).reasons) or ["frustration_signals"]
 
 
 class ActionHandoffRequest(Action):
@@ -141,7 +138,7 @@ class ActionHandoffRequest(Action):
         except (ConnectorUnavailable, ConnectorRejected) as error:
             logger.warning("handoff.request.failed: %s", error)
             dispatcher.utter_message(response="utter_handoff_unavailable")
-            return [SlotSet(OFFER_SLOT, None)]
+            return [SlotSet(OFFER_SLOT, None), SlotSet(REASONS_SLOT, None)]
         team = handoff.get("team") or "team"
         if handoff.get("agents_available", True) or handoff.get("agent_id"):
             dispatcher.utter_message(
@@ -149,7 +146,7 @@ class ActionHandoffRequest(Action):
                 wait=wait_phrase(handoff.get("estimated_wait_minutes")),
             )
             return [SlotSet("handoff_id", handoff["id"]), SlotSet("handoff_team", team),
-                    SlotSet(OFFER_SLOT, None)]
+                    SlotSet(OFFER_SLOT, None), SlotSet(REASONS_SLOT, None)]
         # Nobody can take it now: the user chooses (rules in data/handoff.yml).
         if handoff.get("open_now", True):
             dispatcher.utter_message(response="utter_handoff_no_agent", team=team,
@@ -158,7 +155,7 @@ class ActionHandoffRequest(Action):
             dispatcher.utter_message(response="utter_handoff_closed_hours", team=team,
                                      opens=handoff.get("opens_text") or "soon")
         return [SlotSet(PENDING_SLOT, handoff["id"]), SlotSet("handoff_team", team),
-                SlotSet(OFFER_SLOT, None)]
+                SlotSet(OFFER_SLOT, None), SlotSet(REASONS_SLOT, None)]
 
 
 class ActionHandoffRelay(Action):

@@ -11,9 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from handoff_connector.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
-from handoff_connector.contact import normalise_contact
-from handoff_connector.settings import load_settings
+from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
+from handoff_connector.common.contact import normalise_contact
+from handoff_connector.rasa.settings import load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -11,15 +11,15 @@ from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from handoff_connector import actions, survey
+from handoff_connector.rasa import actions, survey
 from handoff_connector.service import create_app
-from handoff_connector.settings import HandoffSettings
-from handoff_connector.wording import wait_phrase
+from handoff_connector.rasa.settings import HandoffSettings
+from handoff_connector.common.wording import wait_phrase
 from stack import free_port
 from tests.service.conftest import make_config
 
 SLOTS = {"topic": "housing", "handoff_id": None, "handoff_team": None, "handoff_offer": None,
-         "handoff_pending": None, "callback_contact": None,
+         "handoff_reasons": None, "handoff_pending": None, "callback_contact": None,
          "survey_handoff_id": None, "survey_rating": None, "survey_comment": None}
 
 
@@ -118,32 +118,50 @@ async def test_unreachable_connector_gets_a_clear_message_and_the_bot_carries_on
     assert all(e.get("value") is None for e in events)  # no handoff slot set
 
 
-async def test_fallback_offer_after_two_in_a_row() -> None:
-    first = [act("action_listen"), user("blorp", "nlu_fallback", "f1")]
+async def test_a_fallback_asks_to_rephrase() -> None:
+    events = [act("action_listen"), user("blorp", "nlu_fallback", "f1")]
     dispatcher = CollectingDispatcher()
-    events = await actions.ActionHandleFallback().run(dispatcher, make_tracker(first), {})
-    assert texts(dispatcher) == ["utter_ask_rephrase"] and events[0]["value"] is None
-    second = first + [act("action_handle_fallback"), act("action_listen"), user("wibble", "nlu_fallback", "f2")]
+    assert await actions.ActionHandleFallback().run(dispatcher, make_tracker(events), {}) == []
+    assert texts(dispatcher) == ["utter_ask_rephrase"]
+
+
+async def test_accepting_a_cant_help_offer_keeps_the_policy_reasons() -> None:
+    # CantHelpPolicy set the slots before the offer ran; the offer keeps them.
+    reasons = ["nlu_fallback", "out_of_scope", "cant_help_turns:2"]
+    events = [act("action_listen"), user("zzz", "nlu_fallback", "c1"), act("action_handle_fallback"),
+              act("action_listen"), user("weather in paris", "out_of_scope", "c2")]
     dispatcher = CollectingDispatcher()
-    events = await actions.ActionHandleFallback().run(dispatcher, make_tracker(second), {})
-    assert texts(dispatcher) == ["utter_handoff_offer"] and events[0]["value"] == "fallback"
-    accepted = second + [act("action_handle_fallback"), act("action_listen"), user("yes", "affirm", "f3")]
-    assert actions.detect_trigger(make_tracker(accepted, handoff_offer="fallback")) == (
-        "fallback", ["repeated_fallback", "fallback_count:2", "offer_accepted"])
+    tracker = make_tracker(events, handoff_offer="cant_help", handoff_reasons=reasons)
+    assert await actions.ActionHandoffOffer().run(dispatcher, tracker, {}) == []
+    assert texts(dispatcher) == ["utter_handoff_offer"]
+    accepted = events + [act("action_handoff_offer"), act("action_listen"), user("yes", "affirm", "c3")]
+    assert actions.detect_trigger(make_tracker(accepted, handoff_offer="cant_help", handoff_reasons=reasons)) == (
+        "cant_help", [*reasons, "offer_accepted"])
 
 
 async def test_declining_the_offer_clears_it() -> None:
     dispatcher = CollectingDispatcher()
-    events = await actions.ActionHandoffDecline().run(dispatcher, make_tracker([], handoff_offer="fallback"), {})
-    assert texts(dispatcher) == ["utter_handoff_declined"] and events[0]["value"] is None
+    events = await actions.ActionHandoffDecline().run(dispatcher, make_tracker([], handoff_offer="cant_help"), {})
+    assert texts(dispatcher) == ["utter_handoff_declined"]
+    assert [(e["name"], e["value"]) for e in events] == [("handoff_offer", None), ("handoff_reasons", None)]
 
 
-async def test_accepting_an_offer_after_frustration_keeps_its_reasons() -> None:
-    events = [act("action_listen"), user("you don't understand me", "frustrated", "g1"),
-              act("action_handoff_offer"), act("action_listen"), user("yes", "affirm", "g2")]
-    trigger, reasons = actions.detect_trigger(make_tracker(events, handoff_offer="frustration"))
+async def test_an_offer_for_frustration_records_its_reasons() -> None:
+    events = [act("action_listen"), user("you don't understand me", "frustrated", "g1")]
+    dispatcher = CollectingDispatcher()
+    slots = await actions.ActionHandoffOffer().run(dispatcher, make_tracker(events), {})
+    assert [(e["name"], e["value"]) for e in slots] == [
+        ("handoff_offer", "frustration"), ("handoff_reasons", ["negative_feedback", "frustrated_intent"])]
+    accepted = events + [act("action_handoff_offer"), act("action_listen"), user("yes", "affirm", "g2")]
+    trigger, reasons = actions.detect_trigger(make_tracker(
+        accepted, handoff_offer="frustration", handoff_reasons=["negative_feedback", "frustrated_intent"]))
     assert trigger == "frustration"
     assert reasons == ["negative_feedback", "frustrated_intent", "offer_accepted"]
+
+
+async def test_asking_for_a_call_back_is_an_explicit_request() -> None:
+    events = [act("action_listen"), user("can someone call me back", "request_callback", "r1")]
+    assert actions.detect_trigger(make_tracker(events)) == ("explicit", ["callback_request"])
 
 
 async def test_frustration_trigger_carries_reason_codes() -> None:
@@ -258,8 +276,8 @@ async def test_session_start_clears_a_handoff_that_ended(connector: TestServer) 
         CollectingDispatcher(), make_tracker([], handoff_id="gone", topic="food"), {"session_config": {}})
     slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
     assert ("topic", "food") in slots  # carried over
-    assert slots[-4:] == [("handoff_id", None), ("handoff_team", None), ("handoff_offer", None),
-                          ("handoff_pending", None)]
+    assert slots[-5:] == [("handoff_id", None), ("handoff_team", None), ("handoff_offer", None),
+                          ("handoff_reasons", None), ("handoff_pending", None)]
 
 
 async def test_session_start_keeps_the_handoff_if_the_connector_is_down(unreachable: None) -> None:

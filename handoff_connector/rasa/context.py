@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, TypedDict
 
-from handoff_connector.frustration import Assessment
-from handoff_connector.wording import iso_utc
+from handoff_connector.rasa.frustration import Assessment
+from handoff_connector.common.wording import iso_utc
 
 # Slots that describe the handoff itself, not the user's situation.
 INTERNAL_SLOTS = {
     "handoff_id", "handoff_team", "survey_handoff_id", "survey_rating",
-    "survey_comment", "requested_slot", "handoff_offer", "handoff_pending", "callback_contact",
+    "survey_comment", "requested_slot", "handoff_offer", "handoff_reasons", "handoff_pending", "callback_contact",
 }
 
 

@@ -1,0 +1,61 @@
+"""The connector's own environment: current aiohttp, nothing of Rasa's."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parents[2]
+IMPORTS = ("import sys, handoff_connector.service, handoff_connector.service.__main__, "
+           "handoff_connector.common.wording, handoff_connector.common.contact; "
+           "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+
+
+def _pins(lock: Path) -> Dict[str, str]:
+    pins = {}
+    for line in lock.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", line)
+        if match:
+            pins[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
+def _imported_distributions() -> Dict[str, str]:
+    """Distribution -> version for every third-party module the connector imports."""
+    result = subprocess.run([sys.executable, "-c", IMPORTS], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60, check=True)
+    owners = importlib.metadata.packages_distributions()
+    found = {}
+    for module in result.stdout.split():
+        for dist in owners.get(module, []):
+            if dist.lower() != "rasa-handoff":
+                found[dist.lower().replace("_", "-")] = importlib.metadata.version(dist)
+    return found
+
+
+def test_the_connector_imports_nothing_rasa_pins() -> None:
+    imported = _imported_distributions()
+    assert "aiohttp" in imported and "pyyaml" in imported, imported
+    assert not {"rasa", "rasa-sdk", "sanic", "tensorflow"} & set(imported), imported
+    rasa_side = _pins(ROOT / "requirements" / "rasa.txt")
+    connector = _pins(ROOT / "requirements" / "connector.txt")
+    for dist, version in imported.items():
+        # Each comes from the connector's own lock, resolved without Rasa.
+        assert connector.get(dist) == version, (dist, version, connector.get(dist))
+    # Rasa 3.6 pins aiohttp 3.9.5, which predates published security fixes.
+    assert rasa_side["aiohttp"].startswith("3.9.")
+    major, minor = (int(x) for x in imported["aiohttp"].split(".")[:2])
+    assert (major, minor) >= (3, 13), imported["aiohttp"]
+
+
+def test_the_connector_environment_has_no_rasa() -> None:
+    for name in ("rasa", "rasa-sdk"):
+        try:
+            importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        raise AssertionError(f"{name} is installed in the connector's environment")
