@@ -16,14 +16,16 @@ All three are up:
   action server    http://127.0.0.1:{actions}
   connector        {connector}   (OpenAPI: {connector}/api/v1/openapi.json)
 
-Play the user:   open {connector}/chat
-  try "I got an eviction notice", then "can I talk to a person".
-
-Play the agent:  open {connector}/desk in another window
-  sign in as sarah / demo-sarah (housing specialist); miguel / demo-miguel and
-  dana / demo-dana (supervisor) work too, e.g. to try a transfer.
-  Claim the conversation, answer it (type / for saved replies), add a note,
-  transfer it, close it: the bot comes back with a survey.
+1. Be the agent first: open {connector}/desk and sign in as
+   sarah / demo-sarah (housing specialist). Until someone is signed in, the
+   bot tells users honestly that nobody is free. miguel / demo-miguel and
+   dana / demo-dana (supervisor) work too, e.g. in a private window to try
+   a transfer.
+2. Be the user: open {connector}/chat in another window; try "I got an
+   eviction notice", then "can I talk to a person".
+3. Back at the desk: the conversation pops up in Waiting. Claim it, answer
+   it (type / for saved replies), add a note, transfer it, close it: the
+   bot comes back with a survey.
 
 Logs: {logs}
 Press Ctrl-C to stop everything.

@@ -26,7 +26,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import ROOT, Ports, Stack  # noqa: E402
 
-EVAL_SET = ROOT / "tests" / "eval" / "triggers.yml"
+# Two held-out sets, written separately from the training data and from each
+# other; the second was written after the triggers were tuned on the first.
+EVAL_SETS = [ROOT / "tests" / "eval" / "triggers.yml", ROOT / "tests" / "eval" / "triggers_fresh.yml"]
 TRIGGERS = ("explicit", "frustration", "cant_help")
 # The floors the trigger test asserts (tests/e2e/test_trigger_eval.py).
 FLOORS = {"explicit.recall": 0.95, "frustration.recall": 0.90, "cant_help.recall": 0.95,
@@ -43,8 +45,8 @@ class Outcome:
         return {f.split(":", 1)[1] for f in self.found}
 
 
-def items() -> List[Outcome]:
-    data = yaml.safe_load(EVAL_SET.read_text(encoding="utf-8"))
+def items(path: Path) -> List[Outcome]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     out: List[Outcome] = []
     for category in ("explicit", "frustration", "cant_help", "ordinary", "conversations"):
         for item in data[category]:
@@ -102,8 +104,8 @@ def score(outcomes: List[Outcome]) -> Dict[str, float]:
     return figures
 
 
-def evaluate(stack: Stack) -> Dict[str, Any]:
-    outcomes = items()
+def evaluate(stack: Stack, path: Path) -> Dict[str, Any]:
+    outcomes = items(path)
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = list(pool.map(lambda o: run_one(stack, o), outcomes))
     figures = score(outcomes)
@@ -111,19 +113,19 @@ def evaluate(stack: Stack) -> Dict[str, Any]:
               if (o.category in TRIGGERS and o.category not in o.triggers())
               or (o.category in ("ordinary", "conversations") and o.found)]
     counts = Counter(o.category for o in outcomes)
-    return {"figures": figures, "counts": dict(counts), "misses": misses}
+    return {"set": str(path.relative_to(ROOT)), "figures": figures, "counts": dict(counts),
+            "misses": misses}
 
 
 def report(result: Dict[str, Any]) -> str:
     f, n = result["figures"], result["counts"]
-    lines = [f"held-out set: {EVAL_SET.relative_to(ROOT)} "
+    lines = [f"held-out set: {result['set']} "
              f"({', '.join(f'{k} {v}' for k, v in n.items())})"]
     for trigger in TRIGGERS:
         lines.append(f"{trigger:12s} precision {f[trigger + '.precision']:.3f}  "
                      f"recall {f[trigger + '.recall']:.3f}")
     lines.append(f"ordinary     no offer or escalation on {f['ordinary.no_offer_rate']:.3f} "
                  f"of messages and conversations")
-    lines.append("floors: " + ", ".join(f"{k} >= {v}" for k, v in FLOORS.items()))
     for miss in result["misses"]:
         lines.append(f"  miss [{miss['category']}] {miss['turns']} -> {miss['found'] or 'nothing'}")
     return "\n".join(lines)
@@ -136,13 +138,15 @@ def main() -> int:
     try:
         stack.start()
         stack.wait_healthy(timeout=300)
-        result = evaluate(stack)
+        results = [evaluate(stack, path) for path in EVAL_SETS]
     finally:
         stack.stop()
-    print(report(result))
+    for result in results:
+        print(report(result) + "\n")
+    print("floors: " + ", ".join(f"{k} >= {v}" for k, v in FLOORS.items()))
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    (ROOT / "artifacts" / "trigger-eval.json").write_text(json.dumps(result, indent=1))
-    below = [k for k, v in FLOORS.items() if result["figures"][k] < v]
+    (ROOT / "artifacts" / "trigger-eval.json").write_text(json.dumps(results, indent=1))
+    below = [f"{r['set']} {k}" for r in results for k, v in FLOORS.items() if r["figures"][k] < v]
     if below:
         print(f"below the floor: {', '.join(below)}", file=sys.stderr)
     return 1 if below else 0

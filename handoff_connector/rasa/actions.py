@@ -13,11 +13,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from handoff_connector.common.wording import wait_phrase
 from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
 from handoff_connector.rasa.context import build_context
 from handoff_connector.rasa.frustration import FRUSTRATED_INTENT, assess
 from handoff_connector.rasa.settings import load_settings
-from handoff_connector.common.wording import wait_phrase
 
 logger = logging.getLogger(__name__)
 

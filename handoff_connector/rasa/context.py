@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, TypedDict
 
-from handoff_connector.rasa.frustration import Assessment
 from handoff_connector.common.wording import iso_utc
+from handoff_connector.rasa.frustration import Assessment
 
 # Slots that describe the handoff itself, not the user's situation.
 INTERNAL_SLOTS = {

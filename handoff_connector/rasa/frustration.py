@@ -25,7 +25,7 @@ WEIGHTS = {
     "anger_words": 1,
     "all_caps": 1,
     "repeated_punctuation": 1,
-    "frustrated_intent": 1,
+    "frustrated_intent": 2,
     "repeated_fallback": 1,
     "repeated_question": 1,
 }
@@ -33,7 +33,10 @@ WEIGHTS = {
 _INSULTS = re.compile(
     r"\b(stupid|idiot(ic|s)?|dumb|moron(ic|s)?|useless (bot|machine|thing|app|chat ?bot)|"
     r"(you'?re|you are|ur) useless|incompetent|worthless|"
-    r"pathetic|garbage|trash|crap(py)?|sucks?|(what a|such a|this is a|it'?s a|you'?re a) joke|clowns?|ridiculous)\b",
+    r"pathetic|garbage|trash|junk|crap(py)?|bs|sucks?|dumb(est)?|"
+    r"(you|you'?re|you are|your (answers?|replies|help|service)|this (bot|thing|chat ?bot|service|app|help ?line)|"
+    r"this is)\b.{0,25}\b(worst|terrible|awful|horrible|hopeless)|"
+    r"(what a|such a|this is a|it'?s a|you'?re a) joke|clowns?|ridiculous)\b",
     re.IGNORECASE,
 )
 _ANGER = re.compile(
@@ -50,7 +53,10 @@ _NEGATIVE_FEEDBACK = re.compile(
     r"thanks for nothing|(you'?re|you are|this is|that'?s|that was|you were) no help|"
     r"(i|we) give up|for the last time|driving me (crazy|nuts|insane)|"
     r"you never (get|understand|listen)|never get anything right|"
-    r"(i|i'?ve) (already )?(said|told you|asked)( (this|that|it))? (already|before|\w+ times))",
+    r"(i|i'?ve) (already )?(said|told you|asked)( (this|that|it))? (already|before|\w+ times)|"
+    r"wast(e|ing) (of )?(my )?time|(a|total|complete) waste|(are|r) (you|u) kidding|getting nowhere|"
+    r"not (helpful|understanding)|no idea what|(are you|you'?re) (broken|ignoring)|"
+    r"(so|very|really|extremely) disappointed|(impossible|hard) to get a (straight|real) answer)",
     re.IGNORECASE,
 )
 _REPEATED_PUNCT = re.compile(r"[!?]{2,}")
@@ -123,7 +129,7 @@ def turns_since_reset(
     turns: List[Dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
-        if kind == "action" and event.get("name") in reset_names:
+        if kind == "session_started" or (kind == "action" and event.get("name") in reset_names):
             turns = []
         elif kind == "user":
             parse_data = event.get("parse_data") or {}

@@ -50,8 +50,11 @@ def is_nonsense_token(token: str) -> bool:
 
 def is_gibberish(text: str) -> bool:
     """True when most of the words are letter runs or keyboard mash."""
-    tokens = _TOKEN.findall((text or "").lower())
-    if not tokens or text.lstrip().startswith("/"):
+    text = (text or "").strip()
+    if text.startswith("/"):  # a button payload
         return False
+    tokens = _TOKEN.findall(text.lower())
+    if not tokens:  # ";;;;;", "#$%&": symbols only ("???" and "!!!" say something)
+        return len(text) >= 3 and not re.search(r"[\w?!.]", text)
     nonsense = sum(is_nonsense_token(t) for t in tokens)
     return nonsense * 2 > len(tokens) or (nonsense >= 1 and len(tokens) == 1)

@@ -67,7 +67,7 @@ def load(path: Path) -> Any:
 def dump(data: Any) -> str:
     yaml = YAML()
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
+    yaml.width = 4096  # type: ignore[assignment]  # never fold a long text
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     return buffer.getvalue()
@@ -283,7 +283,7 @@ def apply(changes: List[Change]) -> None:
         for temporary in staged:
             temporary.unlink(missing_ok=True)
         raise InitError(f"could not write {error.filename}: {error.strerror}; nothing was changed.") from error
-    for change, temporary in zip(changes, staged):
+    for change, temporary in zip(changes, staged, strict=True):
         os.replace(temporary, change.path)
 
 

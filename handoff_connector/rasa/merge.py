@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import io
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -40,7 +40,7 @@ def handoff_policies() -> List[CommentedMap]:
     return [
         CommentedMap(name="handoff_connector.rasa.policy.HandoffPolicy", priority=7),
         CommentedMap(name="handoff_connector.rasa.policy.FrustrationPolicy", priority=7,
-                     enabled=True, threshold=3, offer_at=2),
+                     enabled=True, threshold=4, offer_at=2),
         cant_help,
     ]
 
@@ -54,7 +54,7 @@ def _flow(items: List[str]) -> CommentedSeq:
 def render(data: Any, indent: int) -> List[str]:
     """YAML lines for ``data`` (a list's items or a mapping's entries), shifted right."""
     yaml = YAML()
-    yaml.width = 4096
+    yaml.width = 4096  # type: ignore[assignment]  # never fold a long text
     yaml.indent(mapping=2, sequence=2, offset=0)
     buffer = io.StringIO()
     yaml.dump(data, buffer)
@@ -165,9 +165,10 @@ class YamlText:
 
     def entry_blocks(self, key: str) -> Dict[str, List[str]]:
         """The text of each entry of a section, with the comments just above it."""
-        value = self.data.get(key) or []
+        value: Any = self.data.get(key) or []
         if isinstance(value, list):
-            starts = [(names([item])[0], value.lc.item(i)[0]) for i, item in enumerate(value)]
+            seq = cast(CommentedSeq, value)
+            starts = [(names([item])[0], seq.lc.item(i)[0]) for i, item in enumerate(seq)]
         else:
             starts = [(name, value.lc.key(name)[0]) for name in value]
         content = self._content(key)
@@ -199,7 +200,7 @@ class YamlText:
         self.data = YamlText(self.text(), self.source).data
 
 
-def names(items: Optional[List[Any]]) -> List[str]:
+def names(items: Any) -> List[str]:
     """Names in a domain list, whose entries are names or one-key mappings."""
     return [str(next(iter(i))) if isinstance(i, dict) else str(i) for i in items or []]
 
@@ -211,7 +212,7 @@ def add_domain(text: str, handoff_text: str, source: str) -> str:
     """
     doc, handoff = YamlText(text, source), YamlText(handoff_text, "the handoff's domain")
     for key in DOMAIN_KEYS:
-        theirs = doc.data.get(key)
+        theirs: Any = doc.data.get(key)
         kind = list if isinstance(handoff.data[key], list) else dict
         if theirs is not None and not isinstance(theirs, kind):
             raise InitError(f"{source}: domain `{key}` must be a {'list' if kind is list else 'mapping'}.")
@@ -233,7 +234,7 @@ def _rasa_defaults() -> Dict[str, Any]:
     return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
 
 
-def _listed(items: Any, name: str) -> Optional[CommentedMap]:
+def _listed(items: Any, name: str) -> Any:
     for item in items or []:
         if isinstance(item, dict) and item.get("name") == name:
             return item

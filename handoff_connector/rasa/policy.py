@@ -147,7 +147,7 @@ class FrustrationPolicy(_HandoffPolicyBase):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"priority": 7, "enabled": True, "threshold": 3, "offer_at": 2}
+        return {"priority": 7, "enabled": True, "threshold": 4, "offer_at": 2}
 
     def __init__(self, config: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)

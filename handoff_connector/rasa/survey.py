@@ -7,12 +7,12 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
 from handoff_connector.common.contact import normalise_contact
+from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
 from handoff_connector.rasa.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -97,11 +97,26 @@ class ActionSurveySubmit(Action):
                 # The user already answered; losing the answer must not cost them a reply.
                 logger.warning("handoff.survey.failed: %s", error)
         dispatcher.utter_message(response="utter_survey_skipped" if skipped else "utter_survey_thanks")
-        return [
-            SlotSet("survey_handoff_id", None),
-            SlotSet("survey_rating", None),
-            SlotSet("survey_comment", None),
-        ]
+        return fresh_session(tracker, domain)
+
+
+SURVEY_SLOTS = ("survey_handoff_id", "survey_rating", "survey_comment", "requested_slot")
+
+
+def fresh_session(tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    """Starts a new Rasa session after the survey, keeping the slots as a session start does.
+
+    The bot's own stories and rules never saw a handoff in their history, so
+    without this the first message after it ("hello") can fall into the
+    fallback; in a fresh session the bot answers it as it always did. Rasa
+    listens next (a session start sets that as the follow-up action).
+    """
+    events: List[EventType] = [SlotSet(slot, None) for slot in SURVEY_SLOTS[:3]] + [SessionStarted()]
+    carry_over = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True)
+    if carry_over:
+        events += [SlotSet(name, value) for name, value in tracker.current_slot_values().items()
+                   if value is not None and name not in SURVEY_SLOTS]
+    return events
 
 
 class ValidateCallbackForm(FormValidationAction):

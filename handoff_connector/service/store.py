@@ -11,10 +11,10 @@ import sqlite3
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
+from handoff_connector.common.wording import iso_utc
 from handoff_connector.service.errors import Conflict, NotFound
 from handoff_connector.service.records import OPEN_STATES, find_message, handoff_row, summary
 from handoff_connector.service.waiting_store import WaitingStore
-from handoff_connector.common.wording import iso_utc
 
 __all__ = ["Store", "summary"]
 

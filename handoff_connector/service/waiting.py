@@ -18,8 +18,8 @@ from typing import Optional
 
 from aiohttp import web
 
-from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
 from handoff_connector.common.wording import wait_phrase
+from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
 
 logger = logging.getLogger(__name__)
 HISTORY_SECONDS = 7 * 24 * 3600

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, List
 
 import pytest
 import requests
@@ -49,7 +49,7 @@ def test_explicit_request_relay_close_return_and_survey(user: User, agent: Calla
     wait_for(lambda: any("How would you rate" in t for t in user.received()), what="the survey")
     survey_question = next(m for m in user.inbox.all(user.id) if "How would you rate" in (m.get("text") or ""))
     assert [b["title"] for b in survey_question["buttons"]] == ["1", "2", "3", "4", "5", "Skip"]
-    assert any("back with the Community Help Line assistant" in t for t in user.received())
+    assert any("You're back with the assistant" in t for t in user.received())
 
     assert "Anything you'd like to tell us" in user.say("4")[0]
     assert "Thank you for your feedback" in user.say("Sarah was patient and kind")[0]
@@ -62,27 +62,49 @@ def test_explicit_request_relay_close_return_and_survey(user: User, agent: Calla
     assert "Take care" in user.say("bye")[0]
 
 
-# What FallbackClassifier turns a low-confidence message into. Whether a given
-# text falls below the threshold depends on the trained model, so the tests
-# send Rasa's intent payload instead of gambling on gibberish.
-FALLBACK = "/nlu_fallback"
-
-
-def test_two_fallbacks_offer_a_person(user: User, agent: Callable[[str], Agent]) -> None:
-    assert "say it another way" in user.say(FALLBACK)[0]
-    offer = user.say(FALLBACK)
-    assert "connect you with a person" in offer[0]
+@pytest.mark.parametrize(
+    "first, second, reasons",
+    [
+        # out of scope twice: the second answer is the offer
+        ("can you order me a pizza", "what's the weather in paris", ["out_of_scope", "cant_help_turns:2"]),
+        # keyboard mash twice: asked to rephrase, then offered a person
+        ("asdkjh qwe zzz", "hdhdhdhd jjjj", ["nlu_fallback", "cant_help_turns:2"]),
+    ],
+)
+def test_two_turns_the_bot_cannot_help_offer_a_person(
+    user: User, agent: Callable[[str], Agent], first: str, second: str, reasons: List[str]
+) -> None:
+    reply = user.say(first)
+    assert len(reply) == 1 and "connect you with a person" not in reply[0]
+    assert "connect you with a person" in user.say(second)[-1]
     assert "connecting you with someone from our Community Help team" in user.say("yes please")[0]
     handoff = agent("dana").handoff_of(user)
-    assert handoff["trigger"] == "fallback"
-    assert handoff["reasons"] == ["repeated_fallback", "fallback_count:2", "offer_accepted"]
+    assert handoff["trigger"] == "cant_help"
+    assert handoff["reasons"] == [*reasons, "offer_accepted"]
+
+
+def test_gibberish_asks_to_rephrase(user: User) -> None:
+    assert "say it another way" in user.say("pppppppp")[0]
 
 
 def test_declining_the_offer_keeps_the_bot(user: User) -> None:
-    user.say(FALLBACK)
-    user.say(FALLBACK)
+    user.say("can you book me a flight to chicago")
+    assert "connect you with a person" in user.say("what's the score of the game tonight")[-1]
     assert "let's keep going" in user.say("no thanks")[0]
     assert "LIHEAP" in user.say("my electricity is about to be shut off")[0]
+
+
+@pytest.mark.parametrize("text", [
+    "I like turtles", "my landlord won't fix the heat", "thanks, that helps", "hello there",
+    "I need help with my water bill", "where is the nearest food pantry",
+])
+def test_ordinary_messages_are_answered_not_escalated(user: User, text: str) -> None:
+    reply = user.say(text)
+    assert reply and not any("connect you with a person" in t or "connecting you" in t for t in reply), reply
+
+
+def test_my_landlord_wont_fix_the_heat_is_a_housing_question(user: User) -> None:
+    assert "housing" in user.say("my landlord won't fix the heat")[0]
 
 
 def test_strong_frustration_escalates_with_reason_codes(user: User, agent: Callable[[str], Agent]) -> None:
@@ -95,9 +117,12 @@ def test_strong_frustration_escalates_with_reason_codes(user: User, agent: Calla
     assert handoff["context"]["frustration"]["score"] >= 3
 
 
-def test_mild_frustration_gets_an_offer(user: User) -> None:
+def test_mild_frustration_gets_an_offer(user: User, agent: Callable[[str], Agent]) -> None:
+    assert "LIHEAP" in user.say("I can't pay my gas bill")[0]
     assert "connect you with a person" in user.say("ugh")[0]
-    assert "let's keep going" in user.say("no")[0]
+    assert "Utility Assistance team" in user.say("yes")[0]
+    handoff = agent("miguel").handoff_of(user)
+    assert handoff["trigger"] == "frustration" and "offer_accepted" in handoff["reasons"]
 
 
 @pytest.fixture
@@ -116,7 +141,7 @@ def test_nobody_free_the_user_leaves_a_number_for_a_callback(user: User, nobody_
     assert "nobody is free right this minute" in reply[0] and "won't need to repeat yourself" in reply[0]
     handoff = nobody_free.handoff_of(user)
     assert handoff["state"] == "queued"  # nothing is dropped
-    assert "phone number or email" in user.say("/request_callback")[0]
+    assert "phone number or email" in user.say("/request_callback")[0]  # the button
     assert "doesn't look like a phone number" in user.say("tomorrow maybe")[0]
     confirmed = user.say("555-010-0199")
     assert "will contact you at 555-010-0199" in confirmed[0]

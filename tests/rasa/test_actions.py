@@ -11,10 +11,10 @@ from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from handoff_connector.rasa import actions, survey
-from handoff_connector.service import create_app
-from handoff_connector.rasa.settings import HandoffSettings
 from handoff_connector.common.wording import wait_phrase
+from handoff_connector.rasa import actions, survey
+from handoff_connector.rasa.settings import HandoffSettings
+from handoff_connector.service import create_app
 from stack import free_port
 from tests.service.conftest import make_config
 
@@ -236,7 +236,11 @@ async def test_survey_validation_and_submit(connector: TestServer) -> None:
     dispatcher = CollectingDispatcher()
     events = await survey.ActionSurveySubmit().run(dispatcher, done, {})
     assert texts(dispatcher) == ["utter_survey_thanks"]
-    assert all(e["value"] is None for e in events)
+    # The survey is cleared, then a fresh session starts with the user's own
+    # slots carried over, so the bot's stories apply again afterwards.
+    assert [e["event"] for e in events[:4]] == ["slot", "slot", "slot", "session_started"]
+    assert all(e["value"] is None for e in events[:3])
+    assert {e["name"]: e["value"] for e in events[4:]} == {"topic": "housing"}
     stored = (await fetch_detail(connector, handoff_id))["survey"]
     assert (stored["rating"], stored["comment"], stored["skipped"]) == (5, "Sarah was kind", 0)
 
