@@ -26,9 +26,11 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import ROOT, Ports, Stack  # noqa: E402
 
-# Two held-out sets, written separately from the training data and from each
-# other; the second was written after the triggers were tuned on the first.
-EVAL_SETS = [ROOT / "tests" / "eval" / "triggers.yml", ROOT / "tests" / "eval" / "triggers_fresh.yml"]
+# Held-out sets, each written separately from the training data and from the
+# others. The misses on the first two were read while tuning the triggers; the
+# third ("untouched") was written afterwards and never read.
+EVAL_SETS = [ROOT / "tests" / "eval" / name
+             for name in ("triggers.yml", "triggers_fresh.yml", "triggers_untouched.yml")]
 TRIGGERS = ("explicit", "frustration", "cant_help")
 # The floors the trigger test asserts (tests/e2e/test_trigger_eval.py).
 FLOORS = {"explicit.recall": 0.95, "frustration.recall": 0.90, "cant_help.recall": 0.95,

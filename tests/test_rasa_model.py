@@ -24,9 +24,20 @@ def rasa(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 def test_data_validates_and_every_warning_is_accounted_for() -> None:
     result = rasa("data", "validate")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    warnings = re.findall(r"UserWarning: (.*)", result.stdout + result.stderr)
+    output = result.stdout + result.stderr
+    # Each importer reads its stories against its own domain: the demo's rules
+    # and stories use the handoff's intents (affirm, human_handoff, ...), which
+    # come from HandoffImporter's domain, so Rasa's story reader warns although
+    # the merged domain (the one trained and validated) has them all.
+    handoff_intents = set(yaml.safe_load(
+        (ROOT / "handoff_connector/rasa/resources/domain/handoff.yml").read_text())["intents"])
+    for intent in re.findall(r"Found intent '(\w+)' in stories which is not part of the domain", output):
+        assert intent in handoff_intents, intent
+    output = re.sub(r"UserWarning: Issue found in '[^']+': \nFound intent '\w+' in stories which is not part "
+                    r"of the domain\.", "", output)
+    warnings = re.findall(r"UserWarning: (.*)", output)
     sources = "".join(p.read_text() for p in (ROOT / "handoff_connector" / "rasa").glob("*.py"))
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    domain = yaml.safe_load((ROOT / "handoff_connector/rasa/resources/domain/handoff.yml").read_text())
     form_questions = {f"utter_ask_{slot}" for form in domain["forms"].values() for slot in form["required_slots"]}
     for warning in warnings:
         unused = re.match(r"The utterance '(\w+)' is not used in any story or rule", warning)

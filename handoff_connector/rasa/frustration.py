@@ -25,7 +25,7 @@ WEIGHTS = {
     "anger_words": 1,
     "all_caps": 1,
     "repeated_punctuation": 1,
-    "frustrated_intent": 2,
+    "frustrated_intent": 1,
     "repeated_fallback": 1,
     "repeated_question": 1,
 }
@@ -34,6 +34,7 @@ _INSULTS = re.compile(
     r"\b(stupid|idiot(ic|s)?|dumb|moron(ic|s)?|useless (bot|machine|thing|app|chat ?bot)|"
     r"(you'?re|you are|ur) useless|incompetent|worthless|"
     r"pathetic|garbage|trash|junk|crap(py)?|bs|sucks?|dumb(est)?|"
+    r"hate (this|you|your|the)\b.{0,15}\b(bot|thing|chat|service|app|line|machine)|"
     r"(you|you'?re|you are|your (answers?|replies|help|service)|this (bot|thing|chat ?bot|service|app|help ?line)|"
     r"this is)\b.{0,25}\b(worst|terrible|awful|horrible|hopeless)|"
     r"(what a|such a|this is a|it'?s a|you'?re a) joke|clowns?|ridiculous)\b",
@@ -41,7 +42,8 @@ _INSULTS = re.compile(
 )
 _ANGER = re.compile(
     r"\b(angry|furious|mad|annoy(ed|ing)|frustrat(ed|ing)|unbelievable|infuriating|"
-    r"fed up|sick of|hate|ugh+|argh+|grr+|wtf|ffs|damn|hell|omg|seriously|come on)\b",
+    r"fed up|sick of|hate|ugh+|argh+|grr+|wtf|ffs|damn|hell|omg|seriously|come on|"
+    r"pissed( off)?|for (god|pete|heaven)'?s sake)\b",
     re.IGNORECASE,
 )
 _NEGATIVE_FEEDBACK = re.compile(
@@ -49,7 +51,8 @@ _NEGATIVE_FEEDBACK = re.compile(
     r"help(ing|ful)|not helping|(doesn'?t|does not|didn'?t) help|waste of (my )?time|"
     r"you (don'?t|do not) (understand|get it|listen)|that'?s not what i (asked|said)|"
     r"same (thing|answer|response|reply|message) (again|over|every time)|going in circles|"
-    r"(keep|keeps|kept) (saying|giving me|sending me|repeating)|stop (repeating|giving me|sending me)|"
+    r"(keep|keeps|kept) (saying|giving me|sending me|repeating|ignoring)|canned (response|answer)|"
+    r"(this|the) (thing|bot|app|chat|site|link)('s| is) broken|wrong (info|information|answer)|stop (repeating|giving me|sending me)|"
     r"thanks for nothing|(you'?re|you are|this is|that'?s|that was|you were) no help|"
     r"(i|we) give up|for the last time|driving me (crazy|nuts|insane)|"
     r"you never (get|understand|listen)|never get anything right|"

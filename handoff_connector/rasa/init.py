@@ -323,5 +323,5 @@ Next:
   rasa run actions                                   # the action server
   rasa run --enable-api --auth-token <rasa_token in connector.yml>
   handoff-connector serve --config connector.yml     # in the connector's environment
-  handoff-connector agents add ID "Name" --role supervisor   # then sign in at /desk
+  handoff-connector agents add ID "Name" --role supervisor --queue general   # then sign in at /desk
 See docs/designers-guide.md for what changed and how to tune each trigger."""

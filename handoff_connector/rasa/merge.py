@@ -40,7 +40,7 @@ def handoff_policies() -> List[CommentedMap]:
     return [
         CommentedMap(name="handoff_connector.rasa.policy.HandoffPolicy", priority=7),
         CommentedMap(name="handoff_connector.rasa.policy.FrustrationPolicy", priority=7,
-                     enabled=True, threshold=4, offer_at=2),
+                     enabled=True, threshold=3, offer_at=2),
         cant_help,
     ]
 

@@ -31,55 +31,12 @@ from handoff_connector.rasa.gibberish import is_gibberish
 GIBBERISH_KEY = "gibberish"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class FrustrationDetector(GraphComponent):
-    """Adds per-message frustration signals with reason codes to parse data."""
+class _MessageComponent(GraphComponent):
+    """No training and no state: each looks at one message at a time."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {}
-
-    def __init__(self, config: Dict[str, Any]) -> None:
-        self.component_config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> FrustrationDetector:
-        return cls(config)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Annotates each message; the intent is left as it is."""
-        for message in messages:
-            signals = message_signals(message.get(TEXT))
-            message.set(FRUSTRATION_KEY, signals.as_dict(), add_to_output=True)
-        return messages
-
-    def process_training_data(self, training_data: Any) -> Any:
-        return training_data
-
-
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
-class GibberishFallback(GraphComponent):
-    """Sends keyboard mash and letter runs to ``nlu_fallback`` (after FallbackClassifier).
-
-    A classifier trained on a few hundred examples still gives "ppppppp" a
-    confident intent; this makes the bot ask to rephrase instead, which also
-    counts towards the "can't help" trigger. Set ``enabled: false`` to keep
-    the classifier's intent.
-    """
-
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {"enabled": True}
 
     def __init__(self, config: Dict[str, Any]) -> None:
         self.component_config = {**self.get_default_config(), **config}
@@ -91,8 +48,42 @@ class GibberishFallback(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> GibberishFallback:
+    ) -> GraphComponent:
         return cls(config)
+
+    def process_training_data(self, training_data: Any) -> Any:
+        return training_data
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class FrustrationDetector(_MessageComponent):
+    """Adds per-message frustration signals with reason codes to parse data."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Annotates each message; the intent is left as it is."""
+        for message in messages:
+            signals = message_signals(message.get(TEXT))
+            message.set(FRUSTRATION_KEY, signals.as_dict(), add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class GibberishFallback(_MessageComponent):
+    """Sends keyboard mash and letter runs to ``nlu_fallback`` (after FallbackClassifier).
+
+    A classifier trained on a few hundred examples still gives "ppppppp" a
+    confident intent; this makes the bot ask to rephrase instead, which also
+    counts towards the "can't help" trigger. Set ``enabled: false`` to keep
+    the classifier's intent.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"enabled": True}
 
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.component_config["enabled"]:
@@ -107,6 +98,3 @@ class GibberishFallback(GraphComponent):
             message.data[INTENT_RANKING_KEY] = [fallback, *ranking]
             message.set(GIBBERISH_KEY, True, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: Any) -> Any:
-        return training_data

@@ -147,17 +147,12 @@ class FrustrationPolicy(_HandoffPolicyBase):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"priority": 7, "enabled": True, "threshold": 4, "offer_at": 2}
+        return {"priority": 7, "enabled": True, "threshold": 3, "offer_at": 2}
 
     def __init__(self, config: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         for key in ("threshold", "offer_at"):
-            value = {**self.get_default_config(), **config}[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InvalidConfigException(
-                    f"FrustrationPolicy `{key}` in config.yml must be a whole number "
-                    f">= 1, got {value!r}."
-                )
+            _check_whole_number(self, config, key)
 
     def predict_action_probabilities(
         self,
@@ -205,12 +200,7 @@ class CantHelpPolicy(_HandoffPolicyBase):
     def __init__(self, config: Dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         merged = {**self.get_default_config(), **config}
-        offer_after = merged["offer_after"]
-        if not isinstance(offer_after, int) or isinstance(offer_after, bool) or offer_after < 1:
-            raise InvalidConfigException(
-                f"CantHelpPolicy `offer_after` in config.yml must be a whole number >= 1, "
-                f"got {offer_after!r}."
-            )
+        _check_whole_number(self, config, "offer_after")
         for key in ("intents", "responses"):
             value = merged[key]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -246,6 +236,14 @@ class CantHelpPolicy(_HandoffPolicyBase):
         return self._predict(domain, OFFER_ACTION, events=[
             SlotSet("handoff_offer", "cant_help"), SlotSet("handoff_reasons", streak.codes()),
         ])
+
+
+def _check_whole_number(policy: Policy, config: Dict[str, Any], key: str) -> None:
+    value = {**policy.get_default_config(), **config}[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidConfigException(
+            f"{type(policy).__name__} `{key}` in config.yml must be a whole number >= 1, got {value!r}."
+        )
 
 
 def _since_reset(tracker: DialogueStateTracker, resets: Any = RESET_ACTIONS) -> List[Any]:

@@ -75,8 +75,8 @@ def test_two_turns_the_bot_cannot_help_offer_a_person(
     user: User, agent: Callable[[str], Agent], first: str, second: str, reasons: List[str]
 ) -> None:
     reply = user.say(first)
-    assert len(reply) == 1 and "connect you with a person" not in reply[0]
-    assert "connect you with a person" in user.say(second)[-1]
+    assert len(reply) == 1 and "haven't been able to help" not in reply[0]
+    assert "Would you like me to connect you with a person" in user.say(second)[-1]
     assert "connecting you with someone from our Community Help team" in user.say("yes please")[0]
     handoff = agent("dana").handoff_of(user)
     assert handoff["trigger"] == "cant_help"
@@ -89,7 +89,7 @@ def test_gibberish_asks_to_rephrase(user: User) -> None:
 
 def test_declining_the_offer_keeps_the_bot(user: User) -> None:
     user.say("can you book me a flight to chicago")
-    assert "connect you with a person" in user.say("what's the score of the game tonight")[-1]
+    assert "Would you like me to connect you" in user.say("what's the score of the game tonight")[-1]
     assert "let's keep going" in user.say("no thanks")[0]
     assert "LIHEAP" in user.say("my electricity is about to be shut off")[0]
 
@@ -100,7 +100,7 @@ def test_declining_the_offer_keeps_the_bot(user: User) -> None:
 ])
 def test_ordinary_messages_are_answered_not_escalated(user: User, text: str) -> None:
     reply = user.say(text)
-    assert reply and not any("connect you with a person" in t or "connecting you" in t for t in reply), reply
+    assert reply and not any("Would you like me to connect you" in t or "connecting you" in t for t in reply), reply
 
 
 def test_my_landlord_wont_fix_the_heat_is_a_housing_question(user: User) -> None:
@@ -119,7 +119,7 @@ def test_strong_frustration_escalates_with_reason_codes(user: User, agent: Calla
 
 def test_mild_frustration_gets_an_offer(user: User, agent: Callable[[str], Agent]) -> None:
     assert "LIHEAP" in user.say("I can't pay my gas bill")[0]
-    assert "connect you with a person" in user.say("ugh")[0]
+    assert "Would you like me to connect you" in user.say("ugh")[0]
     assert "Utility Assistance team" in user.say("yes")[0]
     handoff = agent("miguel").handoff_of(user)
     assert handoff["trigger"] == "frustration" and "offer_accepted" in handoff["reasons"]

@@ -81,7 +81,7 @@ def system(bot: Path, model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     # The bot's first agent, made with the connector's own command.
     added = subprocess.run(
         [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "agents", "add", "sam", "Sam",
-         "--role", "supervisor", "--password", "sam-at-the-desk-2026", "--config", str(bot / "connector.yml")],
+         "--role", "supervisor", "--queue", "general", "--password", "sam-at-the-desk-2026", "--config", str(bot / "connector.yml")],
         cwd=bot, env=stack.env(), capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stdout + added.stderr
     stack.start()

@@ -46,7 +46,7 @@ def test_assess_scores_the_latest_message_with_weights() -> None:
     events = [action("action_listen"), user("this is useless", "frustrated")]
     result = assess(events)
     assert result.reasons == ["negative_feedback", "frustrated_intent"]
-    assert result.score == 4
+    assert result.score == 3
 
 
 def test_assess_prefers_the_nlu_annotation() -> None:

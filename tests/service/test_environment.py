@@ -59,3 +59,25 @@ def test_the_connector_environment_has_no_rasa() -> None:
         except importlib.metadata.PackageNotFoundError:
             continue
         raise AssertionError(f"{name} is installed in the connector's environment")
+
+
+def test_pip_install_connector_extra_into_a_fresh_current_python(tmp_path: Path) -> None:
+    """What a team does on the connector's host: a new venv, `pip install '.[connector]'`."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         f"{ROOT}[connector]"], capture_output=True, text=True, timeout=600)
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+    check = subprocess.run(
+        [str(venv / "bin" / "handoff-connector"), "--help"], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "serve" in check.stdout, check.stderr
+    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=freeze"],
+                            capture_output=True, text=True, timeout=60).stdout.lower()
+    assert "rasa-handoff==0.2.0" in listed and "aiohttp==" in listed and "rasa==" not in listed
+    # The static pages and the package data travel with the wheel.
+    pages = subprocess.run([str(python), "-c", "import handoff_connector.service, pathlib; "
+                            "print((pathlib.Path(handoff_connector.service.__file__).parent / "
+                            "'static' / 'desk.html').is_file())"], capture_output=True, text=True, timeout=60)
+    assert pages.stdout.strip() == "True", pages.stderr

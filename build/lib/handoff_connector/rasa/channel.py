@@ -1,0 +1,356 @@
+"""A web chat input channel for Rasa: the user's browser talks over a WebSocket.
+
+Registered in credentials.yml under its dotted class path::
+
+    handoff_connector.rasa.channel.WebChatInput:
+      typing_secret: "..."
+
+Rasa mounts the blueprint at ``/webhooks/webchat/``:
+
+* ``GET  /webhooks/webchat/``: health.
+* ``WS   /webhooks/webchat/ws?sender=<id>``: the chat. The page sends
+  ``{"type": "message", "text": ...}``; the server pushes ``message`` and
+  ``typing`` frames.
+* ``POST /webhooks/webchat/typing``: ``Authorization: Bearer <typing_secret>``,
+  ``{"sender", "active", "agent_name"}``; shows "<agent> is typing" to the user.
+
+Bot messages and the agent messages the connector appends to the tracker
+(``output_channel=latest``) are pushed to every open socket of the sender. The
+socket registry lives in this process: run Rasa with one Sanic worker (its
+default) so the HTTP API and the sockets share it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, TypedDict, Union
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.server.websockets.impl import WebsocketImplProtocol
+from websockets.exceptions import ConnectionClosed
+
+logger = logging.getLogger(__name__)
+
+MAX_SENDER_LEN = 200
+MAX_TEXT_LEN = 5000
+MAX_AGENT_NAME_LEN = 100
+MAX_TYPING_BODY = 4096
+MAX_SOCKETS_PER_SENDER = 20
+# Close codes in the range applications may use; the page does not reconnect
+# after a rejection.
+CLOSE_REJECTED = 4400
+CLOSE_TOO_MANY = 4429
+
+
+class Button(TypedDict):
+    title: str
+    payload: str
+
+
+class _MessageFrameRequired(TypedDict):
+    type: str  # "message"
+    role: str  # "bot" | "agent" | "system"
+    text: str
+
+
+class MessageFrame(_MessageFrameRequired, total=False):
+    buttons: List[Button]
+    agent_name: str
+    agent_title: str
+    image: str
+    attachment: str
+    custom: Dict[str, Any]
+
+
+class TypingFrame(TypedDict):
+    type: str  # "typing"
+    active: bool
+    agent_name: str
+
+
+class ErrorFrame(TypedDict):
+    type: str  # "error"
+    error: str
+
+
+Frame = Union[MessageFrame, TypingFrame, ErrorFrame]
+
+
+class BadRequest(Exception):
+    """A request body or frame the channel cannot accept; the message says why."""
+
+
+def valid_sender(value: Any) -> Optional[str]:
+    """Returns the sender id if it is acceptable, else None."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_SENDER_LEN or not value.isprintable():
+        return None
+    return value
+
+
+def _buttons(raw: Any) -> List[Button]:
+    if not isinstance(raw, list):
+        return []
+    buttons: List[Button] = []
+    for item in raw:
+        if isinstance(item, dict) and item.get("title") is not None:
+            title = str(item["title"])
+            payload = item.get("payload")
+            buttons.append({"title": title, "payload": title if payload is None else str(payload)})
+    return buttons
+
+
+def message_frame(message: Dict[str, Any]) -> Optional[MessageFrame]:
+    """Turns a Rasa bot message (with any agent metadata merged in) into a frame.
+
+    Returns None when there is nothing the page could show.
+    """
+    if message.get("agent_id"):
+        role = "agent"
+    elif message.get("system") is True:
+        role = "system"
+    else:
+        role = "bot"
+    frame: MessageFrame = {"type": "message", "role": role, "text": str(message.get("text") or "")}
+    buttons = _buttons(message.get("buttons") or message.get("quick_replies"))
+    if buttons:
+        frame["buttons"] = buttons
+    if role == "agent":
+        frame["agent_name"] = str(message.get("agent_name") or "Support worker")
+        if message.get("agent_title"):
+            frame["agent_title"] = str(message["agent_title"])
+    for key in ("image", "attachment"):
+        if isinstance(message.get(key), str) and message[key]:
+            frame[key] = message[key]  # type: ignore[literal-required]
+    if isinstance(message.get("custom"), dict):
+        frame["custom"] = message["custom"]
+    if not (frame["text"] or buttons or "image" in frame or "attachment" in frame or "custom" in frame):
+        return None
+    return frame
+
+
+class SocketRegistry:
+    """The open WebSockets of each sender, in this process."""
+
+    def __init__(self) -> None:
+        self._sockets: Dict[str, Set[WebsocketImplProtocol]] = {}
+
+    def add(self, sender: str, socket: WebsocketImplProtocol) -> bool:
+        """Registers a socket; False if the sender already has too many open."""
+        sockets = self._sockets.setdefault(sender, set())
+        if len(sockets) >= MAX_SOCKETS_PER_SENDER:
+            return False
+        sockets.add(socket)
+        return True
+
+    def remove(self, sender: str, socket: WebsocketImplProtocol) -> None:
+        sockets = self._sockets.get(sender)
+        if sockets is None:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self._sockets[sender]
+
+    def count(self, sender: str) -> int:
+        return len(self._sockets.get(sender, ()))
+
+    async def push(self, sender: str, frame: Frame) -> int:
+        """Sends a frame to every open socket of the sender; returns how many got it."""
+        data = json.dumps(frame)
+        delivered = 0
+        for socket in list(self._sockets.get(sender, ())):
+            try:
+                await socket.send(data)
+                delivered += 1
+            except (ConnectionClosed, SanicException) as error:
+                # The socket closed between its last frame and this push.
+                logger.debug("webchat.push.closed sender=%s: %s", sender, error)
+                self.remove(sender, socket)
+        return delivered
+
+
+class WebChatOutput(OutputChannel):
+    """Pushes every message for a sender to all of their open sockets."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    def __init__(self, sockets: SocketRegistry) -> None:
+        self.sockets = sockets
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        frame = message_frame(message)
+        if frame is None:
+            logger.debug("webchat.push.empty sender=%s keys=%s", recipient_id, sorted(message))
+            return
+        delivered = await self.sockets.push(recipient_id, frame)
+        if not delivered:
+            # Still in the tracker: the conversation history has it.
+            logger.debug("webchat.push.no_socket sender=%s role=%s", recipient_id, frame["role"])
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+class WebChatInput(InputChannel):
+    """Web chat over WebSockets, with typing indicators from the agent side."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(typing_secret=credentials.get("typing_secret"))
+
+    def __init__(self, typing_secret: Optional[Text] = None) -> None:
+        self.typing_secret = typing_secret or None
+        self.sockets = SocketRegistry()
+        if self.typing_secret is None:
+            logger.info("webchat.typing.disabled: no typing_secret in the credentials")
+
+    def get_output_channel(self) -> OutputChannel:
+        return WebChatOutput(self.sockets)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webchat = Blueprint("webchat_webhook")
+
+        @webchat.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webchat.websocket("/ws")
+        async def socket(request: Request, ws: WebsocketImplProtocol) -> None:
+            await self._serve_socket(request, ws, on_new_message)
+
+        @webchat.route("/typing", methods=["POST"])
+        async def typing(request: Request) -> HTTPResponse:
+            return await self._typing(request)
+
+        return webchat
+
+    async def _serve_socket(
+        self, request: Request, ws: WebsocketImplProtocol, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        sender = valid_sender(request.args.get("sender"))
+        if sender is None:
+            await _reject(ws, CLOSE_REJECTED, f"Query parameter `sender` is required: "
+                                              f"1 to {MAX_SENDER_LEN} printable characters.")
+            return
+        if not self.sockets.add(sender, ws):
+            await _reject(ws, CLOSE_TOO_MANY, "Too many open chats for this conversation.")
+            return
+        logger.debug("webchat.socket.open sender=%s open=%d", sender, self.sockets.count(sender))
+        try:
+            while True:
+                raw = await ws.recv()
+                try:
+                    text = _client_text(raw)
+                except BadRequest as error:
+                    await _send_error(ws, str(error))
+                    continue
+                # One at a time, so the bot answers in the order the user wrote.
+                await self._handle(sender, text, on_new_message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.sockets.remove(sender, ws)
+            logger.debug("webchat.socket.closed sender=%s", sender)
+
+    async def _handle(
+        self, sender: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        message = UserMessage(text, self.get_output_channel(), sender, input_channel=self.name())
+        try:
+            await on_new_message(message)
+        except Exception:
+            logger.exception("webchat.message.failed sender=%s", sender)
+            frame: ErrorFrame = {"type": "error",
+                                 "error": "Sorry, something went wrong on our side. Please try again."}
+            await self.sockets.push(sender, frame)
+
+    async def _typing(self, request: Request) -> HTTPResponse:
+        if not self._authorized(request):
+            return _error(401, "Missing or wrong bearer token for the typing endpoint.")
+        try:
+            sender, frame = _typing_frame(request.body)
+        except BadRequest as error:
+            return _error(400, str(error))
+        delivered = await self.sockets.push(sender, frame)
+        logger.debug("webchat.typing sender=%s active=%s delivered=%d", sender, frame["active"], delivered)
+        return response.json({"delivered": delivered})
+
+    def _authorized(self, request: Request) -> bool:
+        if self.typing_secret is None:
+            return False
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(token.strip().encode(), self.typing_secret.encode())
+
+
+def _client_text(raw: Any) -> str:
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError) as error:
+        raise BadRequest("Frames must be JSON text.") from error
+    if not isinstance(data, dict) or data.get("type") != "message":
+        raise BadRequest('Frames must be {"type": "message", "text": "..."}.')
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("`text` must be a non-empty string.")
+    if len(text) > MAX_TEXT_LEN:
+        raise BadRequest(f"`text` is too long (at most {MAX_TEXT_LEN} characters).")
+    return text
+
+
+def _typing_frame(body: bytes) -> tuple[str, TypingFrame]:
+    if len(body) > MAX_TYPING_BODY:
+        raise BadRequest(f"Body too large (at most {MAX_TYPING_BODY} bytes).")
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError) as error:
+        raise BadRequest("Body must be JSON: {\"sender\", \"active\", \"agent_name\"}.") from error
+    if not isinstance(data, dict):
+        raise BadRequest("Body must be a JSON object.")
+    sender = valid_sender(data.get("sender"))
+    if sender is None:
+        raise BadRequest(f"`sender` must be 1 to {MAX_SENDER_LEN} printable characters.")
+    active = data.get("active")
+    if not isinstance(active, bool):
+        raise BadRequest("`active` must be true or false.")
+    agent_name = data.get("agent_name", "")
+    if agent_name is None:
+        agent_name = ""
+    if not isinstance(agent_name, str) or len(agent_name) > MAX_AGENT_NAME_LEN:
+        raise BadRequest(f"`agent_name` must be a string of at most {MAX_AGENT_NAME_LEN} characters.")
+    return sender, {"type": "typing", "active": active, "agent_name": agent_name.strip()}
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message, "status": status}, status=status)
+
+
+async def _send_error(ws: WebsocketImplProtocol, message: str) -> None:
+    frame: ErrorFrame = {"type": "error", "error": message}
+    await ws.send(json.dumps(frame))
+
+
+async def _reject(ws: WebsocketImplProtocol, code: int, message: str) -> None:
+    logger.info("webchat.socket.rejected code=%d", code)
+    try:
+        await _send_error(ws, message)
+        await ws.close(code, message[:120])
+    except (ConnectionClosed, SanicException):
+        pass

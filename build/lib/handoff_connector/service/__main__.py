@@ -1,0 +1,210 @@
+"""Command line: ``python -m handoff_connector.service``.
+
+    serve   --config connector.yml [--port N]     run the connector
+    agents  list | add ID NAME [--title T] [--role R] [--capacity N] [--queue Q]...
+            | passwd ID | remove ID                manage accounts (asks for passwords)
+    queues  list | add NAME TEAM                   manage queues (teams)
+    members add ID QUEUE | remove ID QUEUE         manage membership
+    agent   --token T [--url U] queue | mine | show ID | claim ID | say ID TEXT
+            | close ID RESOLUTION [NOTE]         act as an agent from the terminal
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import socket
+import sys
+from typing import Any, List, Optional
+
+import aiohttp
+from aiohttp import web
+
+from handoff_connector.service.app import create_app
+from handoff_connector.service.config import ConfigError, load_config
+from handoff_connector.service.errors import HandoffError
+from handoff_connector.service.store import Store
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    port = args.port if args.port is not None else config.port
+    host = args.host or config.host
+    if not _port_free(host, port):
+        print(f"error: port {port} on {host} is already in use; stop what uses it "
+              f"or pass --port.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=5)
+    return 0
+
+
+async def _agent_call(args: argparse.Namespace) -> Any:
+    base = args.url.rstrip("/") + "/api/v1"
+    headers = {"Authorization": f"Bearer {args.token}"}
+    handoff_id = getattr(args, "id", "")
+    calls = {
+        "queue": ("GET", "/queue", None),
+        "mine": ("GET", "/handoffs/assigned", None),
+        "show": ("GET", f"/handoffs/{handoff_id}", None),
+        "claim": ("POST", f"/handoffs/{handoff_id}/claim", None),
+        "say": ("POST", f"/handoffs/{handoff_id}/messages", {"text": " ".join(getattr(args, "text", None) or [])}),
+        "close": ("POST", f"/handoffs/{handoff_id}/close",
+                  {"resolution": getattr(args, "resolution", None),
+                   "note": getattr(args, "note", None)}),
+    }
+    method, path, body = calls[args.command]
+    async with aiohttp.ClientSession() as session:
+        async with session.request(method, base + path, json=body, headers=headers) as response:
+            return response.status, await response.json(content_type=None)
+
+
+def agent(args: argparse.Namespace) -> int:
+    try:
+        status, body = asyncio.run(_agent_call(args))
+    except aiohttp.ClientError as error:
+        print(f"error: cannot reach the connector at {args.url} ({error})", file=sys.stderr)
+        return 2
+    print(json.dumps(body, indent=2))
+    return 0 if status < 400 else 1
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password:
+        return str(args.password)
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise HandoffError("The two passwords differ; nothing was changed.")
+    if len(first) < 8:
+        raise HandoffError("Use at least 8 characters; nothing was changed.")
+    return first
+
+
+async def _admin(args: argparse.Namespace) -> Any:
+    config = load_config(args.config)
+    store = Store(config.database)
+    await store.open()
+    try:
+        await store.seed(config)
+        kind, command = args.mode, args.command
+        if kind == "agents" and command == "list":
+            return [a.as_dict() for a in await store.list_agents()]
+        if kind == "agents" and command == "add":
+            await store.add_agent(args.id, args.name, args.title, args.role, _password(args),
+                                  args.capacity, args.queue or [])
+            return (await store.get_agent(args.id)).as_dict()
+        if kind == "agents" and command == "passwd":
+            await store.set_password(args.id, _password(args))
+            return {"status": f"password of {args.id} changed; their sessions were ended"}
+        if kind == "agents" and command == "remove":
+            await store.remove_agent(args.id)
+            return {"status": f"{args.id} removed"}
+        if kind == "queues" and command == "list":
+            return await store.list_queues()
+        if kind == "queues" and command == "add":
+            await store.add_queue(args.name, args.team)
+            return await store.list_queues()
+        if kind == "members" and command == "add":
+            await store.add_member(args.id, args.queue)
+        elif kind == "members" and command == "remove":
+            await store.remove_member(args.id, args.queue)
+        return (await store.get_agent(args.id)).as_dict()
+    finally:
+        await store.shutdown()
+
+
+def admin(args: argparse.Namespace) -> int:
+    try:
+        print(json.dumps(asyncio.run(_admin(args)), indent=2))
+    except (ConfigError, HandoffError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _admin_parsers(sub: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="connector.yml")
+
+    def leaf(cmds: Any, name: str) -> argparse.ArgumentParser:
+        parser = cmds.add_parser(name, parents=[common])
+        parser.set_defaults(func=admin)
+        return parser
+
+    agents = sub.add_parser("agents", help="manage agent accounts")
+    cmds = agents.add_subparsers(dest="command", required=True)
+    leaf(cmds, "list")
+    add = leaf(cmds, "add")
+    add.add_argument("id")
+    add.add_argument("name")
+    add.add_argument("--title", default="")
+    add.add_argument("--role", choices=["agent", "supervisor"], default="agent")
+    add.add_argument("--capacity", type=int, default=3)
+    add.add_argument("--queue", action="append", help="repeat for several queues")
+    add.add_argument("--password", help="for scripts; otherwise you are asked")
+    passwd = leaf(cmds, "passwd")
+    passwd.add_argument("id")
+    passwd.add_argument("--password", help="for scripts; otherwise you are asked")
+    leaf(cmds, "remove").add_argument("id")
+    queues = sub.add_parser("queues", help="manage queues (teams)")
+    qcmds = queues.add_subparsers(dest="command", required=True)
+    leaf(qcmds, "list")
+    qadd = leaf(qcmds, "add")
+    qadd.add_argument("name")
+    qadd.add_argument("team", help='what users hear, e.g. "Housing Help team"')
+    members = sub.add_parser("members", help="who works which queue")
+    mcmds = members.add_subparsers(dest="command", required=True)
+    for name in ("add", "remove"):
+        member = leaf(mcmds, name)
+        member.add_argument("id")
+        member.add_argument("queue")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m handoff_connector.service")
+    sub = parser.add_subparsers(dest="mode", required=True)
+    run = sub.add_parser("serve", help="run the connector")
+    run.add_argument("--config", default="connector.yml")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.set_defaults(func=serve)
+    _admin_parsers(sub)
+    play = sub.add_parser("agent", help="act as an agent from the terminal")
+    play.add_argument("--url", default="http://localhost:5034")
+    play.add_argument("--token", required=True)
+    cmds = play.add_subparsers(dest="command", required=True)
+    cmds.add_parser("queue")
+    cmds.add_parser("mine")
+    for name in ("show", "claim"):
+        cmds.add_parser(name).add_argument("id")
+    say = cmds.add_parser("say")
+    say.add_argument("id")
+    say.add_argument("text", nargs="+")
+    close = cmds.add_parser("close")
+    close.add_argument("id")
+    close.add_argument("resolution")
+    close.add_argument("note", nargs="?")
+    play.set_defaults(func=agent)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Agent API under /api/v1/: sign-in, queue, conversations, transfers, closing.
+
+Agents authenticate with a session token (``POST /api/v1/login``) or a static
+API token from the config. An agent sees the queues they belong to and the
+conversations assigned to them; a supervisor sees and acts on everything.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Dict, List, Optional
+
+from aiohttp import web
+
+from handoff_connector.service.accounts import Agent, article
+from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from handoff_connector.service.keys import CONFIG, OUTBOX, RASA, STORE
+from handoff_connector.service.payloads import bearer_token, read_json, text_field
+from handoff_connector.service.store import summary
+from handoff_connector.service.waiting import update_positions
+
+CLOSE_INTENT = "EXTERNAL_handoff_closed"
+
+
+async def agent_from_token(request: web.Request, token: str) -> Optional[Agent]:
+    return await request.app[STORE].agent_for_token(token)
+
+
+async def current_agent(request: web.Request) -> Agent:
+    agent = await agent_from_token(request, bearer_token(request))
+    if agent is None:
+        raise Unauthorized("Unknown or expired token; sign in again (POST /api/v1/login).")
+    return agent
+
+
+def _can_see(agent: Agent, handoff: Dict[str, Any]) -> bool:
+    return agent.is_supervisor or handoff["agent_id"] == agent.id or handoff["queue"] in agent.queues
+
+
+def _must_own(agent: Agent, handoff: Dict[str, Any], action: str) -> None:
+    if handoff["agent_id"] not in (None, agent.id) and not agent.is_supervisor:
+        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
+                        f"only they or a supervisor can {action} it.")
+
+
+async def _visible_handoff(request: web.Request, agent: Agent) -> Dict[str, Any]:
+    handoff = await request.app[STORE].get_handoff(request.match_info["id"])
+    if not _can_see(agent, handoff):
+        raise Forbidden(f"Handoff {handoff['id']} is not in your queues nor assigned to you.")
+    return handoff
+
+
+def _sender(agent: Agent) -> Dict[str, Any]:
+    return {"agent_id": agent.id, "agent_name": agent.name, "agent_title": agent.title}
+
+
+def render(request: web.Request, template: str, **values: str) -> str:
+    return request.app[CONFIG].templates[template].format_map(values)
+
+
+async def login(request: web.Request) -> web.Response:
+    """POST /api/v1/login {login, password} -> {token, agent}."""
+    body = await read_json(request)
+    name = str(text_field(body, "login", max_len=100))
+    password = str(text_field(body, "password", max_len=200))
+    store = request.app[STORE]
+    token = await store.login(name, password)
+    agent = await store.get_agent(name)
+    return web.json_response({"token": token, "agent": agent.as_dict()})
+
+
+async def logout(request: web.Request) -> web.Response:
+    await current_agent(request)
+    await request.app[STORE].logout(bearer_token(request))
+    return web.json_response({"status": "signed out"})
+
+
+async def me(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    config = request.app[CONFIG]
+    return web.json_response({**agent.as_dict(), "resolutions": config.resolutions})
+
+
+async def set_presence(request: web.Request) -> web.Response:
+    """PUT /api/v1/me/presence {status: online|away|offline}."""
+    agent = await current_agent(request)
+    body = await read_json(request)
+    updated = await request.app[STORE].set_presence(agent.id, str(text_field(body, "status", max_len=20)))
+    return web.json_response(updated.as_dict())
+
+
+async def list_agents(request: web.Request) -> web.Response:
+    await current_agent(request)
+    agents = await request.app[STORE].list_agents()
+    return web.json_response({"agents": [a.as_dict() for a in agents]})
+
+
+async def list_queues(request: web.Request) -> web.Response:
+    await current_agent(request)
+    return web.json_response({"queues": await request.app[STORE].list_queues()})
+
+
+async def saved_replies(request: web.Request) -> web.Response:
+    await current_agent(request)
+    replies = request.app[CONFIG].saved_replies
+    return web.json_response({"saved_replies": [vars(r) for r in replies]})
+
+
+async def list_queue(request: web.Request) -> web.Response:
+    """GET /api/v1/queue[?queue=name]: waiting handoffs, oldest first."""
+    agent = await current_agent(request)
+    queues: Optional[List[str]] = None if agent.is_supervisor else list(agent.queues)
+    wanted = request.query.get("queue")
+    if wanted:
+        if queues is not None and wanted not in queues:
+            raise Forbidden(f"You are not a member of queue {wanted!r}.")
+        queues = [wanted]
+    handoffs = await request.app[STORE].list_queue(queues)
+    return web.json_response({"handoffs": [summary(h) for h in handoffs]})
+
+
+async def list_mine(request: web.Request) -> web.Response:
+    """GET /api/v1/handoffs/assigned: mine (everyone's, for a supervisor)."""
+    agent = await current_agent(request)
+    handoffs = await request.app[STORE].list_assigned(None if agent.is_supervisor else agent.id)
+    return web.json_response({"handoffs": [summary(h) for h in handoffs]})
+
+
+async def get_handoff(request: web.Request) -> web.Response:
+    """GET /api/v1/handoffs/{id}: context, transcript (bot, user, agent, notes), history."""
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    store = request.app[STORE]
+    before = [
+        {"role": t["role"], "text": t["text"], "timestamp": t["timestamp"],
+         "author": t.get("author") or t["role"]}
+        for t in handoff["context"].get("transcript") or []
+    ]
+    during = [
+        {"id": m["id"], "role": m["role"], "text": m["text"], "author": m["author"],
+         "created_at": m["created_at"]}
+        for m in await store.messages(handoff["id"])
+    ]
+    return web.json_response(
+        {
+            **summary(handoff),
+            "team": await store.team_of(handoff["queue"]),
+            "context": handoff["context"],
+            "close_note": handoff["close_note"],
+            "transcript": before + during,
+            "messages": during,
+            "transitions": await store.transitions(handoff["id"]),
+            "survey": await store.survey(handoff["id"]),
+        }
+    )
+
+
+async def claim(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/claim: atomic; the agent is introduced to the user."""
+    agent = await current_agent(request)
+    await _visible_handoff(request, agent)
+    intro = render(request, "introduction", agent_name=agent.name, agent_role=article(agent.title),
+                   agent_title=agent.title)
+    handoff = await request.app[STORE].claim(request.match_info["id"], agent.id,
+                                             {**_sender(agent), "text": intro})
+    await update_positions(request.app)  # the others in line moved up
+    request.app[OUTBOX].wake()
+    return web.json_response(summary(handoff))
+
+
+async def send_message(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/messages: reaches the user through Rasa."""
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    if handoff["agent_id"] not in (None, agent.id):
+        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
+                        f"only they can answer it.")
+    body = await read_json(request)
+    text = str(text_field(body, "text"))
+    client_id = text_field(body, "client_id", required=False, max_len=200)
+    message, created = await request.app[STORE].add_agent_message(
+        handoff["id"], agent.id, text, client_id, _sender(agent))
+    request.app[OUTBOX].wake()
+    return web.json_response(
+        {"id": message["id"], "text": message["text"], "created_at": message["created_at"],
+         "duplicate": not created},
+        status=201 if created else 200,
+    )
+
+
+async def add_note(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/notes: internal, never sent to the user."""
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    body = await read_json(request)
+    note = await request.app[STORE].add_note(handoff["id"], agent.id, str(text_field(body, "text")))
+    return web.json_response(note, status=201)
+
+
+async def transfer(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/transfer {agent_id | queue, note?}: warm and atomic."""
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    _must_own(agent, handoff, "transfer")
+    body = await read_json(request)
+    to_agent = text_field(body, "agent_id", required=False, max_len=100)
+    to_queue = text_field(body, "queue", required=False, max_len=100)
+    if bool(to_agent) == bool(to_queue):
+        raise BadRequest("Give exactly one of `agent_id` (a person) or `queue` (a team).")
+    note = text_field(body, "note", required=False)
+    store = request.app[STORE]
+    speaker = await store.get_agent(handoff["agent_id"]) if handoff["agent_id"] else agent
+    if to_agent:
+        target = await store.get_agent(to_agent)
+        messages = [
+            (speaker.id, {**_sender(speaker), "text": render(
+                request, "transfer_out_agent", to_name=target.name, to_role=article(target.title),
+                agent_name=speaker.name)}),
+            (target.id, {**_sender(target), "text": render(
+                request, "transfer_in", agent_name=target.name, agent_role=article(target.title),
+                agent_title=target.title, from_name=speaker.name)}),
+        ]
+    else:
+        team = await store.team_of(str(to_queue)) or str(to_queue)
+        messages = [(speaker.id, {**_sender(speaker), "text": render(
+            request, "transfer_out_queue", team=team, agent_name=speaker.name)})]
+    moved = await store.transfer(handoff["id"], agent.as_dict(), note, to_agent=to_agent,
+                                 to_queue=to_queue, messages=messages)
+    request.app[OUTBOX].wake()
+    return web.json_response(summary(moved))
+
+
+async def close(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/close {resolution, note?, resume_link?}: the bot returns.
+
+    With ``resume_link`` the user is first sent a link to continue later with
+    the same agent.
+    """
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    body = await read_json(request)
+    resolution = text_field(body, "resolution", max_len=100)
+    config = request.app[CONFIG]
+    if resolution not in config.resolutions:
+        raise BadRequest(f"Field `resolution` must be one of: {', '.join(config.resolutions)}.")
+    note = text_field(body, "note", required=False)
+    resume = body.get("resume_link", False)
+    if not isinstance(resume, bool):
+        raise BadRequest("Field `resume_link` must be true or false.")
+    if handoff["state"] == "assigned":
+        _must_own(agent, handoff, "close")
+    token, messages = None, []
+    if resume and handoff["state"] == "assigned":
+        token = secrets.token_urlsafe(24)
+        speaker = await request.app[STORE].get_agent(handoff["agent_id"])
+        messages = [(speaker.id, {**_sender(speaker), "text": render(
+            request, "resume_link", agent_name=speaker.name, agent_role=article(speaker.title),
+            link=f"{config.public_url}/resume/{token}")})]
+    closed = await request.app[STORE].close_handoff(
+        handoff["id"], f"agent:{agent.id}", str(resolution), note, {"intent": CLOSE_INTENT},
+        messages=messages, resume_token=token, resume_seconds=config.resume_link_days * 86400,
+    )
+    request.app[OUTBOX].wake()
+    answer = summary(closed)
+    if token:
+        answer["resume_url"] = f"{config.public_url}/resume/{token}"
+    return web.json_response(answer)
+
+
+async def typing(request: web.Request) -> web.Response:
+    """POST /api/v1/handoffs/{id}/typing {active}: best effort, web chat users only."""
+    agent = await current_agent(request)
+    handoff = await _visible_handoff(request, agent)
+    if handoff["state"] != "assigned" or handoff["agent_id"] != agent.id:
+        raise Conflict("Only the assigned agent's typing is shown to the user.")
+    body = await read_json(request)
+    active = body.get("active")
+    if not isinstance(active, bool):
+        raise BadRequest("Field `active` must be true or false.")
+    config = request.app[CONFIG]
+    if handoff["channel"] != "webchat" or not config.webchat_typing_url:
+        return web.json_response({"delivered": False, "reason": f"the {handoff['channel']} channel "
+                                                                "shows no typing indicator"})
+    delivered = await request.app[RASA].show_typing(
+        config.webchat_typing_url, config.webchat_typing_secret,
+        {"sender": handoff["sender_id"], "active": active, "agent_name": agent.name},
+    )
+    return web.json_response({"delivered": delivered})
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    """GET /api/v1/tickets: follow-ups (callbacks) nobody could take live, oldest first."""
+    agent = await current_agent(request)
+    tickets = await request.app[STORE].list_tickets(None if agent.is_supervisor else list(agent.queues))
+    return web.json_response({"handoffs": [summary(t) for t in tickets]})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/login", login)
+    app.router.add_post("/api/v1/logout", logout)
+    app.router.add_get("/api/v1/me", me)
+    app.router.add_put("/api/v1/me/presence", set_presence)
+    app.router.add_get("/api/v1/agents", list_agents)
+    app.router.add_get("/api/v1/queues", list_queues)
+    app.router.add_get("/api/v1/saved-replies", saved_replies)
+    app.router.add_get("/api/v1/queue", list_queue)
+    app.router.add_get("/api/v1/handoffs/assigned", list_mine)
+    app.router.add_get("/api/v1/handoffs/{id}", get_handoff)
+    app.router.add_post("/api/v1/handoffs/{id}/claim", claim)
+    app.router.add_post("/api/v1/handoffs/{id}/messages", send_message)
+    app.router.add_post("/api/v1/handoffs/{id}/notes", add_note)
+    app.router.add_post("/api/v1/handoffs/{id}/transfer", transfer)
+    app.router.add_post("/api/v1/handoffs/{id}/close", close)
+    app.router.add_post("/api/v1/handoffs/{id}/typing", typing)
+    app.router.add_get("/api/v1/tickets", list_tickets)

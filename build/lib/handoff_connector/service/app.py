@@ -1,0 +1,103 @@
+"""The connector's application factory: ``create_app(config) -> web.Application``."""
+
+from __future__ import annotations
+
+import logging
+from typing import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from handoff_connector.service import agent_api, bot_api, demo, desk, live, openapi
+from handoff_connector.service.config import Config
+from handoff_connector.service.delivery import OutboxWorker, RasaClient
+from handoff_connector.service.errors import HandoffError, TooManyRequests
+from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, STORE
+from handoff_connector.service.live import EventBus
+from handoff_connector.service.store import Store
+from handoff_connector.service.waiting import housekeeping_ctx
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message, "status": status}, status=status)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as JSON saying what was wrong; nothing leaks as a bare 500."""
+    try:
+        return await handler(request)
+    except TooManyRequests as error:
+        response = error_body(error.status, error.message)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except HandoffError as error:
+        return error_body(error.status, error.message)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[CONFIG].max_body_bytes
+        return error_body(413, f"Request body too large; the limit is {limit} bytes. "
+                               f"Send less (trim the transcript) or raise max_body_bytes.")
+    except web.HTTPException as error:
+        if error.status < 400 or error.content_type == "application/json":
+            raise
+        return error_body(error.status, f"{error.reason}: {request.method} {request.path}")
+    except Exception:  # noqa: BLE001 - the one place that logs the unexpected
+        logger.exception("handoff.request.unexpected %s %s", request.method, request.path)
+        return error_body(500, "Internal error; it has been logged. Retry, or report it.")
+
+
+async def _storage(app: web.Application) -> AsyncIterator[None]:
+    store = Store(app[CONFIG].database)
+    await store.open()
+    await store.seed(app[CONFIG])
+    bus = EventBus()
+    store.listener = bus.notify
+    app[STORE], app[BUS] = store, bus
+    yield
+    await store.shutdown()
+
+
+async def _delivery(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    rasa = RasaClient(config.rasa_url, config.rasa_token)
+    worker = OutboxWorker(app[STORE], rasa, retry_max_seconds=config.retry_max_seconds)
+    app[OUTBOX], app[RASA] = worker, rasa
+    await rasa.start()
+    worker.start()
+    yield
+    await worker.stop()
+    await rasa.close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    if BUS in app:
+        await app[BUS].close_all()
+
+
+async def health(request: web.Request) -> web.Response:
+    pending = await request.app[STORE].pending_outbox()
+    return web.json_response({"status": "ok", "outbox_pending": pending})
+
+
+def create_app(config: Config) -> web.Application:
+    """Builds the connector; storage and delivery start with the app."""
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=config.max_body_bytes
+    )
+    app[CONFIG] = config
+    app.cleanup_ctx.append(_storage)
+    app.cleanup_ctx.append(_delivery)
+    app.cleanup_ctx.append(housekeeping_ctx)
+    app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
+    app.router.add_get("/health", health)
+    bot_api.add_routes(app)
+    agent_api.add_routes(app)
+    live.add_routes(app)
+    desk.add_routes(app)
+    app.router.add_get("/api/v1/openapi.json", openapi.serve)
+    if config.demo_chat:
+        demo.add_routes(app)
+    return app

@@ -1,0 +1,208 @@
+"""Bot-facing API, called by the Rasa actions. Authenticated by a shared secret."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from handoff_connector.common.contact import normalise_contact
+from handoff_connector.service.config import Config
+from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
+from handoff_connector.service.keys import CONFIG, STORE
+from handoff_connector.service.payloads import (
+    bearer_token,
+    list_of_strings,
+    read_json,
+    text_field,
+)
+from handoff_connector.service.waiting import estimate_minutes, update_positions
+
+logger = logging.getLogger(__name__)
+
+TRIGGERS = ("explicit", "cant_help", "frustration")
+
+
+def _check_secret(request: web.Request) -> None:
+    token = bearer_token(request)
+    if not hmac.compare_digest(token.encode(), request.app[CONFIG].bot_secret.encode()):
+        raise Unauthorized("Wrong bot secret; use the connector's `bot_secret`.")
+
+
+async def route_queue(request: web.Request, context: Dict[str, Any]) -> str:
+    """The queue for a handoff: an explicit `queue`, else the first matching route."""
+    config: Config = request.app[CONFIG]
+    requested = context.get("queue")
+    if requested:
+        if await request.app[STORE].team_of(str(requested)) is None:
+            queues = await request.app[STORE].list_queues()
+            raise BadRequest(
+                f"Unknown queue {requested!r}; known queues: "
+                f"{', '.join(q['name'] for q in queues)}."
+            )
+        return str(requested)
+    slots = context.get("slots") or {}
+    for route in config.routing:
+        if str(slots.get(route.slot)) == route.value:
+            return route.queue
+    return config.default_queue
+
+
+def opening(config: Config, queue: str) -> Tuple[bool, Optional[datetime]]:
+    """(open now, next opening) for a queue; a queue without hours is always open."""
+    settings = config.queue(queue)
+    if settings is None or settings.hours is None:
+        return True, None
+    now = datetime.now(timezone.utc)
+    if settings.hours.is_open(now):
+        return True, None
+    return False, settings.hours.next_open(now)
+
+
+def opens_text(config: Config, queue: str, opens_at: Optional[datetime]) -> Optional[str]:
+    """'today at 9:00 AM', 'tomorrow at 9:00 AM', 'on Monday at 9:00 AM', in the queue's zone."""
+    settings = config.queue(queue)
+    if opens_at is None or settings is None or settings.hours is None:
+        return None
+    zone = ZoneInfo(settings.hours.zone)
+    local, today = opens_at.astimezone(zone), datetime.now(zone).date()
+    clock = local.strftime("%I:%M %p").lstrip("0")
+    days = (local.date() - today).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    return f"on {local.strftime('%A')} at {clock}"
+
+
+async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
+    store = request.app[STORE]
+    position = await store.queue_position(handoff)
+    config = request.app[CONFIG]
+    open_now, opens_at = opening(config, handoff["queue"])
+    minutes = None
+    if opens_at is not None:
+        minutes = max(1, int((opens_at - datetime.now(timezone.utc)).total_seconds() // 60))
+    online = await store.available_agents(handoff["queue"]) > 0
+    return web.json_response(
+        {
+            "open_now": open_now,
+            "opens_at": opens_at.isoformat() if opens_at else None,
+            "opens_in_minutes": minutes,
+            "opens_text": opens_text(config, handoff["queue"], opens_at),
+            "id": handoff["id"],
+            "state": handoff["state"],
+            "queue": handoff["queue"],
+            "team": await store.team_of(handoff["queue"]) or handoff["queue"],
+            "position": position,
+            "estimated_wait_minutes": await estimate_minutes(request.app, handoff["queue"], position),
+            "agents_available": open_now and online,
+            "agent_id": handoff["agent_id"],
+        },
+        status=status,
+    )
+
+
+async def create_handoff(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs: idempotent by the `Idempotency-Key` header."""
+    _check_secret(request)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 200:
+        raise BadRequest("Header `Idempotency-Key` is required (1-200 characters).")
+    body = await read_json(request)
+    sender_id = text_field(body, "sender_id", max_len=200)
+    trigger = text_field(body, "trigger", max_len=40)
+    if trigger not in TRIGGERS:
+        raise BadRequest(f"Field `trigger` must be one of {', '.join(TRIGGERS)}.")
+    reasons = list_of_strings(body, "reasons")
+    channel = text_field(body, "channel", required=False, max_len=100)
+    queue = await route_queue(request, body)
+    handoff, created = await request.app[STORE].create_handoff(
+        key, str(sender_id), channel, queue, str(trigger), reasons, body
+    )
+    if created:
+        logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
+        await request.app[STORE].note_position(handoff["id"], await request.app[STORE].queue_position(handoff))
+    return await _handoff_answer(request, handoff, 201 if created else 200)
+
+
+async def relay_message(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/messages: idempotent by `message_id`."""
+    _check_secret(request)
+    body = await read_json(request)
+    message_id = text_field(body, "message_id", max_len=200)
+    text = text_field(body, "text", required=False) or ""
+    intent = text_field(body, "intent", required=False, max_len=100)
+    store = request.app[STORE]
+    message, created = await store.add_user_message(request.match_info["id"], str(message_id), text)
+    handoff = await store.get_handoff(request.match_info["id"])
+    cancelled = handoff["state"] == "cancelled"
+    if created and intent in request.app[CONFIG].cancel_intents and handoff["state"] == "queued":
+        # Only while waiting: with a person on, "never mind" is for them to read.
+        await store.cancel(handoff["id"])
+        cancelled = True
+        await update_positions(request.app)
+    return web.json_response(
+        {"id": message["id"], "duplicate": not created, "cancelled": cancelled},
+        status=201 if created else 200,
+    )
+
+
+async def submit_survey(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/survey: rating 1-5 and comment, or skipped."""
+    _check_secret(request)
+    body = await read_json(request)
+    skipped = body.get("skipped", False)
+    if not isinstance(skipped, bool):
+        raise BadRequest("Field `skipped` must be true or false.")
+    rating = body.get("rating")
+    if not skipped and (not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5):
+        raise BadRequest("Field `rating` must be a whole number from 1 to 5 (or set `skipped`).")
+    comment = text_field(body, "comment", required=False, max_len=2000)
+    survey, created = await request.app[STORE].save_survey(
+        request.match_info["id"], None if skipped else rating, None if skipped else comment, skipped
+    )
+    return web.json_response(survey, status=201 if created else 200)
+
+
+async def request_callback(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/callback {contact}: nobody could take it; call back."""
+    _check_secret(request)
+    body = await read_json(request)
+    found = normalise_contact(text_field(body, "contact", max_len=300))
+    if found is None:
+        raise BadRequest("Field `contact` must be a phone number (7-15 digits) or an email address.")
+    ticket = await request.app[STORE].to_ticket(request.match_info["id"], found[1])
+    await update_positions(request.app)
+    return web.json_response({"id": ticket["id"], "state": ticket["state"], "contact": ticket["contact"],
+                              "kind": found[0]})
+
+
+async def cancel(request: web.Request) -> web.Response:
+    """POST /bot/v1/handoffs/{id}/cancel: the user went back to the bot while waiting."""
+    _check_secret(request)
+    handoff = await request.app[STORE].cancel(request.match_info["id"])
+    await update_positions(request.app)
+    return web.json_response({"id": handoff["id"], "state": handoff["state"]})
+
+
+async def open_handoff(request: web.Request) -> web.Response:
+    """GET /bot/v1/conversations/{sender_id}/handoff: the open handoff, or 404."""
+    _check_secret(request)
+    handoff = await request.app[STORE].open_handoff_for(request.match_info["sender_id"])
+    if handoff is None:
+        raise NotFound("No open handoff for this conversation.")
+    return await _handoff_answer(request, handoff, 200)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/bot/v1/handoffs", create_handoff)
+    app.router.add_post("/bot/v1/handoffs/{id}/messages", relay_message)
+    app.router.add_post("/bot/v1/handoffs/{id}/survey", submit_survey)
+    app.router.add_post("/bot/v1/handoffs/{id}/callback", request_callback)
+    app.router.add_post("/bot/v1/handoffs/{id}/cancel", cancel)
+    app.router.add_get("/bot/v1/conversations/{sender_id}/handoff", open_handoff)

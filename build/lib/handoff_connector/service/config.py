@@ -1,0 +1,268 @@
+"""Connector configuration: read once at start-up from a YAML file, validated.
+
+A missing or wrong value fails fast with a message naming the key and file.
+Environment variables override the secrets and addresses, so the same file
+serves the demo, the tests and production: HANDOFF_BOT_SECRET,
+HANDOFF_DATABASE, HANDOFF_PUBLIC_URL, RASA_URL, RASA_TOKEN, WEBCHAT_WS_URL,
+WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+from handoff_connector.service.hours import Hours, HoursError, parse_hours
+
+
+class ConfigError(ValueError):
+    """The connector's configuration is missing a value or has a wrong one."""
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    name: str
+    team: str  # what the user hears: "our Housing Help team"
+    hours: Optional[Hours] = None  # None: always open
+
+
+@dataclass(frozen=True)
+class Route:
+    slot: str
+    value: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """An account seeded into the database at start-up if it does not exist."""
+
+    id: str
+    name: str
+    title: str
+    queues: List[str]
+    role: str = "agent"  # "agent" | "supervisor"
+    password: Optional[str] = None  # for the desk login
+    token: Optional[str] = None  # a static API token, for scripts
+    capacity: int = 3  # most conversations at once
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    shortcut: str
+    title: str
+    text: str
+
+
+DEFAULT_TEMPLATES = {
+    # When an agent takes a conversation from the queue.
+    "introduction": "Hi, this is {agent_name}, {agent_role}. I've read your conversation "
+                    "with the assistant and can help from here.",
+    # Transfer to another agent: the outgoing agent's message, then the incoming one's.
+    "transfer_out_agent": "I'm handing you over to {to_name}, {to_role}, who can help with this. "
+                          "They can see our whole conversation.",
+    "transfer_in": "Hi, this is {agent_name}, {agent_role}. {from_name} filled me in, "
+                   "so you won't need to repeat yourself.",
+    # Transfer to a queue.
+    "transfer_out_queue": "I'm passing you to our {team}. The next available person will "
+                          "pick up right here and see our whole conversation.",
+    # Closing with a link to continue later with the same agent.
+    "resume_link": "If you need more help with this, use this link to pick up where we left off "
+                   "with me, {agent_name}: {link}",
+    # A waiting user moved up the line ({wait} is " (about N minutes)" or empty).
+    "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
+}
+TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
+                   "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
+                   "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t"}
+
+
+@dataclass(frozen=True)
+class Config:
+    bot_secret: str
+    rasa_url: str
+    rasa_token: Optional[str] = None
+    database: str = "handoff.db"
+    host: str = "127.0.0.1"
+    port: int = 5034
+    max_body_bytes: int = 256 * 1024
+    queues: List[QueueConfig] = field(default_factory=list)
+    default_queue: str = "general"
+    routing: List[Route] = field(default_factory=list)
+    agents: List[AgentConfig] = field(default_factory=list)
+    resolutions: List[str] = field(default_factory=lambda: ["resolved"])
+    demo_chat: bool = False
+    retry_max_seconds: float = 30.0
+    templates: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    # Intents that, while the user waits, send them back to the bot.
+    cancel_intents: List[str] = field(default_factory=lambda: ["cancel_handoff"])
+    abandon_after_seconds: float = 900.0  # silent user: the handoff ends
+    position_update_seconds: float = 60.0  # at most one place-in-line update per interval
+    housekeeping_seconds: float = 5.0
+    public_url: str = "http://127.0.0.1:5034"  # where users open links the connector sends
+    resume_link_days: float = 7.0
+    # The web chat channel in Rasa: the page connects here; typing goes here.
+    webchat_ws_url: Optional[str] = None
+    webchat_typing_url: Optional[str] = None
+    webchat_typing_secret: Optional[str] = None
+    saved_replies: List[SavedReply] = field(default_factory=list)
+
+    def queue(self, name: str) -> Optional[QueueConfig]:
+        return next((q for q in self.queues if q.name == name), None)
+
+
+def _require(raw: Dict[str, Any], key: str, kind: type, source: str) -> Any:
+    value = raw.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"{source}: `{key}` must be a {kind.__name__}, got {value!r}.")
+    if isinstance(value, (str, list)) and not value:
+        raise ConfigError(f"{source}: `{key}` must not be empty.")
+    return value
+
+
+def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
+    """Builds a Config from a mapping; raises ConfigError naming key and source."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level.")
+    raw = dict(raw)
+    for key, env in (
+        ("bot_secret", "HANDOFF_BOT_SECRET"),
+        ("database", "HANDOFF_DATABASE"),
+        ("rasa_url", "RASA_URL"),
+        ("rasa_token", "RASA_TOKEN"),
+    ):
+        if os.environ.get(env):
+            raw[key] = os.environ[env]
+    queues = []
+    for i, q in enumerate(_require(raw, "queues", list, source)):
+        where = f"{source} queues[{i}]"
+        try:
+            hours = parse_hours(q.get("hours"), where)
+        except HoursError as error:
+            raise ConfigError(str(error)) from error
+        queues.append(QueueConfig(_require(q, "name", str, where), _require(q, "team", str, where), hours))
+    names = {q.name for q in queues}
+    default_queue = raw.get("default_queue", queues[0].name)
+    if default_queue not in names:
+        raise ConfigError(f"{source}: `default_queue` {default_queue!r} is not a queue.")
+    routing = []
+    for i, r in enumerate(raw.get("routing") or []):
+        route = Route(str(r.get("slot")), str(r.get("value")), str(r.get("queue")))
+        if route.queue not in names:
+            raise ConfigError(f"{source}: routing[{i}] names unknown queue {route.queue!r}.")
+        routing.append(route)
+    agents = [_parse_agent(a, names, f"{source} agents[{i}]") for i, a in enumerate(raw.get("agents") or [])]
+    tokens = [a.token for a in agents if a.token]
+    if len(set(tokens)) != len(tokens) or len({a.id for a in agents}) != len(agents):
+        raise ConfigError(f"{source}: every agent needs a unique `id`, and tokens must be unique.")
+    templates = _parse_templates(raw.get("templates") or {}, source)
+    saved = []
+    for i, r in enumerate(raw.get("saved_replies") or []):
+        reply = SavedReply(str(r.get("shortcut", "")), str(r.get("title", "")), str(r.get("text", "")))
+        if not (reply.shortcut and reply.text):
+            raise ConfigError(f"{source}: saved_replies[{i}] needs a `shortcut` and a `text`.")
+        _check_template(reply.text, f"{source}: saved_replies[{i}]")
+        saved.append(reply)
+    port = raw.get("port", 5034)
+    if not isinstance(port, int) or not 0 <= port < 65536:
+        raise ConfigError(f"{source}: `port` must be a port number, got {port!r}.")
+    return Config(
+        bot_secret=_require(raw, "bot_secret", str, source),
+        rasa_url=_require(raw, "rasa_url", str, source).rstrip("/"),
+        rasa_token=raw.get("rasa_token") or None,
+        database=str(raw.get("database", "handoff.db")),
+        host=str(raw.get("host", "127.0.0.1")),
+        port=port,
+        max_body_bytes=int(raw.get("max_body_bytes", 256 * 1024)),
+        queues=queues,
+        default_queue=default_queue,
+        routing=routing,
+        agents=agents,
+        resolutions=list(raw.get("resolutions") or ["resolved"]),
+        demo_chat=bool(raw.get("demo_chat", False)),
+        retry_max_seconds=float(raw.get("retry_max_seconds", 30.0)),
+        templates=templates,
+        saved_replies=saved,
+        cancel_intents=list(raw.get("cancel_intents") or ["cancel_handoff"]),
+        abandon_after_seconds=_seconds(raw, "abandon_after_seconds", 900.0, source),
+        position_update_seconds=_seconds(raw, "position_update_seconds", 60.0, source),
+        housekeeping_seconds=_seconds(raw, "housekeeping_seconds", 5.0, source),
+        public_url=str(_env_or(raw, "public_url", "HANDOFF_PUBLIC_URL")
+                       or f"http://{raw.get('host', '127.0.0.1')}:{port}").rstrip("/"),
+        resume_link_days=_seconds(raw, "resume_link_days", 7.0, source),
+        webchat_ws_url=_env_or(raw, "webchat_ws_url", "WEBCHAT_WS_URL"),
+        webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
+        webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
+    )
+
+
+def _env_or(raw: Dict[str, Any], key: str, env: str) -> Optional[str]:
+    value = os.environ.get(env) or raw.get(key)
+    return str(value) if value else None
+
+
+def _seconds(raw: Dict[str, Any], key: str, default: float, source: str) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"{source}: `{key}` must be a number of seconds > 0, got {value!r}.")
+    return float(value)
+
+
+def _check_template(text: str, where: str) -> None:
+    try:
+        text.format_map(TEMPLATE_FIELDS)
+    except (KeyError, ValueError, IndexError) as error:
+        raise ConfigError(
+            f"{where}: bad placeholder {error}; use {{{'}, {'.join(TEMPLATE_FIELDS)}}}."
+        ) from error
+
+
+def _parse_templates(raw: Dict[str, Any], source: str) -> Dict[str, str]:
+    unknown = set(raw) - set(DEFAULT_TEMPLATES)
+    if unknown:
+        raise ConfigError(f"{source}: unknown template(s) {sorted(unknown)}; "
+                          f"known: {', '.join(DEFAULT_TEMPLATES)}.")
+    templates = {**DEFAULT_TEMPLATES, **{k: str(v) for k, v in raw.items()}}
+    for name, text in templates.items():
+        _check_template(text, f"{source}: templates.{name}")
+    return templates
+
+
+def _parse_agent(raw: Dict[str, Any], queues: set, source: str) -> AgentConfig:
+    capacity = raw.get("capacity", 3)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        raise ConfigError(f"{source}: `capacity` must be a whole number >= 1, got {capacity!r}.")
+    agent = AgentConfig(
+        id=_require(raw, "id", str, source),
+        name=_require(raw, "name", str, source),
+        title=str(raw.get("title", "")),
+        queues=list(raw.get("queues") or []),
+        role=str(raw.get("role", "agent")),
+        password=str(raw["password"]) if raw.get("password") else None,
+        token=str(raw["token"]) if raw.get("token") else None,
+        capacity=capacity,
+    )
+    if not (agent.password or agent.token):
+        raise ConfigError(f"{source}: give the agent a `password` (desk login) or a `token` (API).")
+    if agent.role not in ("agent", "supervisor"):
+        raise ConfigError(f"{source}: `role` must be agent or supervisor, got {agent.role!r}.")
+    unknown = set(agent.queues) - queues
+    if unknown:
+        raise ConfigError(f"{source}: unknown queue(s) {sorted(unknown)}.")
+    return agent
+
+
+def load_config(path: str | Path) -> Config:
+    """Reads and validates a connector config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error}).") from error
+    return parse_config(raw or {}, str(path))

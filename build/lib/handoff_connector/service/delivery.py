@@ -1,0 +1,207 @@
+"""Delivery to Rasa through its HTTP API, through a persistent outbox.
+
+Agent messages become ``bot`` events appended with
+``execute_side_effects=true&output_channel=latest``: they reach the user's own
+channel and land in the tracker. Closing triggers ``EXTERNAL_handoff_closed``.
+While Rasa is down, items wait and are retried in order per conversation.
+An item whose first attempt may have reached Rasa is checked against the
+tracker before it is sent again, so none is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Dict, List, Optional
+from urllib.parse import quote
+
+import aiohttp
+
+from handoff_connector.service.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """Rasa could not be reached or refused the request."""
+
+
+class RasaClient:
+    """Thin client for the parts of Rasa's HTTP API the connector uses."""
+
+    def __init__(self, base_url: str, token: Optional[str], timeout: float = 10.0) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=self._timeout)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _params(self, **extra: str) -> Dict[str, str]:
+        params = dict(extra)
+        if self._token:
+            params["token"] = self._token
+        return params
+
+    async def _request(self, method: str, path: str, params: Dict[str, str], json: Any = None) -> Any:
+        assert self._session is not None, "RasaClient.start() was not called"
+        url = f"{self._base}{path}"
+        try:
+            async with self._session.request(method, url, params=params, json=json) as response:
+                if response.status >= 300:
+                    text = (await response.text())[:300]
+                    raise DeliveryError(f"Rasa answered {response.status} to {method} {path}: {text}")
+                return await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise DeliveryError(f"Rasa unreachable at {url}: {type(error).__name__} {error}") from error
+
+    async def tracker(self, sender_id: str) -> Dict[str, Any]:
+        return await self._request(
+            "GET", f"/conversations/{quote(sender_id, safe='')}/tracker", self._params()
+        )
+
+    async def append_bot_message(self, sender_id: str, text: str, metadata: Dict[str, Any]) -> None:
+        await self._request(
+            "POST",
+            f"/conversations/{quote(sender_id, safe='')}/tracker/events",
+            self._params(output_channel="latest", execute_side_effects="true"),
+            json=[{"event": "bot", "text": text, "metadata": metadata}],
+        )
+
+    async def append_events(self, sender_id: str, events: List[Dict[str, Any]]) -> None:
+        await self._request(
+            "POST", f"/conversations/{quote(sender_id, safe='')}/tracker/events", self._params(),
+            json=events)
+
+    async def show_typing(self, url: str, secret: Optional[str], body: Dict[str, Any]) -> bool:
+        """Best effort: the web chat channel's typing endpoint (a short timeout)."""
+        assert self._session is not None, "RasaClient.start() was not called"
+        try:
+            async with self._session.post(
+                url, json=body, headers={"Authorization": f"Bearer {secret or ''}"},
+                timeout=aiohttp.ClientTimeout(total=3),
+            ) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+    async def trigger_intent(self, sender_id: str, intent: str) -> None:
+        await self._request(
+            "POST",
+            f"/conversations/{quote(sender_id, safe='')}/trigger_intent",
+            self._params(output_channel="latest"),
+            json={"name": intent},
+        )
+
+
+class OutboxWorker:
+    """Background task that drains the outbox into Rasa."""
+
+    def __init__(self, store: Store, rasa: RasaClient, retry_max_seconds: float = 30.0,
+                 poll_seconds: float = 1.0) -> None:
+        self._store = store
+        self._rasa = rasa
+        self._retry_max = retry_max_seconds
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: Optional[asyncio.Task[None]] = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="handoff-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.drain_once()
+            except Exception:  # noqa: BLE001 - the worker must outlive any bad item
+                logger.exception("handoff.outbox.crashed")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            self._wake.clear()
+
+    async def drain_once(self) -> int:
+        """Delivers every due head-of-line item; returns how many were delivered."""
+        delivered = 0
+        while True:
+            items = await self._store.due_outbox()
+            if not items:
+                return delivered
+            progress = False
+            for item in items:
+                if await self._deliver(item):
+                    delivered += 1
+                    progress = True
+            if not progress:
+                return delivered
+
+    async def _deliver(self, item: Dict[str, Any]) -> bool:
+        try:
+            if item["attempts"] and await self._already_delivered(item):
+                logger.info("handoff.outbox.deduplicated id=%s", item["id"])
+            elif item["kind"] == "message":
+                await self._send_message(item)
+            elif item["kind"] in ("close", "intent"):
+                await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"])
+            elif item["kind"] == "slots":
+                await self._rasa.append_events(item["sender_id"], [
+                    {"event": "slot", "name": name, "value": value}
+                    for name, value in item["payload"].items()])
+            else:
+                raise DeliveryError(f"unknown outbox kind {item['kind']!r}")
+        except DeliveryError as error:
+            retry_in = min(self._retry_max, 0.5 * 2 ** item["attempts"])
+            logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
+                           item["id"], item["attempts"] + 1, retry_in, error)
+            await self._store.mark_failed(item["id"], str(error), retry_in)
+            return False
+        await self._store.mark_delivered(item["id"])
+        if item["kind"] == "close":
+            await self._store.mark_returned(item["handoff_id"])
+        return True
+
+    async def _send_message(self, item: Dict[str, Any]) -> None:
+        payload = item["payload"]
+        metadata = {
+            "handoff_id": item["handoff_id"],
+            "outbox_id": item["id"],
+            "agent_id": payload.get("agent_id"),
+            "agent_name": payload.get("agent_name"),
+            "agent_title": payload.get("agent_title"),
+            "system": bool(payload.get("system")),
+        }
+        await self._rasa.append_bot_message(item["sender_id"], payload["text"], metadata)
+
+    async def _already_delivered(self, item: Dict[str, Any]) -> bool:
+        """After an ambiguous failure, asks the tracker whether Rasa got it."""
+        tracker = await self._rasa.tracker(item["sender_id"])
+        events = tracker.get("events") or []
+        if item["kind"] == "message":
+            return any(
+                e.get("event") == "bot" and (e.get("metadata") or {}).get("outbox_id") == item["id"]
+                for e in events
+            )
+        if item["kind"] == "slots":
+            slots = tracker.get("slots") or {}
+            return all(slots.get(k) == v for k, v in item["payload"].items())
+        intent = item["payload"].get("intent")
+        return any(
+            e.get("event") == "user"
+            and ((e.get("parse_data") or {}).get("intent") or {}).get("name") == intent
+            and e.get("timestamp", 0) >= item["created_at"]
+            for e in events
+        )

@@ -1,0 +1,78 @@
+"""Pages the connector serves: the agent desk, the user web chat, conversation links.
+
+The desk and the chat are static pages that use only the public API.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+
+from handoff_connector.service.errors import NotFound
+from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "desk.html")
+
+
+async def chat(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "webchat.html")
+
+
+async def chat_config(request: web.Request) -> web.Response:
+    url = request.app[CONFIG].webchat_ws_url
+    if not url:
+        raise NotFound("The web chat is not configured: set `webchat_ws_url` in the connector config.")
+    return web.json_response({"rasa_ws_url": url})
+
+
+_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
+<body style="font:18px/1.5 system-ui,sans-serif;margin:3em auto;max-width:30em;padding:0 1em">
+<h1 style="font-size:1.4em">{title}</h1><p>{text}</p>{form}</body></html>"""
+
+
+def _page(status: int, title: str, text: str, form: str = "") -> web.Response:
+    return web.Response(status=status, content_type="text/html",
+                        text=_PAGE.format(title=html.escape(title), text=html.escape(text), form=form))
+
+
+async def resume_page(request: web.Request) -> web.Response:
+    """GET /resume/{token}: a page with a button. Link previews fetch with GET,
+    so GET changes nothing; the user's click (POST) brings the conversation back."""
+    token = request.match_info["token"]
+    found = await request.app[STORE].resumable(token)
+    if found is None:
+        return _page(404, "This link has expired",
+                     "This link is unknown or has expired. You can still ask the assistant for a person.",
+                     "<p><a href='/chat'>Open the chat</a></p>")
+    who = found["agent_name"] or "our team"
+    form = (f"<form method='post' action='/resume/{html.escape(token)}'>"
+            "<button data-testid='resume-continue' style='font:inherit;padding:.6em 1.2em'>"
+            f"Continue with {html.escape(who)}</button></form>")
+    return _page(200, "Continue your conversation", f"Pick up where you left off with {who}.", form)
+
+
+async def resume(request: web.Request) -> web.Response:
+    """POST /resume/{token}: back to the same agent, then into the web chat."""
+    try:
+        handoff = await request.app[STORE].resume(request.match_info["token"])
+    except NotFound as error:
+        return _page(404, "This link has expired", error.message, "<p><a href='/chat'>Open the chat</a></p>")
+    request.app[OUTBOX].wake()
+    raise web.HTTPFound(f"/chat?sender={quote(handoff['sender_id'], safe='')}&resumed=1")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/desk", page)
+    app.router.add_get("/chat", chat)
+    app.router.add_get("/chat/config.json", chat_config)
+    app.router.add_get("/resume/{token}", resume_page)
+    app.router.add_post("/resume/{token}", resume)
+    app.router.add_static("/static/", STATIC, name="static")

@@ -1,0 +1,403 @@
+/* User chat: talks to Rasa's webchat channel over a WebSocket.
+ *
+ * Where Rasa is: GET /chat/config.json -> {"rasa_ws_url": ...}; if that fails,
+ * the `rasa` query parameter. Who the user is: the `sender` query parameter,
+ * else the id kept in localStorage, else a new random one.
+ */
+(() => {
+  "use strict";
+
+  const TYPING_TTL_MS = 6000;
+  const MAX_BACKOFF_MS = 15000;
+  const SENDER_KEY = "helpline.webchat.sender";
+  const NO_RECONNECT = new Set([4400, 4429]);  // the server refused this chat for good
+
+  const params = new URLSearchParams(location.search);
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    log: $("log"), status: $("status"), typing: $("typing"), typingText: $("typing-text"),
+    form: $("composer"), input: $("input"),
+  };
+  const state = {
+    url: null, ws: null, attempts: 0, retryTimer: null, stopped: false,
+    pending: [], typingTimer: null, typingAgent: null, statusTimer: null, follow: true,
+  };
+
+  // ---- who and where -------------------------------------------------------
+
+  function validSender(value) {
+    return typeof value === "string" && value.trim() !== "" && value.length <= 200
+      && !/[\u0000-\u001f\u007f]/.test(value);
+  }
+
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) return "web-" + crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function senderId() {
+    const fromQuery = params.get("sender");
+    if (validSender(fromQuery)) return fromQuery.trim();
+    try {
+      const kept = localStorage.getItem(SENDER_KEY);
+      if (validSender(kept)) return kept;
+      const fresh = randomId();
+      localStorage.setItem(SENDER_KEY, fresh);
+      return fresh;
+    } catch (error) {
+      // Storage can be switched off; the chat still works for this visit.
+      return randomId();
+    }
+  }
+
+  async function rasaSocketBase() {
+    try {
+      const response = await fetch("/chat/config.json", {cache: "no-store"});
+      if (response.ok) {
+        const config = await response.json();
+        if (config && typeof config.rasa_ws_url === "string" && config.rasa_ws_url) return config.rasa_ws_url;
+      }
+    } catch (error) {
+      console.info("webchat: /chat/config.json not available, trying the `rasa` parameter", error);
+    }
+    return params.get("rasa") || null;
+  }
+
+  function socketUrl(base, sender) {
+    const url = new URL(base, location.href);
+    if (url.protocol === "http:") url.protocol = "ws:";
+    if (url.protocol === "https:") url.protocol = "wss:";
+    url.searchParams.set("sender", sender);
+    return url.toString();
+  }
+
+  // ---- status --------------------------------------------------------------
+
+  function setStatus(kind, text) {
+    clearTimeout(state.statusTimer);
+    els.status.dataset.state = kind;
+    els.status.textContent = text;
+  }
+
+  function flashError(text) {
+    setStatus("error", text);
+    state.statusTimer = setTimeout(() => {
+      if (isOpen()) setStatus("open", "Connected");
+    }, 8000);
+  }
+
+  // ---- rendering -----------------------------------------------------------
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value !== undefined && value !== null) node.setAttribute(key, value);
+    }
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  const URL_PATTERN = /(https?:\/\/[^\s<>"')]+[^\s<>"').,;:!?])/g;
+
+  // Text with web addresses made into links; never parsed as HTML.
+  function richText(parent, text) {
+    let last = 0;
+    for (const match of text.matchAll(URL_PATTERN)) {
+      parent.append(text.slice(last, match.index));
+      const link = el("a", {href: match[0], target: "_blank", rel: "noopener noreferrer"}, match[0]);
+      parent.append(link);
+      last = match.index + match[0].length;
+    }
+    parent.append(text.slice(last));
+  }
+
+  // Follow new messages unless the reader scrolled up to read earlier ones.
+  function nearBottom() {
+    const log = els.log;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  }
+
+  function toBottom() {
+    els.log.scrollTop = els.log.scrollHeight;
+  }
+
+  els.log.addEventListener("scroll", () => { state.follow = nearBottom(); }, {passive: true});
+  // The log shrinks when the typing line shows or the message box grows.
+  if (window.ResizeObserver) new ResizeObserver(() => { if (state.follow) toBottom(); }).observe(els.log);
+
+  function append(node, force) {
+    els.log.append(node);
+    if (force) state.follow = true;
+    if (state.follow) toBottom();
+  }
+
+  function speaker(frame) {
+    if (frame.role === "agent") {
+      const name = frame.agent_name || "Support worker";
+      return frame.agent_title ? `${name}, ${frame.agent_title}` : name;
+    }
+    return "Assistant";
+  }
+
+  function avatar(frame) {
+    if (frame.role === "agent") {
+      const initial = (frame.agent_name || "?").trim().charAt(0).toUpperCase() || "?";
+      return el("div", {class: "avatar", "aria-hidden": "true"}, initial);
+    }
+    const node = el("div", {class: "avatar", "aria-hidden": "true"});
+    node.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" focusable="false"><path fill="currentColor" ' +
+      'd="M12 21s-7.5-4.6-9.6-9.3C1 8.6 3 5 6.5 5c2 0 3.4 1.1 4.2 2.3l1.3 1.8 1.3-1.8C14.1 6.1 15.5 5 17.5 5 ' +
+      '21 5 23 8.6 21.6 11.7 19.5 16.4 12 21 12 21z"/></svg>';
+    return node;
+  }
+
+  function renderSystem(text, extraClass) {
+    const item = el("div", {class: "msg msg-system" + (extraClass ? " " + extraClass : ""),
+                            "data-testid": "chat-msg", "data-role": "system"});
+    item.append(el("span", {class: "visually-hidden", "data-testid": "chat-who"}, "Help line notice:"));
+    const line = el("span", {class: "system-text"});
+    richText(line, text);
+    item.append(line);
+    append(item);
+  }
+
+  function renderButtons(buttons) {
+    const group = el("div", {class: "buttons", role: "group", "aria-label": "Choose an answer"});
+    for (const button of buttons) {
+      const node = el("button", {type: "button", class: "choice", "data-testid": "chat-button",
+                                 "data-payload": button.payload}, button.title);
+      node.addEventListener("click", () => {
+        for (const other of group.querySelectorAll("button")) other.disabled = true;
+        node.setAttribute("aria-pressed", "true");
+        send(button.payload, button.title);
+        els.input.focus();
+      });
+      group.append(node);
+    }
+    return group;
+  }
+
+  function renderIncoming(frame) {
+    const role = frame.role === "agent" || frame.role === "system" ? frame.role : "bot";
+    const text = typeof frame.text === "string" ? frame.text : "";
+    if (role === "system") return renderSystem(text);
+
+    const item = el("div", {class: `msg msg-${role}`, "data-testid": "chat-msg", "data-role": role});
+    const body = el("div", {class: "body"});
+    body.append(el("div", {class: "who", "data-testid": "chat-who"}, speaker(frame)));
+    if (text || frame.image || frame.attachment) {
+      const bubble = el("div", {class: "bubble"});
+      richText(bubble, text);
+      if (typeof frame.image === "string" && /^https?:/.test(frame.image)) {
+        bubble.append(el("img", {src: frame.image, alt: `Image from ${speaker(frame)}`, loading: "lazy"}));
+      }
+      if (typeof frame.attachment === "string" && /^https?:/.test(frame.attachment)) {
+        if (text) bubble.append("\n");
+        bubble.append(el("a", {href: frame.attachment, target: "_blank", rel: "noopener noreferrer"},
+                         "Open attachment"));
+      }
+      body.append(bubble);
+    }
+    if (Array.isArray(frame.buttons) && frame.buttons.length) body.append(renderButtons(frame.buttons));
+    item.append(avatar(frame), body);
+    append(item);
+  }
+
+  function renderUser(text, pending) {
+    const item = el("div", {class: "msg msg-user" + (pending ? " pending" : ""),
+                            "data-testid": "chat-msg", "data-role": "user"});
+    const body = el("div", {class: "body"});
+    body.append(el("div", {class: "who", "data-testid": "chat-who"}, "You"));
+    const bubble = el("div", {class: "bubble"});
+    richText(bubble, text);
+    body.append(bubble);
+    if (pending) {
+      body.append(el("div", {class: "note"}, state.stopped ? "Not sent: the chat is not connected"
+                                                           : "Will send when we reconnect"));
+    }
+    item.append(body);
+    append(item, true);
+    return item;
+  }
+
+  // ---- typing --------------------------------------------------------------
+
+  function showTyping(name) {
+    state.typingAgent = name || "";
+    els.typingText.textContent = `${name || "Someone"} is typing…`;
+    els.typing.hidden = false;
+    if (state.follow) toBottom();
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(hideTyping, TYPING_TTL_MS);
+  }
+
+  function hideTyping() {
+    clearTimeout(state.typingTimer);
+    state.typingTimer = null;
+    state.typingAgent = null;
+    els.typing.hidden = true;
+  }
+
+  // ---- socket --------------------------------------------------------------
+
+  function isOpen() {
+    return state.ws !== null && state.ws.readyState === WebSocket.OPEN;
+  }
+
+  function onFrame(event) {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch (error) {
+      console.warn("webchat: ignored a frame that is not JSON");
+      return;
+    }
+    if (frame.type === "message") {
+      if (frame.role === "agent" && state.typingAgent !== null
+          && (!state.typingAgent || state.typingAgent === frame.agent_name)) {
+        hideTyping();
+      }
+      renderIncoming(frame);
+    } else if (frame.type === "typing") {
+      if (frame.active) showTyping(frame.agent_name);
+      else if (state.typingAgent !== null) hideTyping();
+    } else if (frame.type === "error") {
+      flashError(frame.error || "Something went wrong.");
+    }
+  }
+
+  function flushPending() {
+    while (state.pending.length && isOpen()) {
+      const {frame, item} = state.pending.shift();
+      state.ws.send(JSON.stringify(frame));
+      if (item) {
+        item.classList.remove("pending");
+        const note = item.querySelector(".note");
+        if (note) note.remove();
+      }
+    }
+  }
+
+  function connect() {
+    clearTimeout(state.retryTimer);
+    let ws;
+    try {
+      ws = new WebSocket(state.url);
+    } catch (error) {
+      setStatus("error", "The chat address is not valid, so we cannot connect.");
+      state.stopped = true;
+      return;
+    }
+    state.ws = ws;
+    let rejection = null;
+    ws.addEventListener("open", () => {
+      state.attempts = 0;
+      setStatus("open", "Connected");
+      flushPending();
+    });
+    ws.addEventListener("message", (event) => {
+      try {
+        const frame = JSON.parse(event.data);
+        if (frame && frame.type === "error") rejection = frame.error;
+      } catch (error) { /* reported by onFrame */ }
+      onFrame(event);
+    });
+    ws.addEventListener("close", (event) => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      hideTyping();
+      if (NO_RECONNECT.has(event.code)) {
+        state.stopped = true;
+        setStatus("error", rejection || "This chat could not be opened.");
+        return;
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (state.stopped) return;
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** state.attempts) * (0.8 + Math.random() * 0.4);
+    state.attempts += 1;
+    setStatus("reconnecting", "Reconnecting…");
+    state.retryTimer = setTimeout(connect, delay);
+  }
+
+  function send(text, shown) {
+    const frame = {type: "message", text};
+    if (isOpen()) {
+      renderUser(shown || text, false);
+      state.ws.send(JSON.stringify(frame));
+    } else {
+      const item = renderUser(shown || text, true);
+      state.pending.push({frame, item});
+      if (!state.stopped && state.url && state.ws === null) {
+        // Don't wait for the back-off: the user is here now.
+        state.attempts = 0;
+        connect();
+      }
+    }
+  }
+
+  // ---- composer ------------------------------------------------------------
+
+  function grow() {
+    els.input.style.height = "auto";
+    els.input.style.height = Math.min(els.input.scrollHeight + 4, 180) + "px";
+  }
+
+  els.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = els.input.value.trim();
+    if (!text) {
+      els.input.focus();
+      return;
+    }
+    send(text);
+    els.input.value = "";
+    grow();
+    els.input.focus();
+  });
+
+  els.input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      els.form.requestSubmit();
+    }
+  });
+  els.input.addEventListener("input", grow);
+
+  window.addEventListener("online", () => {
+    if (!state.stopped && state.url && state.ws === null) {
+      state.attempts = 0;
+      connect();
+    }
+  });
+
+  // ---- start ---------------------------------------------------------------
+
+  async function start() {
+    const sender = senderId();
+    els.log.dataset.sender = sender;
+    setStatus("connecting", "Connecting…");
+    const base = await rasaSocketBase();
+    if (!base) {
+      state.stopped = true;
+      setStatus("error", "The chat is not available right now. Please try again later.");
+      return;
+    }
+    try {
+      state.url = socketUrl(base, sender);
+    } catch (error) {
+      state.stopped = true;
+      setStatus("error", "The chat address is not valid, so we cannot connect.");
+      return;
+    }
+    connect();
+  }
+
+  els.input.focus();
+  start();
+})();

@@ -1,0 +1,84 @@
+"""While the user waits: estimated wait, place-in-line updates, abandonment.
+
+The estimate comes from how long the latest conversations of the same queue
+really waited (median of the last 20 claims in the past week) times the place
+in line. With fewer than 3 such waits there is no estimate, and the user is not
+given an invented one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import statistics
+import time
+from typing import Optional
+
+from aiohttp import web
+
+from handoff_connector.common.wording import wait_phrase
+from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
+
+logger = logging.getLogger(__name__)
+HISTORY_SECONDS = 7 * 24 * 3600
+MIN_SAMPLES = 3
+ABANDON_INTENT = "EXTERNAL_handoff_abandoned"
+
+
+async def estimate_minutes(app: web.Application, queue: str, position: int) -> Optional[int]:
+    waits = await app[STORE].recent_waits(queue, since=time.time() - HISTORY_SECONDS)
+    if len(waits) < MIN_SAMPLES or position < 1:
+        return None
+    return max(1, math.ceil(statistics.median(waits) * position / 60))
+
+
+async def update_positions(app: web.Application) -> int:
+    """Tells waiting users who moved up; at most once per interval each, unless now first."""
+    store, config = app[STORE], app[CONFIG]
+    now, told = time.time(), 0
+    for queue in await store.list_queues():
+        for handoff in await store.waiting_in(queue["name"]):
+            position, before = handoff["position"], handoff["notified_position"]
+            if before is None or position >= before:
+                continue
+            recently = now - (handoff["notified_at"] or 0) < config.position_update_seconds
+            if recently and position != 1:
+                continue
+            minutes = await estimate_minutes(app, queue["name"], position)
+            text = config.templates["queue_update"].format_map(
+                {"position": position, "wait": wait_phrase(minutes), "team": queue["team"]})
+            await store.tell_position(handoff, position, text)
+            told += 1
+    if told:
+        app[OUTBOX].wake()
+    return told
+
+
+async def housekeeping_once(app: web.Application) -> None:
+    config = app[CONFIG]
+    ended = await app[STORE].abandon_stale(config.abandon_after_seconds, {"intent": ABANDON_INTENT})
+    for handoff in ended:
+        logger.info("handoff.abandoned id=%s", handoff["id"])
+    await update_positions(app)
+    if ended:
+        app[OUTBOX].wake()
+
+
+async def housekeeping(app: web.Application) -> None:
+    """Runs every few seconds for the life of the app."""
+    while True:
+        try:
+            await housekeeping_once(app)
+        except Exception:  # noqa: BLE001 - keep running; the next round may succeed
+            logger.exception("handoff.housekeeping.failed")
+        await asyncio.sleep(app[CONFIG].housekeeping_seconds)
+
+
+async def housekeeping_ctx(app: web.Application):  # type: ignore[no-untyped-def]
+    task = asyncio.create_task(housekeeping(app), name="handoff-housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
