@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import eval_triggers
 import pytest
 
-import eval_triggers
 from stack import Ports, Stack
 
 pytestmark = pytest.mark.e2e
