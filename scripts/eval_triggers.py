@@ -32,7 +32,7 @@ from stack import ROOT, Ports, Stack  # noqa: E402
 EVAL_SETS = [ROOT / "tests" / "eval" / name
              for name in ("triggers.yml", "triggers_fresh.yml", "triggers_untouched.yml")]
 TRIGGERS = ("explicit", "frustration", "cant_help")
-# The floors the trigger test asserts (tests/e2e/test_trigger_eval.py).
+# The floors the trigger test asserts on all sets together (tests/eval/test_trigger_eval.py).
 FLOORS = {"explicit.recall": 0.95, "frustration.recall": 0.90, "cant_help.recall": 0.95,
           "ordinary.no_offer_rate": 0.97}
 
@@ -106,31 +106,44 @@ def score(outcomes: List[Outcome]) -> Dict[str, float]:
     return figures
 
 
-def evaluate(stack: Stack, path: Path) -> Dict[str, Any]:
-    outcomes = items(path)
+def run_set(stack: Stack, path: Path) -> List[Outcome]:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(pool.map(lambda o: run_one(stack, o), outcomes))
-    figures = score(outcomes)
+        return list(pool.map(lambda o: run_one(stack, o), items(path)))
+
+
+def summarise(name: str, outcomes: List[Outcome]) -> Dict[str, Any]:
     misses = [{"category": o.category, "turns": o.turns, "found": sorted(o.found)} for o in outcomes
               if (o.category in TRIGGERS and o.category not in o.triggers())
               or (o.category in ("ordinary", "conversations") and o.found)]
     counts = Counter(o.category for o in outcomes)
-    return {"set": str(path.relative_to(ROOT)), "figures": figures, "counts": dict(counts),
-            "misses": misses}
+    return {"set": name, "figures": score(outcomes), "counts": dict(counts), "misses": misses}
+
+
+def evaluate(stack: Stack) -> List[Dict[str, Any]]:
+    """Each set's figures, then all sets together (what the floors apply to)."""
+    runs = {str(path.relative_to(ROOT)): run_set(stack, path) for path in EVAL_SETS}
+    results = [summarise(name, outcomes) for name, outcomes in runs.items()]
+    everything = [o for outcomes in runs.values() for o in outcomes]
+    return results + [summarise("all sets together", everything)]
 
 
 def report(result: Dict[str, Any]) -> str:
     f, n = result["figures"], result["counts"]
-    lines = [f"held-out set: {result['set']} "
+    lines = [f"{result['set']} "
              f"({', '.join(f'{k} {v}' for k, v in n.items())})"]
     for trigger in TRIGGERS:
         lines.append(f"{trigger:12s} precision {f[trigger + '.precision']:.3f}  "
                      f"recall {f[trigger + '.recall']:.3f}")
     lines.append(f"ordinary     no offer or escalation on {f['ordinary.no_offer_rate']:.3f} "
                  f"of messages and conversations")
-    for miss in result["misses"]:
-        lines.append(f"  miss [{miss['category']}] {miss['turns']} -> {miss['found'] or 'nothing'}")
+    if result["set"] != "all sets together":
+        for miss in result["misses"]:
+            lines.append(f"  miss [{miss['category']}] {miss['turns']} -> {miss['found'] or 'nothing'}")
     return "\n".join(lines)
+
+
+def below_floors(result: Dict[str, Any]) -> Dict[str, float]:
+    return {k: round(result["figures"][k], 3) for k, floor in FLOORS.items() if result["figures"][k] < floor}
 
 
 def main() -> int:
@@ -140,17 +153,17 @@ def main() -> int:
     try:
         stack.start()
         stack.wait_healthy(timeout=300)
-        results = [evaluate(stack, path) for path in EVAL_SETS]
+        results = evaluate(stack)
     finally:
         stack.stop()
     for result in results:
         print(report(result) + "\n")
-    print("floors: " + ", ".join(f"{k} >= {v}" for k, v in FLOORS.items()))
+    print("floors (all sets together): " + ", ".join(f"{k} >= {v}" for k, v in FLOORS.items()))
     (ROOT / "artifacts").mkdir(exist_ok=True)
     (ROOT / "artifacts" / "trigger-eval.json").write_text(json.dumps(results, indent=1))
-    below = [f"{r['set']} {k}" for r in results for k, v in FLOORS.items() if r["figures"][k] < v]
+    below = below_floors(results[-1])
     if below:
-        print(f"below the floor: {', '.join(below)}", file=sys.stderr)
+        print(f"below the floor: {below}", file=sys.stderr)
     return 1 if below else 0
 
 

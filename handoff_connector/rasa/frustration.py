@@ -31,8 +31,7 @@ WEIGHTS = {
 }
 
 _INSULTS = re.compile(
-    r"\b(stupid|idiot(ic|s)?|dumb|moron(ic|s)?|useless (bot|machine|thing|app|chat ?bot)|"
-    r"(you'?re|you are|ur) useless|incompetent|worthless|"
+    r"\b(stupid|idiot(ic|s)?|dumb|moron(ic|s)?|useless|incompetent|worthless|"
     r"pathetic|garbage|trash|junk|crap(py)?|bs|sucks?|dumb(est)?|"
     r"hate (this|you|your|the)\b.{0,15}\b(bot|thing|chat|service|app|line|machine)|"
     r"(you|you'?re|you are|your (answers?|replies|help|service)|this (bot|thing|chat ?bot|service|app|help ?line)|"
@@ -42,12 +41,12 @@ _INSULTS = re.compile(
 )
 _ANGER = re.compile(
     r"\b(angry|furious|mad|annoy(ed|ing)|frustrat(ed|ing)|unbelievable|infuriating|"
-    r"fed up|sick of|hate|ugh+|argh+|grr+|wtf|ffs|damn|hell|omg|seriously|come on|"
+    r"fed up|sick of|hate|ugh+|argh+|grr+|wtf|ffs|fml|damn|hell|omg|seriously|come on|"
     r"pissed( off)?|for (god|pete|heaven)'?s sake)\b",
     re.IGNORECASE,
 )
 _NEGATIVE_FEEDBACK = re.compile(
-    r"(this is (useless|pointless|not helpful|a waste)|(you'?re|you are|ur) not "
+    r"((this is|you'?re|you are|it'?s) (pointless|not helpful|a waste)|(you'?re|you are|ur) not "
     r"help(ing|ful)|not helping|(doesn'?t|does not|didn'?t) help|waste of (my )?time|"
     r"you (don'?t|do not) (understand|get it|listen)|that'?s not what i (asked|said)|"
     r"same (thing|answer|response|reply|message) (again|over|every time)|going in circles|"
@@ -59,6 +58,8 @@ _NEGATIVE_FEEDBACK = re.compile(
     r"(i|i'?ve) (already )?(said|told you|asked)( (this|that|it))? (already|before|\w+ times)|"
     r"wast(e|ing) (of )?(my )?time|(a|total|complete) waste|(are|r) (you|u) kidding|getting nowhere|"
     r"not (helpful|understanding)|no idea what|(are you|you'?re) (broken|ignoring)|"
+    r"(are you|you'?re|you are) (even )?listening|(can'?t|cannot|don'?t|won'?t) you understand|"
+    r"(didn'?t|did not|never|don'?t) answer (my|the) question|(can'?t|never) (do|get) anything right|"
     r"(so|very|really|extremely) disappointed|(impossible|hard) to get a (straight|real) answer)",
     re.IGNORECASE,
 )

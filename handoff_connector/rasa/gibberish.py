@@ -14,6 +14,7 @@ import re
 _TOKEN = re.compile(r"[a-z]+")
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _VOWELS = set("aeiouy")
+_EMOTICON = re.compile(r"^[:;=8][-'^]?[()\[\]DPp/\\|*]+$")
 # Interjections that are real words for this purpose.
 _KNOWN = {"hmm", "hmmm", "hmmmm", "mmm", "mmmm", "grr", "grrr", "grrrr", "argh", "brr", "shh",
           "pfft", "psst", "tsk", "nth", "pls", "plz", "thx", "txt", "msg", "ppl",
@@ -54,7 +55,7 @@ def is_gibberish(text: str) -> bool:
     if text.startswith("/"):  # a button payload
         return False
     tokens = _TOKEN.findall(text.lower())
-    if not tokens:  # ";;;;;", "#$%&": symbols only ("???" and "!!!" say something)
-        return len(text) >= 3 and not re.search(r"[\w?!.]", text)
+    if not tokens:  # ";;;;", "?!?!", "#$%&": symbols only, nothing to go on (":-)" says something)
+        return len(text) >= 3 and not re.search(r"\w", text) and not _EMOTICON.match(text)
     nonsense = sum(is_nonsense_token(t) for t in tokens)
     return nonsense * 2 > len(tokens) or (nonsense >= 1 and len(tokens) == 1)

@@ -168,7 +168,7 @@ async def test_frustration_trigger_carries_reason_codes() -> None:
     events = [act("action_listen"), user("THIS IS USELESS!!! YOU ARE NOT HELPING", "frustrated", "x1")]
     trigger, reasons = actions.detect_trigger(make_tracker(events))
     assert trigger == "frustration"
-    assert set(reasons) == {"negative_feedback", "all_caps", "repeated_punctuation", "frustrated_intent"}
+    assert set(reasons) == {"insult", "negative_feedback", "all_caps", "repeated_punctuation", "frustrated_intent"}
 
 
 async def test_relay_sends_each_message_once(connector: TestServer) -> None:

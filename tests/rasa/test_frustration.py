@@ -17,12 +17,14 @@ from handoff_connector.rasa.frustration import assess, is_same_question, message
         ("HELP", []),
         ("WHY WON'T YOU ANSWER ME", ["all_caps"]),
         ("what???", ["repeated_punctuation"]),
-        ("this is useless", ["negative_feedback"]),
+        ("this is useless", ["insult"]),
+        ("this is pointless", ["negative_feedback"]),
+        ("is it pointless to apply?", []),  # a question, not a complaint
         ("you're not helping", ["negative_feedback"]),
         ("stupid bot", ["insult"]),
         ("I'm so fed up with this", ["anger_words"]),
         # several signals add up, each reason once
-        ("THIS IS USELESS!!! YOU ARE NOT HELPING", ["negative_feedback", "all_caps", "repeated_punctuation"]),
+        ("THIS IS USELESS!!! YOU ARE NOT HELPING", ["insult", "negative_feedback", "all_caps", "repeated_punctuation"]),
         # a button payload is not typed text
         ("/affirm", []),
     ],
@@ -45,7 +47,7 @@ def action(name: str) -> Dict[str, Any]:
 def test_assess_scores_the_latest_message_with_weights() -> None:
     events = [action("action_listen"), user("this is useless", "frustrated")]
     result = assess(events)
-    assert result.reasons == ["negative_feedback", "frustrated_intent"]
+    assert result.reasons == ["insult", "frustrated_intent"]
     assert result.score == 3
 
 

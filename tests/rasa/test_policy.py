@@ -209,6 +209,7 @@ def test_frustration_detector_annotates_without_changing_the_intent() -> None:
 @pytest.mark.parametrize("text, fallback", [
     ("ppppppppp", True), ("asdf qwer", True), ("hdhdhdhd", True),
     ("I need food", False), ("ok", False), ("noooo", False), ("hmm", False),
+    (";;;;;;;", True), ("?!?!?!", True), (":-)", False), ("123", False),
 ])
 def test_gibberish_becomes_a_fallback(text: str, fallback: bool) -> None:
     from rasa.shared.nlu.training_data.message import Message
