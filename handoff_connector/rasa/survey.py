@@ -26,8 +26,13 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def _is_skip(tracker: Tracker, text: str) -> bool:
+    """A skip: one of the skip phrases, or a short answer classified as `skip`.
+
+    A longer answer is a comment even if the classifier calls it a skip.
+    """
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return intent == "skip" or text.strip().lower().rstrip(".!") in _SKIP_WORDS
+    words = text.strip().lower().rstrip(".!")
+    return words in _SKIP_WORDS or (intent == "skip" and len(words.split()) <= 3)
 
 
 def parse_rating(text: str) -> Optional[int]:

@@ -283,9 +283,11 @@ def test_an_abandoned_handoff_hands_the_user_back_quietly(
 
 def test_a_waiting_user_is_told_when_they_move_up(stack: Stack, inbox: Inbox, agent: Callable[[str], Agent]) -> None:
     first, second = User(stack, inbox), User(stack, inbox)
-    first.say("I need food, can I talk to a person")
-    reply = second.say("can I speak to someone about food please")
-    assert "number 2 in line" in reply[0]
+    assert "food help" in first.say("I need food for my kids")[0]
+    first.say("can I talk to a person")
+    assert "food help" in second.say("where can I get free groceries")[0]
+    reply = second.say("can I speak to someone please")
+    assert "Food Assistance team" in reply[0] and "number 2 in line" in reply[0]
     miguel = agent("miguel")
     miguel.call("POST", f"/handoffs/{miguel.handoff_of(first)['id']}/claim")
     wait_for(lambda: any(t.startswith("You're now number 1 in line") for t in second.received()),

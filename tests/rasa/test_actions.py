@@ -374,3 +374,15 @@ async def test_outside_business_hours_the_user_hears_when_the_team_is_back(
         assert {e["name"] for e in events} >= {"handoff_pending"}
     finally:
         await server.close()
+
+
+@pytest.mark.parametrize("text, intent, stored", [
+    ("Sam sorted it out", "skip", "Sam sorted it out"),  # a comment, whatever the classifier says
+    ("no thanks", "deny", ""),  # a skip phrase
+    ("nah i'm good", "skip", ""),  # short and classified as a skip
+])
+async def test_a_survey_comment_is_kept_unless_it_is_a_skip(text: str, intent: str, stored: str) -> None:
+    form = survey.ValidateSurveyForm()
+    tracker = make_tracker([user(text, intent, "k1")], survey_rating="5")
+    result = await form.validate_survey_comment(text, CollectingDispatcher(), tracker, {})
+    assert result == {"survey_comment": stored}
