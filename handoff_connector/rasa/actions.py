@@ -147,7 +147,7 @@ class ActionHandoffRequest(Action):
             )
             return [SlotSet("handoff_id", handoff["id"]), SlotSet("handoff_team", team),
                     SlotSet(OFFER_SLOT, None), SlotSet(REASONS_SLOT, None)]
-        # Nobody can take it now: the user chooses (rules in data/handoff.yml).
+        # Nobody can take it now: the user chooses (the handoff's rules).
         if handoff.get("open_now", True):
             dispatcher.utter_message(response="utter_handoff_no_agent", team=team,
                                      position=handoff.get("position", 1))

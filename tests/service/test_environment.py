@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,12 +64,19 @@ def test_the_connector_environment_has_no_rasa() -> None:
 
 def test_pip_install_connector_extra_into_a_fresh_current_python(tmp_path: Path) -> None:
     """What a team does on the connector's host: a new venv, `pip install '.[connector]'`."""
+    # From a copy of the sources: a build leaves its build/ folder beside them.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "handoff_connector", source / "handoff_connector",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     installed = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         f"{ROOT}[connector]"], capture_output=True, text=True, timeout=600)
+         f"{source}[connector]"], capture_output=True, text=True, timeout=600)
     assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
     check = subprocess.run(
         [str(venv / "bin" / "handoff-connector"), "--help"], capture_output=True, text=True, timeout=60)
