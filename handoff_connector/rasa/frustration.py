@@ -31,8 +31,8 @@ WEIGHTS = {
 }
 
 _INSULTS = re.compile(
-    r"\b(stupid|idiot(ic|s)?|dumb|moron(ic|s)?|useless|incompetent|worthless|"
-    r"pathetic|garbage|trash|junk|crap(py)?|bs|sucks?|dumb(est)?|"
+    r"\b(stupid|idiot(ic|s)?|dumb(est)?|moron(ic|s)?|useless|incompetent|worthless|"
+    r"pathetic|garbage|trash|junk|crap(py)?|bs|sucks?|"
     r"hate (this|you|your|the)\b.{0,15}\b(bot|thing|chat|service|app|line|machine)|"
     r"(you|you'?re|you are|your (answers?|replies|help|service)|this (bot|thing|chat ?bot|service|app|help ?line)|"
     r"this is)\b.{0,25}\b(worst|terrible|awful|horrible|hopeless)|"
@@ -47,7 +47,7 @@ _ANGER = re.compile(
 )
 _NEGATIVE_FEEDBACK = re.compile(
     r"((this is|you'?re|you are|it'?s) (pointless|not helpful|a waste)|(you'?re|you are|ur) not "
-    r"help(ing|ful)|not helping|(doesn'?t|does not|didn'?t) help|waste of (my )?time|"
+    r"help(ing|ful)|not helping|(doesn'?t|does not|didn'?t) help|"
     r"you (don'?t|do not) (understand|get it|listen)|that'?s not what i (asked|said)|"
     r"same (thing|answer|response|reply|message) (again|over|every time)|going in circles|"
     r"(keep|keeps|kept) (saying|giving me|sending me|repeating|ignoring)|canned (response|answer)|"

@@ -105,6 +105,17 @@ class _HandoffPolicyBase(Policy):
             probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities, events=events, is_no_user_prediction=no_user)
 
+    def _offer(self, domain: Domain, why: str, reasons: List[str]) -> PolicyPrediction:
+        """Offers a person; the slots say why, for the accepted offer's trigger and reasons."""
+        return self._predict(domain, OFFER_ACTION, events=[
+            SlotSet("handoff_offer", why), SlotSet("handoff_reasons", reasons),
+        ])
+
+    @staticmethod
+    def _stands_aside(tracker: DialogueStateTracker, config: Dict[str, Any]) -> bool:
+        """Switched off, a person is on, or a form is asking: a trigger keeps out."""
+        return not config["enabled"] or bool(tracker.get_slot(HANDOFF_SLOT)) or bool(tracker.active_loop_name)
+
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
@@ -162,7 +173,7 @@ class FrustrationPolicy(_HandoffPolicyBase):
         **kwargs: Any,
     ) -> PolicyPrediction:
         config = {**self.get_default_config(), **self.config}
-        if not config["enabled"] or tracker.get_slot(HANDOFF_SLOT) or tracker.active_loop_name:
+        if self._stands_aside(tracker, config):
             return self._predict(domain, None)
         if tracker.latest_action_name == REQUEST_ACTION:
             return self._predict(domain, ACTION_LISTEN_NAME)
@@ -174,9 +185,7 @@ class FrustrationPolicy(_HandoffPolicyBase):
         if assessment.score >= config["threshold"]:
             return self._predict(domain, REQUEST_ACTION)
         if assessment.score >= config["offer_at"]:
-            return self._predict(domain, OFFER_ACTION, events=[
-                SlotSet("handoff_offer", "frustration"), SlotSet("handoff_reasons", assessment.reasons),
-            ])
+            return self._offer(domain, "frustration", assessment.reasons)
         return self._predict(domain, None)
 
 
@@ -219,9 +228,7 @@ class CantHelpPolicy(_HandoffPolicyBase):
         latest = tracker.latest_action_name
         if latest == OFFER_ACTION:  # the offer was made; the user answers
             return self._predict(domain, ACTION_LISTEN_NAME)
-        if not config["enabled"] or tracker.get_slot(HANDOFF_SLOT) or tracker.active_loop_name:
-            return self._predict(domain, None)
-        if _latest_intent(tracker).startswith("EXTERNAL_"):
+        if self._stands_aside(tracker, config) or _latest_intent(tracker).startswith("EXTERNAL_"):
             return self._predict(domain, None)
         if latest == ACTION_LISTEN_NAME:
             # The message alone shows the bot can't help: offer instead of answering.
@@ -233,9 +240,7 @@ class CantHelpPolicy(_HandoffPolicyBase):
         streak = cant_help_streak(events, config["intents"], config["responses"])
         if streak.turns < config["offer_after"]:
             return self._predict(domain, None)
-        return self._predict(domain, OFFER_ACTION, events=[
-            SlotSet("handoff_offer", "cant_help"), SlotSet("handoff_reasons", streak.codes()),
-        ])
+        return self._offer(domain, "cant_help", streak.codes())
 
 
 def _check_whole_number(policy: Policy, config: Dict[str, Any], key: str) -> None:
