@@ -150,12 +150,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="handoff-eval-"))
     stack = Stack(workdir=workdir, ports=Ports.free())
     print("starting Rasa, the action server and the connector...", flush=True)
-    try:
-        stack.start()
-        stack.wait_healthy(timeout=300)
+    with stack.running():
         results = evaluate(stack)
-    finally:
-        stack.stop()
     for result in results:
         print(report(result) + "\n")
     print("floors (all sets together): " + ", ".join(f"{k} >= {v}" for k, v in FLOORS.items()))

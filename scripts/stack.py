@@ -6,6 +6,7 @@ the system the same way.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -190,3 +191,13 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             del self.processes[name]
+
+    @contextlib.contextmanager
+    def running(self, timeout: float = 300.0) -> Iterator["Stack"]:
+        """All three started and healthy for the ``with`` block, stopped after it."""
+        self.start()
+        try:
+            self.wait_healthy(timeout=timeout)
+            yield self
+        finally:
+            self.stop()

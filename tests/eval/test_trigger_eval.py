@@ -18,13 +18,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def eval_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(workdir=tmp_path_factory.mktemp("eval-stack"), ports=Ports.free())
-    stack.start()
-    try:
-        stack.wait_healthy(timeout=300)
+    with Stack(workdir=tmp_path_factory.mktemp("eval-stack"), ports=Ports.free()).running() as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_triggers_hold_on_held_out_input(eval_stack: Stack) -> None:

@@ -84,12 +84,10 @@ def system(bot: Path, model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
          "--role", "supervisor", "--queue", "general", "--password", "sam-at-the-desk-2026", "--config", str(bot / "connector.yml")],
         cwd=bot, env=stack.env(), capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stdout + added.stderr
-    stack.start()
     try:
-        stack.wait_healthy(timeout=300)
-        yield stack
+        with stack.running():
+            yield stack
     finally:
-        stack.stop()
         for log in sorted(workdir.glob("*.log")):
             print(f"\n----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-3000:]}")
 
