@@ -16,3 +16,10 @@ def wait_phrase(minutes: Optional[int]) -> str:
 def iso_utc(timestamp: Optional[float]) -> str:
     """A Unix timestamp as ISO 8601 in UTC, to the millisecond."""
     return datetime.fromtimestamp(timestamp or 0, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+def article(title: str) -> str:
+    """'housing specialist' -> 'a housing specialist'."""
+    if not title:
+        return "a member of our team"
+    return f"{'an' if title[0].lower() in 'aeiou' else 'a'} {title}"

@@ -26,7 +26,7 @@ from aiohttp import web
 from handoff_connector.service.app import create_app
 from handoff_connector.service.config import ConfigError, load_config
 from handoff_connector.service.errors import HandoffError
-from handoff_connector.service.store import Store
+from handoff_connector.service.storage import Storage
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -99,22 +99,23 @@ def _password(args: argparse.Namespace) -> str:
 
 async def _admin(args: argparse.Namespace) -> Any:
     config = load_config(args.config)
-    store = Store(config.database)
-    await store.open()
+    storage = Storage(config.database)
+    await storage.open()
+    store = storage.accounts
     try:
         await store.seed(config)
         kind, command = args.mode, args.command
         if kind == "agents" and command == "list":
-            return [a.as_dict() for a in await store.list_agents()]
+            return [a.as_dict() for a in await store.list()]
         if kind == "agents" and command == "add":
-            await store.add_agent(args.id, args.name, args.title, args.role, _password(args),
+            await store.add(args.id, args.name, args.title, args.role, _password(args),
                                   args.capacity, args.queue or [])
-            return (await store.get_agent(args.id)).as_dict()
+            return (await store.get(args.id)).as_dict()
         if kind == "agents" and command == "passwd":
             await store.set_password(args.id, _password(args))
             return {"status": f"password of {args.id} changed; their sessions were ended"}
         if kind == "agents" and command == "remove":
-            await store.remove_agent(args.id)
+            await store.remove(args.id)
             return {"status": f"{args.id} removed"}
         if kind == "queues" and command == "list":
             return await store.list_queues()
@@ -125,9 +126,9 @@ async def _admin(args: argparse.Namespace) -> Any:
             await store.add_member(args.id, args.queue)
         elif kind == "members" and command == "remove":
             await store.remove_member(args.id, args.queue)
-        return (await store.get_agent(args.id)).as_dict()
+        return (await store.get(args.id)).as_dict()
     finally:
-        await store.shutdown()
+        await storage.shutdown()
 
 
 def admin(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 Agents authenticate with a session token (``POST /api/v1/login``) or a static
 API token from the config. An agent sees the queues they belong to and the
 conversations assigned to them; a supervisor sees and acts on everything.
+Who may act is checked by the store, inside the transaction of the change.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
-from handoff_connector.service.accounts import Agent, article
+from handoff_connector.common.wording import article
 from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from handoff_connector.service.keys import CONFIG, OUTBOX, RASA, STORE
 from handoff_connector.service.payloads import bearer_token, read_json, text_field
-from handoff_connector.service.store import summary
+from handoff_connector.service.storage import Agent, summary
 from handoff_connector.service.waiting import update_positions
 
 CLOSE_INTENT = "EXTERNAL_handoff_closed"
 
 
 async def agent_from_token(request: web.Request, token: str) -> Optional[Agent]:
-    return await request.app[STORE].agent_for_token(token)
+    return await request.app[STORE].accounts.for_token(token)
 
 
 async def current_agent(request: web.Request) -> Agent:
@@ -33,21 +34,9 @@ async def current_agent(request: web.Request) -> Agent:
     return agent
 
 
-def _can_see(agent: Agent, handoff: Dict[str, Any]) -> bool:
-    return agent.is_supervisor or handoff["agent_id"] == agent.id or handoff["queue"] in agent.queues
-
-
-def _must_own(agent: Agent, handoff: Dict[str, Any], action: str) -> None:
-    if handoff["agent_id"] not in (None, agent.id) and not agent.is_supervisor:
-        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
-                        f"only they or a supervisor can {action} it.")
-
-
 async def _visible_handoff(request: web.Request, agent: Agent) -> Dict[str, Any]:
-    handoff = await request.app[STORE].get_handoff(request.match_info["id"])
-    if not _can_see(agent, handoff):
-        raise Forbidden(f"Handoff {handoff['id']} is not in your queues nor assigned to you.")
-    return handoff
+    """The handoff, for reading; a change checks again inside its own transaction."""
+    return await request.app[STORE].handoffs.get_visible(request.match_info["id"], agent.id)
 
 
 def _sender(agent: Agent) -> Dict[str, Any]:
@@ -63,15 +52,15 @@ async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     name = str(text_field(body, "login", max_len=100))
     password = str(text_field(body, "password", max_len=200))
-    store = request.app[STORE]
-    token = await store.login(name, password)
-    agent = await store.get_agent(name)
+    accounts = request.app[STORE].accounts
+    token = await accounts.login(name, password)
+    agent = await accounts.get(name)
     return web.json_response({"token": token, "agent": agent.as_dict()})
 
 
 async def logout(request: web.Request) -> web.Response:
     await current_agent(request)
-    await request.app[STORE].logout(bearer_token(request))
+    await request.app[STORE].accounts.logout(bearer_token(request))
     return web.json_response({"status": "signed out"})
 
 
@@ -85,19 +74,19 @@ async def set_presence(request: web.Request) -> web.Response:
     """PUT /api/v1/me/presence {status: online|away|offline}."""
     agent = await current_agent(request)
     body = await read_json(request)
-    updated = await request.app[STORE].set_presence(agent.id, str(text_field(body, "status", max_len=20)))
+    updated = await request.app[STORE].accounts.set_presence(agent.id, str(text_field(body, "status", max_len=20)))
     return web.json_response(updated.as_dict())
 
 
 async def list_agents(request: web.Request) -> web.Response:
     await current_agent(request)
-    agents = await request.app[STORE].list_agents()
+    agents = await request.app[STORE].accounts.list()
     return web.json_response({"agents": [a.as_dict() for a in agents]})
 
 
 async def list_queues(request: web.Request) -> web.Response:
     await current_agent(request)
-    return web.json_response({"queues": await request.app[STORE].list_queues()})
+    return web.json_response({"queues": await request.app[STORE].accounts.list_queues()})
 
 
 async def saved_replies(request: web.Request) -> web.Response:
@@ -115,14 +104,14 @@ async def list_queue(request: web.Request) -> web.Response:
         if queues is not None and wanted not in queues:
             raise Forbidden(f"You are not a member of queue {wanted!r}.")
         queues = [wanted]
-    handoffs = await request.app[STORE].list_queue(queues)
+    handoffs = await request.app[STORE].handoffs.list_queue(queues)
     return web.json_response({"handoffs": [summary(h) for h in handoffs]})
 
 
 async def list_mine(request: web.Request) -> web.Response:
     """GET /api/v1/handoffs/assigned: mine (everyone's, for a supervisor)."""
     agent = await current_agent(request)
-    handoffs = await request.app[STORE].list_assigned(None if agent.is_supervisor else agent.id)
+    handoffs = await request.app[STORE].handoffs.list_assigned(None if agent.is_supervisor else agent.id)
     return web.json_response({"handoffs": [summary(h) for h in handoffs]})
 
 
@@ -139,18 +128,18 @@ async def get_handoff(request: web.Request) -> web.Response:
     during = [
         {"id": m["id"], "role": m["role"], "text": m["text"], "author": m["author"],
          "created_at": m["created_at"]}
-        for m in await store.messages(handoff["id"])
+        for m in await store.messages.of(handoff["id"])
     ]
     return web.json_response(
         {
             **summary(handoff),
-            "team": await store.team_of(handoff["queue"]),
+            "team": await store.accounts.team_of(handoff["queue"]),
             "context": handoff["context"],
             "close_note": handoff["close_note"],
             "transcript": before + during,
             "messages": during,
-            "transitions": await store.transitions(handoff["id"]),
-            "survey": await store.survey(handoff["id"]),
+            "transitions": await store.messages.transitions(handoff["id"]),
+            "survey": await store.surveys.of(handoff["id"]),
         }
     )
 
@@ -158,11 +147,10 @@ async def get_handoff(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/claim: atomic; the agent is introduced to the user."""
     agent = await current_agent(request)
-    await _visible_handoff(request, agent)
     intro = render(request, "introduction", agent_name=agent.name, agent_role=article(agent.title),
                    agent_title=agent.title)
-    handoff = await request.app[STORE].claim(request.match_info["id"], agent.id,
-                                             {**_sender(agent), "text": intro})
+    handoff = await request.app[STORE].handoffs.claim(request.match_info["id"], agent.id,
+                                                      {**_sender(agent), "text": intro})
     await update_positions(request.app)  # the others in line moved up
     request.app[OUTBOX].wake()
     return web.json_response(summary(handoff))
@@ -178,7 +166,7 @@ async def send_message(request: web.Request) -> web.Response:
     body = await read_json(request)
     text = str(text_field(body, "text"))
     client_id = text_field(body, "client_id", required=False, max_len=200)
-    message, created = await request.app[STORE].add_agent_message(
+    message, created = await request.app[STORE].messages.add_agent_message(
         handoff["id"], agent.id, text, client_id, _sender(agent))
     request.app[OUTBOX].wake()
     return web.json_response(
@@ -193,7 +181,7 @@ async def add_note(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
     body = await read_json(request)
-    note = await request.app[STORE].add_note(handoff["id"], agent.id, str(text_field(body, "text")))
+    note = await request.app[STORE].messages.add_note(handoff["id"], agent.id, str(text_field(body, "text")))
     return web.json_response(note, status=201)
 
 
@@ -201,7 +189,6 @@ async def transfer(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/transfer {agent_id | queue, note?}: warm and atomic."""
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
-    _must_own(agent, handoff, "transfer")
     body = await read_json(request)
     to_agent = text_field(body, "agent_id", required=False, max_len=100)
     to_queue = text_field(body, "queue", required=False, max_len=100)
@@ -209,9 +196,9 @@ async def transfer(request: web.Request) -> web.Response:
         raise BadRequest("Give exactly one of `agent_id` (a person) or `queue` (a team).")
     note = text_field(body, "note", required=False)
     store = request.app[STORE]
-    speaker = await store.get_agent(handoff["agent_id"]) if handoff["agent_id"] else agent
+    speaker = await store.accounts.get(handoff["agent_id"]) if handoff["agent_id"] else agent
     if to_agent:
-        target = await store.get_agent(to_agent)
+        target = await store.accounts.get(to_agent)
         messages = [
             (speaker.id, {**_sender(speaker), "text": render(
                 request, "transfer_out_agent", to_name=target.name, to_role=article(target.title),
@@ -221,11 +208,11 @@ async def transfer(request: web.Request) -> web.Response:
                 agent_title=target.title, from_name=speaker.name)}),
         ]
     else:
-        team = await store.team_of(str(to_queue)) or str(to_queue)
+        team = await store.accounts.team_of(str(to_queue)) or str(to_queue)
         messages = [(speaker.id, {**_sender(speaker), "text": render(
             request, "transfer_out_queue", team=team, agent_name=speaker.name)})]
-    moved = await store.transfer(handoff["id"], agent.as_dict(), note, to_agent=to_agent,
-                                 to_queue=to_queue, messages=messages)
+    moved = await store.handoffs.transfer(handoff["id"], agent.id, note, to_agent=to_agent,
+                                          to_queue=to_queue, messages_for_user=messages)
     request.app[OUTBOX].wake()
     return web.json_response(summary(moved))
 
@@ -247,18 +234,16 @@ async def close(request: web.Request) -> web.Response:
     resume = body.get("resume_link", False)
     if not isinstance(resume, bool):
         raise BadRequest("Field `resume_link` must be true or false.")
-    if handoff["state"] == "assigned":
-        _must_own(agent, handoff, "close")
     token, messages = None, []
     if resume and handoff["state"] == "assigned":
         token = secrets.token_urlsafe(24)
-        speaker = await request.app[STORE].get_agent(handoff["agent_id"])
+        speaker = await request.app[STORE].accounts.get(handoff["agent_id"])
         messages = [(speaker.id, {**_sender(speaker), "text": render(
             request, "resume_link", agent_name=speaker.name, agent_role=article(speaker.title),
             link=f"{config.public_url}/resume/{token}")})]
-    closed = await request.app[STORE].close_handoff(
-        handoff["id"], f"agent:{agent.id}", str(resolution), note, {"intent": CLOSE_INTENT},
-        messages=messages, resume_token=token, resume_seconds=config.resume_link_days * 86400,
+    closed = await request.app[STORE].handoffs.close(
+        handoff["id"], agent.id, str(resolution), note, {"intent": CLOSE_INTENT},
+        messages_for_user=messages, resume_token=token, resume_seconds=config.resume_link_days * 86400,
     )
     request.app[OUTBOX].wake()
     answer = summary(closed)
@@ -291,7 +276,7 @@ async def typing(request: web.Request) -> web.Response:
 async def list_tickets(request: web.Request) -> web.Response:
     """GET /api/v1/tickets: follow-ups (callbacks) nobody could take live, oldest first."""
     agent = await current_agent(request)
-    tickets = await request.app[STORE].list_tickets(None if agent.is_supervisor else list(agent.queues))
+    tickets = await request.app[STORE].handoffs.list_tickets(None if agent.is_supervisor else list(agent.queues))
     return web.json_response({"handoffs": [summary(t) for t in tickets]})
 
 

@@ -13,7 +13,8 @@ from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
 from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, STORE
 from handoff_connector.service.live import EventBus
-from handoff_connector.service.store import Store
+from handoff_connector.service.storage import Storage
+from handoff_connector.service.storage.events import PostgresWakeups
 from handoff_connector.service.waiting import housekeeping_ctx
 
 logger = logging.getLogger(__name__)
@@ -50,13 +51,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def _storage(app: web.Application) -> AsyncIterator[None]:
-    store = Store(app[CONFIG].database)
+    store = Storage(app[CONFIG].database)
     await store.open()
-    await store.seed(app[CONFIG])
+    await store.accounts.seed(app[CONFIG])
     bus = EventBus()
-    store.listener = bus.notify
+    wakeups = None
+    if store.postgres:  # a change on any instance wakes the desks of every instance
+        wakeups = PostgresWakeups(store.db, bus.notify)
+        wakeups.start()
+    else:
+        store.events.listener = bus.notify
     app[STORE], app[BUS] = store, bus
     yield
+    if wakeups is not None:
+        await wakeups.stop()
     await store.shutdown()
 
 
@@ -78,7 +86,7 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 async def health(request: web.Request) -> web.Response:
-    pending = await request.app[STORE].pending_outbox()
+    pending = await request.app[STORE].outbox.pending()
     return web.json_response({"status": "ok", "outbox_pending": pending})
 
 

@@ -38,8 +38,8 @@ async def route_queue(request: web.Request, context: Dict[str, Any]) -> str:
     config: Config = request.app[CONFIG]
     requested = context.get("queue")
     if requested:
-        if await request.app[STORE].team_of(str(requested)) is None:
-            queues = await request.app[STORE].list_queues()
+        if await request.app[STORE].accounts.team_of(str(requested)) is None:
+            queues = await request.app[STORE].accounts.list_queues()
             raise BadRequest(
                 f"Unknown queue {requested!r}; known queues: "
                 f"{', '.join(q['name'] for q in queues)}."
@@ -81,13 +81,13 @@ def opens_text(config: Config, queue: str, opens_at: Optional[datetime]) -> Opti
 
 async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status: int) -> web.Response:
     store = request.app[STORE]
-    position = await store.queue_position(handoff)
+    position = await store.line.position(handoff)
     config = request.app[CONFIG]
     open_now, opens_at = opening(config, handoff["queue"])
     minutes = None
     if opens_at is not None:
         minutes = max(1, int((opens_at - datetime.now(timezone.utc)).total_seconds() // 60))
-    online = await store.available_agents(handoff["queue"]) > 0
+    online = await store.accounts.available(handoff["queue"]) > 0
     return web.json_response(
         {
             "open_now": open_now,
@@ -97,7 +97,7 @@ async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status:
             "id": handoff["id"],
             "state": handoff["state"],
             "queue": handoff["queue"],
-            "team": await store.team_of(handoff["queue"]) or handoff["queue"],
+            "team": await store.accounts.team_of(handoff["queue"]) or handoff["queue"],
             "position": position,
             "estimated_wait_minutes": await estimate_minutes(request.app, handoff["queue"], position),
             "agents_available": open_now and online,
@@ -121,12 +121,13 @@ async def create_handoff(request: web.Request) -> web.Response:
     reasons = list_of_strings(body, "reasons")
     channel = text_field(body, "channel", required=False, max_len=100)
     queue = await route_queue(request, body)
-    handoff, created = await request.app[STORE].create_handoff(
+    store = request.app[STORE]
+    handoff, created = await store.handoffs.create(
         key, str(sender_id), channel, queue, str(trigger), reasons, body
     )
     if created:
         logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
-        await request.app[STORE].note_position(handoff["id"], await request.app[STORE].queue_position(handoff))
+        await store.line.note_position(handoff["id"], await store.line.position(handoff))
     return await _handoff_answer(request, handoff, 201 if created else 200)
 
 
@@ -138,12 +139,12 @@ async def relay_message(request: web.Request) -> web.Response:
     text = text_field(body, "text", required=False) or ""
     intent = text_field(body, "intent", required=False, max_len=100)
     store = request.app[STORE]
-    message, created = await store.add_user_message(request.match_info["id"], str(message_id), text)
-    handoff = await store.get_handoff(request.match_info["id"])
+    message, created = await store.messages.add_user_message(request.match_info["id"], str(message_id), text)
+    handoff = await store.handoffs.get(request.match_info["id"])
     cancelled = handoff["state"] == "cancelled"
     if created and intent in request.app[CONFIG].cancel_intents and handoff["state"] == "queued":
         # Only while waiting: with a person on, "never mind" is for them to read.
-        await store.cancel(handoff["id"])
+        await store.handoffs.cancel(handoff["id"])
         cancelled = True
         await update_positions(request.app)
     return web.json_response(
@@ -163,7 +164,7 @@ async def submit_survey(request: web.Request) -> web.Response:
     if not skipped and (not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5):
         raise BadRequest("Field `rating` must be a whole number from 1 to 5 (or set `skipped`).")
     comment = text_field(body, "comment", required=False, max_len=2000)
-    survey, created = await request.app[STORE].save_survey(
+    survey, created = await request.app[STORE].surveys.save(
         request.match_info["id"], None if skipped else rating, None if skipped else comment, skipped
     )
     return web.json_response(survey, status=201 if created else 200)
@@ -176,7 +177,7 @@ async def request_callback(request: web.Request) -> web.Response:
     found = normalise_contact(text_field(body, "contact", max_len=300))
     if found is None:
         raise BadRequest("Field `contact` must be a phone number (7-15 digits) or an email address.")
-    ticket = await request.app[STORE].to_ticket(request.match_info["id"], found[1])
+    ticket = await request.app[STORE].handoffs.to_ticket(request.match_info["id"], found[1])
     await update_positions(request.app)
     return web.json_response({"id": ticket["id"], "state": ticket["state"], "contact": ticket["contact"],
                               "kind": found[0]})
@@ -185,7 +186,7 @@ async def request_callback(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     """POST /bot/v1/handoffs/{id}/cancel: the user went back to the bot while waiting."""
     _check_secret(request)
-    handoff = await request.app[STORE].cancel(request.match_info["id"])
+    handoff = await request.app[STORE].handoffs.cancel(request.match_info["id"])
     await update_positions(request.app)
     return web.json_response({"id": handoff["id"], "state": handoff["state"]})
 
@@ -193,7 +194,7 @@ async def cancel(request: web.Request) -> web.Response:
 async def open_handoff(request: web.Request) -> web.Response:
     """GET /bot/v1/conversations/{sender_id}/handoff: the open handoff, or 404."""
     _check_secret(request)
-    handoff = await request.app[STORE].open_handoff_for(request.match_info["sender_id"])
+    handoff = await request.app[STORE].handoffs.open_for(request.match_info["sender_id"])
     if handoff is None:
         raise NotFound("No open handoff for this conversation.")
     return await _handoff_answer(request, handoff, 200)

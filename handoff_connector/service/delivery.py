@@ -4,8 +4,9 @@ Agent messages become ``bot`` events appended with
 ``execute_side_effects=true&output_channel=latest``: they reach the user's own
 channel and land in the tracker. Closing triggers ``EXTERNAL_handoff_closed``.
 While Rasa is down, items wait and are retried in order per conversation.
-An item whose first attempt may have reached Rasa is checked against the
-tracker before it is sent again, so none is sent twice.
+Every instance runs a worker; the outbox's leases give each item to one of
+them. An item with an earlier try (a failure, or an instance that died
+mid-delivery) is checked against the tracker before it is sent again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from handoff_connector.service.store import Store
+from handoff_connector.service.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class RasaClient:
 class OutboxWorker:
     """Background task that drains the outbox into Rasa."""
 
-    def __init__(self, store: Store, rasa: RasaClient, retry_max_seconds: float = 30.0,
+    def __init__(self, store: Storage, rasa: RasaClient, retry_max_seconds: float = 30.0,
                  poll_seconds: float = 1.0) -> None:
         self._store = store
         self._rasa = rasa
@@ -120,6 +121,9 @@ class OutboxWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            # What this instance held goes back to the others at once.
+            with contextlib.suppress(Exception):
+                await self._store.outbox.release()
 
     def wake(self) -> None:
         self._wake.set()
@@ -138,7 +142,7 @@ class OutboxWorker:
         """Delivers every due head-of-line item; returns how many were delivered."""
         delivered = 0
         while True:
-            items = await self._store.due_outbox()
+            items = await self._store.outbox.take_due()
             if not items:
                 return delivered
             progress = False
@@ -151,7 +155,7 @@ class OutboxWorker:
 
     async def _deliver(self, item: Dict[str, Any]) -> bool:
         try:
-            if item["attempts"] and await self._already_delivered(item):
+            if item["tries"] > 1 and await self._already_delivered(item):
                 logger.info("handoff.outbox.deduplicated id=%s", item["id"])
             elif item["kind"] == "message":
                 await self._send_message(item)
@@ -167,11 +171,11 @@ class OutboxWorker:
             retry_in = min(self._retry_max, 0.5 * 2 ** item["attempts"])
             logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
                            item["id"], item["attempts"] + 1, retry_in, error)
-            await self._store.mark_failed(item["id"], str(error), retry_in)
+            await self._store.outbox.failed(item["id"], str(error), retry_in)
             return False
-        await self._store.mark_delivered(item["id"])
+        await self._store.outbox.delivered(item["id"])
         if item["kind"] == "close":
-            await self._store.mark_returned(item["handoff_id"])
+            await self._store.handoffs.mark_returned(item["handoff_id"])
         return True
 
     async def _send_message(self, item: Dict[str, Any]) -> None:

@@ -47,7 +47,7 @@ async def resume_page(request: web.Request) -> web.Response:
     """GET /resume/{token}: a page with a button. Link previews fetch with GET,
     so GET changes nothing; the user's click (POST) brings the conversation back."""
     token = request.match_info["token"]
-    found = await request.app[STORE].resumable(token)
+    found = await request.app[STORE].handoffs.resumable(token)
     if found is None:
         return _page(404, "This link has expired",
                      "This link is unknown or has expired. You can still ask the assistant for a person.",
@@ -62,7 +62,7 @@ async def resume_page(request: web.Request) -> web.Response:
 async def resume(request: web.Request) -> web.Response:
     """POST /resume/{token}: back to the same agent, then into the web chat."""
     try:
-        handoff = await request.app[STORE].resume(request.match_info["token"])
+        handoff = await request.app[STORE].handoffs.resume(request.match_info["token"])
     except NotFound as error:
         return _page(404, "This link has expired", error.message, "<p><a href='/chat'>Open the chat</a></p>")
     request.app[OUTBOX].wake()

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from handoff_connector.service.config import Config
-from handoff_connector.service.store import Store
+from handoff_connector.service.storage import Storage
 
 if TYPE_CHECKING:
     from handoff_connector.service.delivery import OutboxWorker, RasaClient
     from handoff_connector.service.live import EventBus
 
 CONFIG = web.AppKey("config", Config)
-STORE = web.AppKey("store", Store)
+STORE = web.AppKey("store", Storage)
 OUTBOX: "web.AppKey[OutboxWorker]" = web.AppKey("outbox")
 RASA: "web.AppKey[RasaClient]" = web.AppKey("rasa")
 BUS: "web.AppKey[EventBus]" = web.AppKey("bus")

@@ -12,24 +12,29 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import WSMsgType, web
 
-from handoff_connector.service.accounts import Agent
 from handoff_connector.service.agent_api import agent_from_token, current_agent
-from handoff_connector.service.errors import BadRequest, Unauthorized
+from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import BUS, STORE
+from handoff_connector.service.storage import Agent
 
 logger = logging.getLogger(__name__)
 
 
 class EventBus:
-    """Wakes every waiting desk connection when new events were committed."""
+    """Wakes every waiting desk connection of this instance when events were committed.
+
+    ``generation`` counts wake-ups: a desk reads it before it queries, and
+    ``wait`` returns at once if a wake-up came in between, so none is lost.
+    """
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
-        self.connections: Dict[str, int] = {}  # agent id -> open desks
+        self.generation = 0
         self.sockets: "set[web.WebSocketResponse]" = set()
 
     async def close_all(self) -> None:
@@ -39,10 +44,14 @@ class EventBus:
                 await ws.close(code=1001, message=b"server shutting down")
 
     def notify(self) -> None:
+        self.generation += 1
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, seen: int, timeout: float) -> None:
+        """Returns after the next wake-up following generation ``seen`` (or ``timeout``)."""
+        if self.generation != seen:
+            return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
 
@@ -75,7 +84,7 @@ async def _visible_after(
     request: web.Request, agent: Agent, after: int
 ) -> Tuple[List[Dict[str, Any]], int]:
     """The agent's events after ``after``, and the id to continue from."""
-    events = await request.app[STORE].events_after(after)
+    events = await request.app[STORE].events.after(after)
     return [e for e in events if visible(agent, e)], (events[-1]["id"] if events else after)
 
 
@@ -84,7 +93,7 @@ async def list_events(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     after = _after(request)
     if after is None:
-        return web.json_response({"events": [], "last_id": await request.app[STORE].last_event_id()})
+        return web.json_response({"events": [], "last_id": await request.app[STORE].events.last_id()})
     events, last = await _visible_after(request, agent, after)
     return web.json_response({"events": [wire(e) for e in events], "last_id": last})
 
@@ -99,33 +108,34 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     store, bus = request.app[STORE], request.app[BUS]
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
-    last = after if after is not None else await store.last_event_id()
+    last = after if after is not None else await store.events.last_id()
     await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
-    bus.connections[agent.id] = bus.connections.get(agent.id, 0) + 1
+    socket_id = uuid.uuid4().hex
+    await store.accounts.socket_opened(socket_id, agent.id, store.instance)
     bus.sockets.add(ws)
     reader = asyncio.create_task(_drain_client(ws))
     try:
         while not ws.closed and not reader.done():
+            seen = bus.generation
             # Refresh the agent each round: queues or role may have changed.
-            agent = await store.get_agent(agent.id)
+            agent = await store.accounts.get(agent.id)
             events, last = await _visible_after(request, agent, last)
             for event in events:
                 await ws.send_json(wire(event))
             if not events:
-                waiter = asyncio.create_task(bus.wait(15))
+                waiter = asyncio.create_task(bus.wait(seen, 15))
                 await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
+    except NotFound:
+        logger.info("handoff.ws.account_removed agent=%s", agent.id)
     except (ConnectionResetError, RuntimeError):
         logger.info("handoff.ws.dropped agent=%s", agent.id)
     finally:
         bus.sockets.discard(ws)
         reader.cancel()
-        bus.connections[agent.id] -= 1
-        if bus.connections[agent.id] <= 0:
-            del bus.connections[agent.id]
-            # The last desk closed: the agent can no longer take conversations.
-            with contextlib.suppress(Exception):
-                await store.set_presence(agent.id, "offline")
+        # The agent's last desk anywhere closed: they can no longer take conversations.
+        with contextlib.suppress(Exception):
+            await store.accounts.socket_closed(socket_id, agent.id)
         await ws.close()
     return ws
 

@@ -4,6 +4,9 @@ The estimate comes from how long the latest conversations of the same queue
 really waited (median of the last 20 claims in the past week) times the place
 in line. With fewer than 3 such waits there is no estimate, and the user is not
 given an invented one.
+
+Housekeeping runs on one instance of the cluster at a time (a lease); every
+instance keeps its own desk sockets marked alive.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ logger = logging.getLogger(__name__)
 HISTORY_SECONDS = 7 * 24 * 3600
 MIN_SAMPLES = 3
 ABANDON_INTENT = "EXTERNAL_handoff_abandoned"
+HOUSEKEEPING_LEASE = "housekeeping"
+SOCKETS_SILENT_SECONDS = 30.0  # an instance that has not marked its sockets alive for this long died
 
 
 async def estimate_minutes(app: web.Application, queue: str, position: int) -> Optional[int]:
-    waits = await app[STORE].recent_waits(queue, since=time.time() - HISTORY_SECONDS)
+    waits = await app[STORE].line.recent_waits(queue, since=time.time() - HISTORY_SECONDS)
     if len(waits) < MIN_SAMPLES or position < 1:
         return None
     return max(1, math.ceil(statistics.median(waits) * position / 60))
@@ -38,8 +43,8 @@ async def update_positions(app: web.Application) -> int:
     """Tells waiting users who moved up; at most once per interval each, unless now first."""
     store, config = app[STORE], app[CONFIG]
     now, told = time.time(), 0
-    for queue in await store.list_queues():
-        for handoff in await store.waiting_in(queue["name"]):
+    for queue in await store.accounts.list_queues():
+        for handoff in await store.line.waiting_in(queue["name"]):
             position, before = handoff["position"], handoff["notified_position"]
             if before is None or position >= before:
                 continue
@@ -49,21 +54,27 @@ async def update_positions(app: web.Application) -> int:
             minutes = await estimate_minutes(app, queue["name"], position)
             text = config.templates["queue_update"].format_map(
                 {"position": position, "wait": wait_phrase(minutes), "team": queue["team"]})
-            await store.tell_position(handoff, position, text)
+            await store.line.tell_position(handoff, position, text)
             told += 1
     if told:
         app[OUTBOX].wake()
     return told
 
 
-async def housekeeping_once(app: web.Application) -> None:
-    config = app[CONFIG]
-    ended = await app[STORE].abandon_stale(config.abandon_after_seconds, {"intent": ABANDON_INTENT})
+async def housekeeping_once(app: web.Application) -> bool:
+    """One round, if this instance holds the cluster's lease; returns whether it ran."""
+    config, store = app[CONFIG], app[STORE]
+    await store.accounts.sockets_seen(store.instance)
+    if not await store.leases.hold(HOUSEKEEPING_LEASE, max(15.0, 3 * config.housekeeping_seconds)):
+        return False
+    await store.accounts.reap_sockets(SOCKETS_SILENT_SECONDS)
+    ended = await store.line.abandon_stale(config.abandon_after_seconds, {"intent": ABANDON_INTENT})
     for handoff in ended:
         logger.info("handoff.abandoned id=%s", handoff["id"])
     await update_positions(app)
     if ended:
         app[OUTBOX].wake()
+    return True
 
 
 async def housekeeping(app: web.Application) -> None:
@@ -82,3 +93,5 @@ async def housekeeping_ctx(app: web.Application):  # type: ignore[no-untyped-def
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    with contextlib.suppress(Exception):  # another instance may take over at once
+        await app[STORE].leases.release(HOUSEKEEPING_LEASE)

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, Iterator, List
 
 import pytest
+import sqlalchemy as sa
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from postgres import reset_database, throwaway_database
 
 from handoff_connector.service import create_app
 from handoff_connector.service.config import Config, parse_config
+from handoff_connector.service.keys import STORE
+from handoff_connector.service.storage.schema import outbox
 from stack import free_port
 
 BOT = {"Authorization": "Bearer test-secret"}
@@ -16,12 +21,29 @@ MIGUEL = {"Authorization": "Bearer t-miguel"}
 DANA = {"Authorization": "Bearer t-dana"}
 
 
-def make_config(tmp_path: Path, **overrides: Any) -> Config:
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test run, dropped at the end."""
+    with throwaway_database("handoff_service") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that stores something runs on both backends, each time on empty tables."""
+    if request.param == "sqlite":
+        return str(tmp_path / "handoff.db")
+    url: str = request.getfixturevalue("postgres_url")
+    reset_database(url)
+    return url
+
+
+def make_config(tmp_path: Path, database: str | None = None, **overrides: Any) -> Config:
     raw: Dict[str, Any] = {
         "bot_secret": "test-secret",
         # Nothing listens here: deliveries wait in the outbox.
         "rasa_url": f"http://127.0.0.1:{free_port()}",
-        "database": str(tmp_path / "handoff.db"),
+        "database": database or str(tmp_path / "handoff.db"),
         "max_body_bytes": 64 * 1024,
         "queues": [{"name": "general", "team": "Community Help team"},
                    {"name": "housing", "team": "Housing Help team"},
@@ -42,8 +64,9 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
 
 
 @pytest.fixture
-async def client(tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
-    client = await aiohttp_client(create_app(make_config(tmp_path)))
+async def client(tmp_path: Path, database: str,
+                 aiohttp_client: Callable[..., Awaitable[TestClient]]) -> TestClient:
+    client = await aiohttp_client(create_app(make_config(tmp_path, database)))
     # Sarah is at her desk; the others are offline unless a test says so.
     response = await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
     assert response.status == 200
@@ -72,3 +95,8 @@ async def create(client: TestClient, key: str = "k1", **overrides: Any) -> Dict[
     )
     assert response.status in (200, 201), await response.text()
     return await response.json()
+
+
+async def outbox_items(app: web.Application) -> List[Dict[str, Any]]:
+    """The outbox as stored, oldest first (payloads decoded)."""
+    return await app[STORE].db.run(lambda tx: tx.all(sa.select(outbox).order_by(outbox.c.id)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import json
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -12,9 +12,8 @@ from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
-from handoff_connector.service.accounts import hash_password, verify_password
-from handoff_connector.service.keys import CONFIG
-from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config
+from handoff_connector.service.credentials import hash_password, verify_password
+from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
 
 PASSWORDS = [
     {"id": "sarah", "name": "Sarah", "title": "housing specialist", "password": "pw-sarah",
@@ -26,8 +25,8 @@ PASSWORDS = [
 
 
 @pytest.fixture
-async def desk(tmp_path: Path, aiohttp_client: Any) -> TestClient:
-    return await aiohttp_client(create_app(make_config(tmp_path, agents=PASSWORDS)))
+async def desk(tmp_path: Path, database: str, aiohttp_client: Any) -> TestClient:
+    return await aiohttp_client(create_app(make_config(tmp_path, database, agents=PASSWORDS)))
 
 
 async def sign_in(client: TestClient, login: str, password: str) -> Dict[str, str]:
@@ -170,9 +169,7 @@ async def test_notes_are_kept_but_never_delivered(desk: TestClient) -> None:
     assert note.status == 201
     detail = await (await desk.get(f"/api/v1/handoffs/{handoff_id}", headers=sarah)).json()
     assert detail["messages"][-1]["role"] == "note"
-    db = sqlite3.connect(desk.app[CONFIG].database)
-    payloads = [row[0] for row in db.execute("SELECT payload FROM outbox")]
-    db.close()
+    payloads = [json.dumps(item["payload"]) for item in await outbox_items(desk.app)]
     assert payloads and not any("caller sounds stressed" in p for p in payloads)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ from handoff_connector.common.contact import normalise_contact
 from handoff_connector.service import create_app
 from handoff_connector.service.config import ConfigError, parse_config
 from handoff_connector.service.hours import parse_hours
-from handoff_connector.service.keys import CONFIG
-from tests.service.conftest import BOT, DANA, SARAH, create, make_config
+from tests.service.conftest import BOT, DANA, SARAH, create, make_config, outbox_items
 
 
 @pytest.mark.parametrize(
@@ -55,9 +52,10 @@ def test_bad_hours_fail_at_start_up(hours: Any, says: str) -> None:
                       "queues": [{"name": "q", "team": "T", "hours": hours}]}, "connector.yml")
 
 
-async def test_a_closed_queue_is_not_available_and_says_when_it_opens(tmp_path: Path, aiohttp_client: Any) -> None:
+async def test_a_closed_queue_is_not_available_and_says_when_it_opens(tmp_path: Path, database: str,
+                                                                     aiohttp_client: Any) -> None:
     closed_all_week = {"timezone": "UTC", "mon": "00:00-00:01"}  # practically never open
-    config = make_config(tmp_path, queues=[
+    config = make_config(tmp_path, database, queues=[
         {"name": "general", "team": "Community Help team", "hours": closed_all_week},
         {"name": "housing", "team": "Housing Help team"}, {"name": "food", "team": "Food team"}])
     client = await aiohttp_client(create_app(config))
@@ -94,9 +92,7 @@ async def test_a_callback_becomes_a_follow_up_the_agents_see(client: TestClient)
     done = await client.post(f"/api/v1/handoffs/{ticket['id']}/close",
                              json={"resolution": "resolved", "note": "called back"}, headers=SARAH)
     assert done.status == 200 and (await done.json())["state"] == "closed"
-    db = sqlite3.connect(client.app[CONFIG].database)
-    kinds = [row[0] for row in db.execute("SELECT kind FROM outbox")]
-    db.close()
+    kinds = [item["kind"] for item in await outbox_items(client.app)]
     assert "close" not in kinds  # the user is not in the chat: nothing is sent to Rasa
 
 
@@ -129,9 +125,7 @@ async def test_a_conversation_link_brings_the_user_back_to_the_same_agent(client
     back = await (await client.get(f"/api/v1/handoffs/{mine[0]['id']}", headers=SARAH)).json()
     assert back["context"]["resumed_from"] == ticket["id"]
     assert "thanks" in [t["text"] for t in back["transcript"]]  # the earlier conversation travels along
-    db = sqlite3.connect(client.app[CONFIG].database)
-    slots = [json.loads(p) for (p,) in db.execute("SELECT payload FROM outbox WHERE kind = 'slots'")]
-    db.close()
+    slots = [item["payload"] for item in await outbox_items(client.app) if item["kind"] == "slots"]
     assert slots == [{"handoff_id": mine[0]["id"], "handoff_team": "Housing Help team"}]
     reused = await client.post(f"/resume/{token}", allow_redirects=False)
     assert reused.status == 404 and "unknown or has expired" in await reused.text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -12,10 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
-from handoff_connector.service.keys import CONFIG, STORE
-from handoff_connector.service.store import Store
+from handoff_connector.service.keys import STORE
+from handoff_connector.service.storage import Storage
 from handoff_connector.service.waiting import estimate_minutes, housekeeping_once, update_positions
-from tests.service.conftest import BOT, SARAH, create, make_config
+from tests.service.conftest import BOT, SARAH, create, make_config, outbox_items
 
 
 class Clock:
@@ -26,20 +25,20 @@ class Clock:
         return self.now
 
 
-async def test_estimate_is_the_median_of_real_waits_times_the_position(tmp_path: Path) -> None:
+async def test_estimate_is_the_median_of_real_waits_times_the_position(tmp_path: Path, database: str) -> None:
     clock = Clock()
-    store = Store(str(tmp_path / "h.db"), clock=clock)
+    store = Storage(database, clock=clock)
     await store.open()
-    await store.seed(make_config(tmp_path))
+    await store.accounts.seed(make_config(tmp_path))
     app: Dict[Any, Any] = {STORE: store}
     assert await estimate_minutes(app, "general", 1) is None  # no history: no invented number
     start = clock.now
     for n, wait in enumerate((120, 240, 600)):
-        handoff, _ = await store.create_handoff(f"k{n}", f"u{n}", None, "general", "explicit", [], {})
+        handoff, _ = await store.handoffs.create(f"k{n}", f"u{n}", None, "general", "explicit", [], {})
         clock.now = start + wait
-        await store.claim(handoff["id"], "dana")
+        await store.handoffs.claim(handoff["id"], "dana")
         clock.now = start
-    assert sorted(await store.recent_waits("general", since=0)) == [120.0, 240.0, 600.0]
+    assert sorted(await store.line.recent_waits("general", since=0)) == [120.0, 240.0, 600.0]
     assert await estimate_minutes(app, "general", 1) == 4  # median 240 s
     assert await estimate_minutes(app, "general", 3) == 12
     assert await estimate_minutes(app, "housing", 1) is None  # another queue's history doesn't count
@@ -51,8 +50,9 @@ async def messages_of(client: TestClient, handoff_id: str) -> List[Dict[str, Any
     return detail["messages"]
 
 
-async def test_users_are_told_when_they_move_up_but_not_flooded(tmp_path: Path, aiohttp_client: Any) -> None:
-    client = await aiohttp_client(create_app(make_config(tmp_path, position_update_seconds=0.3)))
+async def test_users_are_told_when_they_move_up_but_not_flooded(tmp_path: Path, database: str,
+                                                                aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path, database, position_update_seconds=0.3)))
     tickets = [await create(client, f"k{n}", sender=f"u{n}", slots={}) for n in range(4)]
     assert [t["position"] for t in tickets] == [1, 2, 3, 4]
     await client.post(f"/api/v1/handoffs/{tickets[0]['id']}/claim", headers=SARAH)
@@ -95,8 +95,9 @@ async def test_never_mind_with_a_person_on_is_for_the_person(client: TestClient)
 
 
 @pytest.mark.parametrize("claimed", [False, True])
-async def test_a_silent_user_is_abandoned_and_the_agent_told(tmp_path: Path, aiohttp_client: Any, claimed: bool) -> None:
-    client = await aiohttp_client(create_app(make_config(tmp_path, abandon_after_seconds=0.2,
+async def test_a_silent_user_is_abandoned_and_the_agent_told(tmp_path: Path, database: str, aiohttp_client: Any,
+                                                             claimed: bool) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path, database, abandon_after_seconds=0.2,
                                                          housekeeping_seconds=60)))
     await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
     ticket = await create(client, slots={})
@@ -109,8 +110,6 @@ async def test_a_silent_user_is_abandoned_and_the_agent_told(tmp_path: Path, aio
     assert (detail["state"], detail["resolution"]) == ("abandoned", "abandoned")
     events = (await (await client.get(f"/api/v1/events?after={after}", headers=SARAH)).json())["events"]
     assert [e["type"] for e in events] == ["handoff.abandoned"]
-    db = sqlite3.connect(client.app[CONFIG].database)
-    kinds = [row for row in db.execute("SELECT kind, payload FROM outbox ORDER BY id")]
-    db.close()
+    kinds = [(item["kind"], item["payload"]) for item in await outbox_items(client.app)]
     # The bot is told last, after anything the agent had already sent.
-    assert kinds[-1] == ("intent", '{"intent": "EXTERNAL_handoff_abandoned"}')
+    assert kinds[-1] == ("intent", {"intent": "EXTERNAL_handoff_abandoned"})

@@ -1,0 +1,59 @@
+"""The connector's storage: one database layer, one store per concern.
+
+===============  ==========================================================
+``handoffs``     the lifecycle: create, claim, transfer, close, resume, ...
+``messages``     what is said during a handoff, notes, its transitions
+``line``         places in line, past waits, abandonment
+``surveys``      the user's rating
+``accounts``     agents, queues, sessions, presence, open desks
+``outbox``       deliveries to Rasa, leased per conversation
+``events``       the live event log the desks follow
+``leases``       cluster-wide work (housekeeping), one instance at a time
+===============  ==========================================================
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Callable
+
+from handoff_connector.service.storage.accounts import Accounts, Agent
+from handoff_connector.service.storage.database import Database, StoreClosed
+from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.handoffs import Handoffs
+from handoff_connector.service.storage.leases import Leases
+from handoff_connector.service.storage.line import Line
+from handoff_connector.service.storage.messages import Messages
+from handoff_connector.service.storage.outbox import Outbox
+from handoff_connector.service.storage.records import summary
+from handoff_connector.service.storage.surveys import Surveys
+
+__all__ = ["Agent", "Storage", "StoreClosed", "summary"]
+
+
+class Storage:
+    """Every store over one database; ``instance`` names this process in leases."""
+
+    def __init__(self, database: str, clock: Callable[[], float] = time.time,
+                 instance: str | None = None) -> None:
+        self.instance = instance or uuid.uuid4().hex[:12]
+        self.db = Database(database, clock)
+        self.events = EventLog(self.db)
+        self.accounts = Accounts(self.db, self.events)
+        self.handoffs = Handoffs(self.db, self.events)
+        self.messages = Messages(self.db, self.events)
+        self.line = Line(self.db, self.events)
+        self.surveys = Surveys(self.db, self.events)
+        self.outbox = Outbox(self.db, self.instance)
+        self.leases = Leases(self.db, self.instance)
+
+    @property
+    def postgres(self) -> bool:
+        return self.db.postgres
+
+    async def open(self, upgrade: bool = True) -> None:
+        await self.db.open(upgrade)
+
+    async def shutdown(self) -> None:
+        await self.db.shutdown()

@@ -1,0 +1,337 @@
+"""Agents, queues, memberships, sign-in sessions, presence and open desks.
+
+Repeated failed logins for one account are slowed down with a growing
+lock-out. Presence is shared by every instance: an agent goes offline when
+their last desk socket closes, wherever it was open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+import sqlalchemy as sa
+
+from handoff_connector.service.credentials import hash_password, new_token, token_digest, verify_password
+from handoff_connector.service.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
+from handoff_connector.service.storage.database import Database, Tx
+from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.schema import (
+    agents,
+    desk_sockets,
+    handoffs,
+    login_failures,
+    memberships,
+    queues,
+    sessions,
+    surveys,
+)
+
+if TYPE_CHECKING:
+    from handoff_connector.service.config import Config
+
+PRESENCE = ("online", "away", "offline")
+SESSION_SECONDS = 12 * 3600
+FREE_FAILURES = 3  # failed logins before the lock-out starts
+MAX_LOCK_SECONDS = 300
+SEED_LOCK = 7_150_003  # pg_advisory_xact_lock key for seeding from the config
+
+
+@dataclass
+class Agent:
+    id: str
+    name: str
+    title: str
+    role: str
+    capacity: int
+    presence: str = "offline"
+    queues: List[str] = field(default_factory=list)
+    load: int = 0
+    survey_count: int = 0
+    survey_average: Optional[float] = None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"id": self.id, "name": self.name, "title": self.title, "role": self.role,
+                "capacity": self.capacity, "presence": self.presence, "queues": self.queues,
+                "load": self.load,
+                "survey": {"count": self.survey_count, "average": self.survey_average}}
+
+
+def load_of(agent_id: Any) -> sa.ScalarSelect[Any]:
+    """The number of conversations assigned to ``agent_id`` (a value or a column)."""
+    return (sa.select(sa.func.count()).select_from(handoffs)
+            .where(handoffs.c.agent_id == agent_id, handoffs.c.state == "assigned").scalar_subquery())
+
+
+async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]]) -> Optional[Agent]:
+    if row is None:
+        return None
+    member_of = [r["queue"] for r in await tx.all(
+        sa.select(memberships.c.queue).where(memberships.c.agent_id == row["id"]).order_by(memberships.c.queue))]
+    load = await tx.scalar(sa.select(load_of(row["id"])))
+    survey = await tx.one(
+        sa.select(sa.func.count(surveys.c.rating).label("n"), sa.func.avg(surveys.c.rating).label("average"))
+        .select_from(surveys.join(handoffs, handoffs.c.id == surveys.c.handoff_id))
+        .where(handoffs.c.agent_id == row["id"], surveys.c.skipped == 0))
+    assert survey is not None
+    average = round(float(survey["average"]), 2) if survey["average"] is not None else None
+    return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"], row["presence"],
+                 member_of, int(load), int(survey["n"]), average)
+
+
+async def lock_agent(tx: Tx, agent_id: str) -> Optional[Dict[str, Any]]:
+    """The agent's row, locked until commit (capacity checks and presence changes take turns)."""
+    return await tx.one(sa.select(agents).where(agents.c.id == agent_id).with_for_update())
+
+
+async def check_capacity(tx: Tx, agent_id: str) -> None:
+    """Raises Conflict when ``agent_id`` has no room; locks their row first."""
+    agent = await lock_agent(tx, agent_id)
+    if agent is None:
+        raise NotFound(f"No agent with id {agent_id!r}.")
+    load = await tx.scalar(sa.select(load_of(agent_id)))
+    if load >= agent["capacity"]:
+        raise Conflict(f"{agent_id} is at capacity ({load} of {agent['capacity']} conversations); "
+                       f"close or transfer one first.")
+
+
+class Accounts:
+    def __init__(self, db: Database, events: EventLog) -> None:
+        self._db = db
+        self._events = events
+
+    async def seed(self, config: "Config") -> None:
+        """Creates the configured queues, and agents that do not exist yet."""
+        hashed = {a.id: hash_password(a.password) if a.password else None for a in config.agents}
+
+        async def work(tx: Tx) -> None:
+            if tx.postgres:  # instances starting together seed one after the other
+                await tx.run(sa.select(sa.func.pg_advisory_xact_lock(SEED_LOCK)))
+            for queue in config.queues:
+                await tx.upsert(queues, {"name": queue.name, "team": queue.team}, ["name"], ["team"])
+            for agent in config.agents:
+                if await tx.one(sa.select(agents.c.id).where(agents.c.id == agent.id)):
+                    continue
+                await tx.run(agents.insert().values(
+                    id=agent.id, name=agent.name, title=agent.title, role=agent.role,
+                    password_hash=hashed[agent.id], capacity=agent.capacity, created_at=tx.now,
+                    api_token_hash=token_digest(agent.token) if agent.token else None))
+                names = agent.queues
+                if agent.role == "supervisor" and not names:
+                    names = [q.name for q in config.queues]
+                for name in names:
+                    await tx.run(memberships.insert().values(agent_id=agent.id, queue=name))
+
+        await self._db.run(work)
+
+    async def for_token(self, token: str) -> Optional[Agent]:
+        digest = token_digest(token)
+
+        async def work(tx: Tx) -> Optional[Agent]:
+            row = await tx.one(
+                sa.select(agents).select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
+                .where(sessions.c.token_hash == digest, sessions.c.expires_at > tx.now))
+            if row is None:
+                row = await tx.one(sa.select(agents).where(agents.c.api_token_hash == digest))
+            return await agent_from_row(tx, row)
+
+        return await self._db.run(work)
+
+    async def get(self, agent_id: str) -> Agent:
+        async def work(tx: Tx) -> Optional[Agent]:
+            return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)))
+
+        agent = await self._db.run(work)
+        if agent is None:
+            raise NotFound(f"No agent with id {agent_id!r}. GET /api/v1/agents lists them.")
+        return agent
+
+    async def list(self) -> List[Agent]:
+        async def work(tx: Tx) -> List[Agent]:
+            rows = await tx.all(sa.select(agents).order_by(agents.c.name))
+            return [a for a in [await agent_from_row(tx, r) for r in rows] if a is not None]
+
+        return await self._db.run(work)
+
+    async def login(self, login: str, password: str) -> str:
+        """Checks the password and opens a session; returns the session token."""
+        async def locked(tx: Tx) -> Optional[Dict[str, Any]]:
+            return await tx.one(sa.select(login_failures).where(login_failures.c.login == login))
+
+        lock = await self._db.run(locked)
+        now = self._db.clock()
+        if lock and lock["locked_until"] > now:
+            wait = int(lock["locked_until"] - now) + 1
+            raise TooManyRequests(f"Too many failed logins for {login!r}; try again in {wait} s.", wait)
+        row = await self._db.run(lambda tx: tx.one(sa.select(agents).where(agents.c.id == login)))
+        if not verify_password(password, row["password_hash"] if row else None):
+            await self._db.run(lambda tx: self._record_failure(tx, login))
+            raise Unauthorized("Wrong login or password.")
+        token = new_token()
+
+        async def work(tx: Tx) -> None:
+            await tx.run(login_failures.delete().where(login_failures.c.login == login))
+            await tx.run(sessions.delete().where(sessions.c.expires_at <= tx.now))
+            await tx.run(sessions.insert().values(token_hash=token_digest(token), agent_id=login,
+                                                  expires_at=tx.now + SESSION_SECONDS))
+
+        await self._db.run(work)
+        return token
+
+    @staticmethod
+    async def _record_failure(tx: Tx, login: str) -> None:
+        await tx.upsert(login_failures, {"login": login, "failures": 0, "locked_until": 0}, ["login"])
+        row = await tx.one(sa.select(login_failures).where(login_failures.c.login == login).with_for_update())
+        failures = (row["failures"] if row else 0) + 1
+        locked = tx.now + min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS) if failures >= FREE_FAILURES else 0
+        await tx.run(login_failures.update().where(login_failures.c.login == login)
+                     .values(failures=failures, locked_until=locked))
+
+    async def logout(self, token: str) -> None:
+        await self._db.run(lambda tx: tx.run(sessions.delete().where(sessions.c.token_hash == token_digest(token))))
+
+    async def set_presence(self, agent_id: str, presence: str) -> Agent:
+        if presence not in PRESENCE:
+            raise BadRequest(f"Field `status` must be one of: {', '.join(PRESENCE)}.")
+
+        async def work(tx: Tx) -> Optional[Agent]:
+            before = await lock_agent(tx, agent_id)
+            if before is None:
+                return None
+            await self._change_presence(tx, before, presence)
+            return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)))
+
+        agent = await self._db.run(work)
+        if agent is None:
+            raise NotFound(f"No agent with id {agent_id!r}.")
+        return agent
+
+    async def _change_presence(self, tx: Tx, before: Dict[str, Any], presence: str) -> None:
+        if before["presence"] == presence:
+            return
+        await tx.run(agents.update().where(agents.c.id == before["id"]).values(presence=presence))
+        await self._events.emit(tx, "agent.presence", {"agent_id": before["id"], "presence": presence})
+
+    async def available(self, queue: str) -> int:
+        """Members of ``queue`` who are online and below capacity."""
+        return int(await self._db.run(lambda tx: tx.scalar(
+            sa.select(sa.func.count()).select_from(agents.join(memberships, memberships.c.agent_id == agents.c.id))
+            .where(memberships.c.queue == queue, agents.c.presence == "online",
+                   agents.c.capacity > load_of(agents.c.id)))))
+
+    # -- desk sockets, on every instance ------------------------------------
+
+    async def socket_opened(self, socket_id: str, agent_id: str, instance: str) -> None:
+        await self._db.run(lambda tx: tx.run(desk_sockets.insert().values(
+            id=socket_id, agent_id=agent_id, instance=instance, seen_at=tx.now)))
+
+    async def socket_closed(self, socket_id: str, agent_id: str) -> None:
+        """Forgets the socket; the agent's last desk closing takes them offline."""
+        async def work(tx: Tx) -> None:
+            agent = await lock_agent(tx, agent_id)
+            await tx.run(desk_sockets.delete().where(desk_sockets.c.id == socket_id))
+            if agent is not None and not await self._has_socket(tx, agent_id):
+                await self._change_presence(tx, agent, "offline")
+
+        await self._db.run(work)
+
+    @staticmethod
+    async def _has_socket(tx: Tx, agent_id: str) -> bool:
+        return await tx.one(sa.select(desk_sockets.c.id).where(desk_sockets.c.agent_id == agent_id).limit(1)) is not None
+
+    async def sockets_seen(self, instance: str) -> None:
+        """The instance is alive: its sockets are not reaped."""
+        await self._db.run(lambda tx: tx.run(
+            desk_sockets.update().where(desk_sockets.c.instance == instance).values(seen_at=tx.now)))
+
+    async def reap_sockets(self, silent_for: float) -> List[str]:
+        """Removes sockets of instances silent for ``silent_for`` s; their agents may go offline."""
+        async def work(tx: Tx) -> List[str]:
+            stale = await tx.all(sa.select(desk_sockets.c.agent_id).distinct()
+                                 .where(desk_sockets.c.seen_at < tx.now - silent_for))
+            await tx.run(desk_sockets.delete().where(desk_sockets.c.seen_at < tx.now - silent_for))
+            offline = []
+            for row in sorted(stale, key=lambda r: r["agent_id"]):
+                agent = await lock_agent(tx, row["agent_id"])
+                if agent is not None and not await self._has_socket(tx, agent["id"]):
+                    await self._change_presence(tx, agent, "offline")
+                    offline.append(agent["id"])
+            return offline
+
+        return await self._db.run(work)
+
+    # -- administration (the CLI) -------------------------------------------
+
+    async def add(self, agent_id: str, name: str, title: str, role: str, password: str,
+                  capacity: int, member_of: List[str]) -> None:
+        hashed = hash_password(password)
+
+        async def work(tx: Tx) -> None:
+            if await tx.one(sa.select(agents.c.id).where(agents.c.id == agent_id)):
+                raise Conflict(f"Agent {agent_id!r} exists already.")
+            await tx.run(agents.insert().values(id=agent_id, name=name, title=title, role=role,
+                                                password_hash=hashed, capacity=capacity, created_at=tx.now))
+            for queue in member_of:
+                await self._add_member(tx, agent_id, queue)
+
+        await self._db.run(work)
+
+    async def set_password(self, agent_id: str, password: str) -> None:
+        hashed = hash_password(password)
+
+        async def work(tx: Tx) -> None:
+            if not await tx.run(agents.update().where(agents.c.id == agent_id).values(password_hash=hashed)):
+                raise NotFound(f"No agent with id {agent_id!r}.")
+            await tx.run(sessions.delete().where(sessions.c.agent_id == agent_id))
+
+        await self._db.run(work)
+
+    async def remove(self, agent_id: str) -> None:
+        async def work(tx: Tx) -> None:
+            if await lock_agent(tx, agent_id) is None:
+                raise NotFound(f"No agent with id {agent_id!r}.")
+            busy = await tx.scalar(sa.select(load_of(agent_id)))
+            if busy:
+                raise Conflict(f"Agent {agent_id!r} has {busy} open conversation(s); transfer or close them first.")
+            await tx.run(agents.delete().where(agents.c.id == agent_id))
+
+        await self._db.run(work)
+
+    async def add_queue(self, name: str, team: str) -> None:
+        async def work(tx: Tx) -> None:
+            if await tx.one(sa.select(queues.c.name).where(queues.c.name == name)):
+                raise Conflict(f"Queue {name!r} exists already.")
+            await tx.run(queues.insert().values(name=name, team=team))
+
+        await self._db.run(work)
+
+    async def list_queues(self) -> List[Dict[str, Any]]:
+        waiting = (sa.select(sa.func.count()).select_from(handoffs)
+                   .where(handoffs.c.queue == queues.c.name, handoffs.c.state == "queued").scalar_subquery())
+        return await self._db.run(lambda tx: tx.all(
+            sa.select(queues.c.name, queues.c.team, waiting.label("waiting")).order_by(queues.c.name)))
+
+    async def team_of(self, queue: str) -> Optional[str]:
+        return await self._db.run(lambda tx: tx.scalar(sa.select(queues.c.team).where(queues.c.name == queue)))
+
+    @staticmethod
+    async def _add_member(tx: Tx, agent_id: str, queue: str) -> None:
+        if not await tx.one(sa.select(queues.c.name).where(queues.c.name == queue)):
+            raise NotFound(f"No queue named {queue!r}; add it first.")
+        await tx.upsert(memberships, {"agent_id": agent_id, "queue": queue}, ["agent_id", "queue"])
+
+    async def add_member(self, agent_id: str, queue: str) -> None:
+        async def work(tx: Tx) -> None:
+            if not await tx.one(sa.select(agents.c.id).where(agents.c.id == agent_id)):
+                raise NotFound(f"No agent with id {agent_id!r}.")
+            await self._add_member(tx, agent_id, queue)
+
+        await self._db.run(work)
+
+    async def remove_member(self, agent_id: str, queue: str) -> None:
+        await self._db.run(lambda tx: tx.run(memberships.delete().where(
+            memberships.c.agent_id == agent_id, memberships.c.queue == queue)))

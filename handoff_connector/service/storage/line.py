@@ -1,0 +1,95 @@
+"""The line: places, what each user was told about theirs, past waits, abandonment."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import sqlalchemy as sa
+
+from handoff_connector.service.storage.database import Database, Tx
+from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.outbox import enqueue
+from handoff_connector.service.storage.records import (
+    OPEN_STATES,
+    emit_handoff,
+    emit_message,
+    handoff_row,
+    insert_message,
+    transition,
+)
+from handoff_connector.service.storage.schema import handoffs
+
+
+def _ahead_or_equal(handoff: Dict[str, Any]) -> Any:
+    return sa.or_(handoffs.c.created_at < handoff["created_at"],
+                  sa.and_(handoffs.c.created_at == handoff["created_at"], handoffs.c.id <= handoff["id"]))
+
+
+class Line:
+    def __init__(self, db: Database, events: EventLog) -> None:
+        self._db = db
+        self._events = events
+
+    async def position(self, handoff: Dict[str, Any]) -> int:
+        """1 for the first in line; 0 when no longer waiting."""
+        if handoff["state"] != "queued":
+            return 0
+        return int(await self._db.run(lambda tx: tx.scalar(
+            sa.select(sa.func.count()).select_from(handoffs).where(
+                handoffs.c.state == "queued", handoffs.c.queue == handoff["queue"],
+                _ahead_or_equal(handoff)))))
+
+    async def waiting_in(self, queue: str) -> List[Dict[str, Any]]:
+        """The queue's waiting handoffs with their current position."""
+        rows = await self._db.run(lambda tx: tx.all(
+            sa.select(handoffs).where(handoffs.c.state == "queued", handoffs.c.queue == queue)
+            .order_by(handoffs.c.created_at, handoffs.c.id)))
+        return [{**row, "position": index + 1} for index, row in enumerate(rows)]
+
+    async def note_position(self, handoff_id: str, position: int) -> None:
+        """Remembers what the user was last told about their place in line."""
+        await self._db.run(lambda tx: tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(
+            notified_position=position, notified_at=tx.now)))
+
+    async def tell_position(self, handoff: Dict[str, Any], position: int, text: str) -> None:
+        """Queues a system message about the user's new place in line."""
+        async def work(tx: Tx) -> None:
+            current = await handoff_row(tx, handoff["id"], lock=True)
+            if current["state"] != "queued":
+                return
+            await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
+                notified_position=position, notified_at=tx.now))
+            message = await insert_message(tx, handoff["id"], "system", "system", text, None)
+            await enqueue(tx, current, "message", {"text": text, "system": True, "message_id": message["id"]})
+            await emit_message(self._events, tx, current, message)
+
+        await self._db.run(work)
+
+    async def recent_waits(self, queue: str, since: float, limit: int = 20) -> List[float]:
+        """How long the latest claimed handoffs of ``queue`` waited, newest first."""
+        rows = await self._db.run(lambda tx: tx.all(
+            sa.select(handoffs.c.first_wait).where(
+                handoffs.c.queue == queue, handoffs.c.first_wait.is_not(None), handoffs.c.claimed_at >= since)
+            .order_by(handoffs.c.claimed_at.desc()).limit(limit)))
+        return [float(r["first_wait"]) for r in rows]
+
+    async def abandon_stale(self, silent_for: float, payload: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """Ends open handoffs whose user has been silent for ``silent_for`` seconds."""
+        async def work(tx: Tx) -> List[Dict[str, Any]]:
+            stale = await tx.all(
+                sa.select(handoffs).where(
+                    handoffs.c.state.in_(OPEN_STATES),
+                    sa.func.coalesce(handoffs.c.last_user_at, handoffs.c.created_at) < tx.now - silent_for)
+                .order_by(handoffs.c.id).with_for_update())
+            ended = []
+            for handoff in stale:
+                await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
+                    state="abandoned", closed_at=tx.now, resolution="abandoned"))
+                await transition(tx, handoff["id"], handoff["state"], "abandoned", "system")
+                await enqueue(tx, handoff, "intent", payload)
+                gone = await handoff_row(tx, handoff["id"])
+                await emit_handoff(self._events, tx, "handoff.abandoned", gone, previous_agent_id=handoff["agent_id"])
+                ended.append(gone)
+            return ended
+
+        return await self._db.run(work)

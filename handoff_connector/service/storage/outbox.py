@@ -1,0 +1,81 @@
+"""The delivery outbox: what must reach Rasa, in order per conversation.
+
+An item is written in the same transaction as the change that caused it.
+Instances share the work with leases: an instance takes the oldest undelivered
+item of a conversation for ``LEASE_SECONDS``; nobody else takes that item, or
+a later one of the same conversation, until it is delivered or the lease runs
+out (its instance died). A new try of an item whose earlier try started
+(``tries``) first asks Rasa's tracker whether it arrived.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import sqlalchemy as sa
+
+from handoff_connector.service.storage.database import Database, Tx
+from handoff_connector.service.storage.schema import outbox
+
+LEASE_SECONDS = 30.0
+
+
+async def enqueue(tx: Tx, handoff: Dict[str, Any], kind: str, payload: Dict[str, Any]) -> None:
+    await tx.run(outbox.insert().values(
+        handoff_id=handoff["id"], sender_id=handoff["sender_id"], kind=kind, payload=payload,
+        created_at=tx.now, next_attempt_at=tx.now))
+
+
+def _heads() -> sa.Select[Any]:
+    """The oldest undelivered item of each conversation."""
+    inner = outbox.alias("earlier")
+    earliest = (sa.select(sa.func.min(inner.c.id))
+                .where(inner.c.sender_id == outbox.c.sender_id, inner.c.delivered_at.is_(None))
+                .scalar_subquery())
+    return sa.select(outbox.c.id).where(outbox.c.delivered_at.is_(None), outbox.c.id == earliest)
+
+
+class Outbox:
+    def __init__(self, db: Database, instance: str) -> None:
+        self._db = db
+        self.instance = instance
+
+    async def take_due(self, limit: int = 100) -> List[Dict[str, Any]]:
+        """Leases the due head-of-line items nobody holds; returns them, oldest first."""
+        async def work(tx: Tx) -> List[Dict[str, Any]]:
+            free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < tx.now)
+            due = (_heads().where(outbox.c.next_attempt_at <= tx.now, free)
+                   .order_by(outbox.c.id).limit(limit))
+            ids = [row["id"] for row in await tx.all(due)]
+            if not ids:
+                return []
+            # Re-checked in the UPDATE: of two instances racing, one gets each item.
+            return await tx.all(
+                outbox.update().where(outbox.c.id.in_(ids), outbox.c.delivered_at.is_(None), free)
+                .values(lease_owner=self.instance, lease_until=tx.now + LEASE_SECONDS,
+                        tries=outbox.c.tries + 1)
+                .returning(*outbox.c))
+
+        items = await self._db.run(work)
+        return sorted(items, key=lambda item: item["id"])
+
+    async def pending(self) -> int:
+        return int(await self._db.run(lambda tx: tx.scalar(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None)))))
+
+    async def delivered(self, item_id: int) -> None:
+        await self._db.run(lambda tx: tx.run(
+            outbox.update().where(outbox.c.id == item_id)
+            .values(delivered_at=tx.now, lease_owner=None, lease_until=None)))
+
+    async def failed(self, item_id: int, error: str, retry_in: float) -> None:
+        await self._db.run(lambda tx: tx.run(
+            outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance)
+            .values(attempts=outbox.c.attempts + 1, last_error=error[:500],
+                    next_attempt_at=tx.now + retry_in, lease_owner=None, lease_until=None)))
+
+    async def release(self) -> None:
+        """On shutdown: hands this instance's unfinished items back at once."""
+        await self._db.run(lambda tx: tx.run(
+            outbox.update().where(outbox.c.lease_owner == self.instance, outbox.c.delivered_at.is_(None))
+            .values(lease_owner=None, lease_until=None)))

@@ -1,0 +1,109 @@
+"""Reading and writing the rows every handoff change touches, inside a transaction.
+
+A change locks the handoff's row first (``FOR UPDATE``; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers), then checks, then writes its
+transition, messages, outbox items and event together.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import sqlalchemy as sa
+
+from handoff_connector.service.errors import Forbidden, NotFound
+from handoff_connector.service.storage.database import Tx
+from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.outbox import enqueue
+from handoff_connector.service.storage.schema import agents, handoffs, memberships, messages, transitions
+
+OPEN_STATES = ("queued", "assigned")
+
+
+async def handoff_row(tx: Tx, handoff_id: str, lock: bool = False) -> Dict[str, Any]:
+    statement = sa.select(handoffs).where(handoffs.c.id == handoff_id)
+    handoff = await tx.one(statement.with_for_update() if lock else statement)
+    if handoff is None:
+        raise NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
+    return handoff
+
+
+async def transition(tx: Tx, handoff_id: str, from_state: Optional[str], to_state: str, actor: str) -> None:
+    await tx.run(transitions.insert().values(handoff_id=handoff_id, from_state=from_state,
+                                             to_state=to_state, actor=actor, at=tx.now))
+
+
+async def insert_message(tx: Tx, handoff_id: str, role: str, author: str, text: str,
+                         client_id: Optional[str]) -> Dict[str, Any]:
+    row = await tx.one(messages.insert().values(
+        handoff_id=handoff_id, role=role, author=author, text=text, client_id=client_id,
+        created_at=tx.now).returning(*messages.c))
+    assert row is not None
+    return row
+
+
+async def emit_handoff(events: EventLog, tx: Tx, kind: str, handoff: Dict[str, Any],
+                       previous_agent_id: Optional[str] = None, **extra: Any) -> None:
+    await events.emit(tx, kind, {"handoff": summary(handoff), **extra}, handoff_id=handoff["id"],
+                      queue=handoff["queue"], agent_id=handoff["agent_id"],
+                      previous_agent_id=previous_agent_id)
+
+
+async def emit_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], message: Dict[str, Any]) -> None:
+    await events.emit(tx, "handoff.message", {"handoff_id": handoff["id"], "message": message},
+                      handoff_id=handoff["id"], queue=handoff["queue"], agent_id=handoff["agent_id"])
+
+
+async def agent_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], agent_id: str,
+                        payload: Dict[str, Any], client_id: Optional[str]) -> Dict[str, Any]:
+    """An agent's message for the user: stored, queued for delivery, announced."""
+    message = await insert_message(tx, handoff["id"], "agent", agent_id, payload["text"], client_id)
+    await enqueue(tx, handoff, "message", {**payload, "message_id": message["id"]})
+    await emit_message(events, tx, handoff, message)
+    return message
+
+
+async def check_may_see(tx: Tx, actor_id: str, handoff: Dict[str, Any]) -> Dict[str, Any]:
+    """The actor's row, if they may see ``handoff`` now: a supervisor, its agent, or in its queue."""
+    actor = await tx.one(sa.select(agents).where(agents.c.id == actor_id))
+    if actor is None:
+        raise Forbidden(f"Agent {actor_id!r} no longer exists; sign in again.")
+    if actor["role"] == "supervisor" or handoff["agent_id"] == actor_id:
+        return actor
+    member = await tx.one(sa.select(memberships).where(
+        memberships.c.agent_id == actor_id, memberships.c.queue == handoff["queue"]))
+    if member is None:
+        raise Forbidden(f"Handoff {handoff['id']} is not in your queues nor assigned to you.")
+    return actor
+
+
+async def check_may_act(tx: Tx, actor_id: str, handoff: Dict[str, Any], action: str) -> None:
+    """Only its agent or a supervisor may act on an assigned handoff."""
+    actor = await check_may_see(tx, actor_id, handoff)
+    if handoff["agent_id"] not in (None, actor_id) and actor["role"] != "supervisor":
+        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
+                        f"only they or a supervisor can {action} it.")
+
+
+def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
+    """The handoff as listed in a queue and in events (no transcript)."""
+    context = handoff["context"]
+    return {
+        "id": handoff["id"],
+        "state": handoff["state"],
+        "queue": handoff["queue"],
+        "trigger": handoff["trigger"],
+        "reasons": handoff["reasons"],
+        "sender_id": handoff["sender_id"],
+        "channel": handoff["channel"],
+        "agent_id": handoff["agent_id"],
+        "created_at": handoff["created_at"],
+        "claimed_at": handoff["claimed_at"],
+        "closed_at": handoff["closed_at"],
+        "resolution": handoff["resolution"],
+        "contact": handoff.get("contact"),
+        "last_user_text": next(
+            (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
+            None,
+        ),
+    }

@@ -1,0 +1,177 @@
+"""The tables, as SQLAlchemy Core metadata: one description for SQLite and PostgreSQL.
+
+Times are seconds since the epoch (floats), as the first release stored them.
+JSON columns hold text on SQLite and ``jsonb`` on PostgreSQL. The migrations in
+``migrations/versions`` build exactly this; ``tests/service/test_migrations.py``
+checks that they agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+# Integer keys: SQLite's rowid alias on SQLite, a 64-bit identity on PostgreSQL.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+Time: sa.Double[float] = sa.Double()
+
+handoffs = sa.Table(
+    "handoffs", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    sa.Column("sender_id", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text),
+    sa.Column("queue", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("trigger", sa.Text, nullable=False),
+    sa.Column("reasons", Json, nullable=False),
+    sa.Column("context", Json, nullable=False),
+    sa.Column("agent_id", sa.Text),
+    sa.Column("resolution", sa.Text),
+    sa.Column("close_note", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("claimed_at", Time),
+    sa.Column("closed_at", Time),
+    sa.Column("first_wait", Time),
+    sa.Column("last_user_at", Time),
+    sa.Column("notified_position", sa.Integer),
+    sa.Column("notified_at", Time),
+    sa.Column("contact", sa.Text),
+    sa.Column("resume_token", sa.Text, unique=True),
+    sa.Column("resume_expires_at", Time),
+    sa.Index("handoffs_queue", "state", "queue", "created_at"),
+    sa.Index("handoffs_sender", "sender_id", "state"),
+    sa.Index("handoffs_agent", "agent_id", "state"),
+    sa.Index("handoffs_claimed", "queue", "claimed_at"),
+)
+
+transitions = sa.Table(
+    "transitions", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), nullable=False),
+    sa.Column("from_state", sa.Text),
+    sa.Column("to_state", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Index("transitions_handoff", "handoff_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+messages = sa.Table(
+    "messages", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("client_id", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.UniqueConstraint("handoff_id", "role", "client_id"),
+    sqlite_autoincrement=True,
+)
+
+surveys = sa.Table(
+    "surveys", metadata,
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), primary_key=True),
+    sa.Column("rating", sa.Integer),
+    sa.Column("comment", sa.Text),
+    sa.Column("skipped", sa.Integer, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, nullable=False),
+    sa.Column("sender_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Time, nullable=False),
+    sa.Column("delivered_at", Time),
+    sa.Column("last_error", sa.Text),
+    # Which instance is delivering the item, until when; a crashed instance's
+    # lease runs out and another takes the item over.
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", Time),
+    # Deliveries started (a start without an outcome means: ask the tracker).
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("outbox_pending", "delivered_at", "sender_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("handoff_id", sa.Text),
+    sa.Column("queue", sa.Text),
+    sa.Column("agent_id", sa.Text),
+    sa.Column("previous_agent_id", sa.Text),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+agents = sa.Table(
+    "agents", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("api_token_hash", sa.Text, unique=True),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("presence", sa.Text, nullable=False, server_default="offline"),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+queues = sa.Table(
+    "queues", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("team", sa.Text, nullable=False),
+)
+
+memberships = sa.Table(
+    "memberships", metadata,
+    sa.Column("agent_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("queue", sa.Text, sa.ForeignKey("queues.name", ondelete="CASCADE"), primary_key=True),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("agent_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("login", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("locked_until", Time, nullable=False),
+)
+
+# An open desk WebSocket, on whichever instance holds it: presence goes
+# offline when an agent's last one closes, cluster-wide. The holder refreshes
+# ``seen_at``; rows of an instance that died are removed by housekeeping.
+desk_sockets = sa.Table(
+    "desk_sockets", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("agent_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("instance", sa.Text, nullable=False),
+    sa.Column("seen_at", Time, nullable=False),
+    sa.Index("desk_sockets_agent", "agent_id"),
+)
+
+# Work done once per cluster (housekeeping): who holds it, until when.
+leases = sa.Table(
+    "leases", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("until", Time, nullable=False),
+)

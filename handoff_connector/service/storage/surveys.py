@@ -1,0 +1,48 @@
+"""The user's rating of a handoff, stored once."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from handoff_connector.service.storage.database import Database, Tx
+from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.records import handoff_row
+from handoff_connector.service.storage.schema import surveys
+
+
+class Surveys:
+    def __init__(self, db: Database, events: EventLog) -> None:
+        self._db = db
+        self._events = events
+
+    async def save(self, handoff_id: str, rating: Optional[int], comment: Optional[str],
+                   skipped: bool) -> Tuple[Dict[str, Any], bool]:
+        """Stores the survey once; a repeat returns the stored answers."""
+        by_handoff = sa.select(surveys).where(surveys.c.handoff_id == handoff_id)
+
+        async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
+            handoff = await handoff_row(tx, handoff_id)
+            existing = await tx.one(by_handoff)
+            if existing:
+                return existing, False
+            survey = await tx.one(surveys.insert().values(
+                handoff_id=handoff_id, rating=rating, comment=comment, skipped=int(skipped),
+                created_at=tx.now).returning(*surveys.c))
+            assert survey is not None
+            await self._events.emit(tx, "handoff.survey", {"handoff_id": handoff_id, "survey": survey},
+                                    handoff_id=handoff_id, queue=handoff["queue"], agent_id=handoff["agent_id"])
+            return survey, True
+
+        try:
+            return await self._db.run(work)
+        except IntegrityError:  # stored by a concurrent twin
+            existing = await self._db.run(lambda tx: tx.one(by_handoff))
+            if existing is None:
+                raise
+            return existing, False
+
+    async def of(self, handoff_id: str) -> Optional[Dict[str, Any]]:
+        return await self._db.run(lambda tx: tx.one(sa.select(surveys).where(surveys.c.handoff_id == handoff_id)))
