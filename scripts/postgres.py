@@ -1,47 +1,71 @@
-"""Throwaway PostgreSQL databases for tests and benchmarks (trust auth on 127.0.0.1:5432).
+"""Throwaway PostgreSQL databases for tests, benchmarks and the scaled demo.
 
 ``HANDOFF_TEST_POSTGRES`` names the server and the account (default
-``postgresql://postgres@127.0.0.1:5432/postgres``); each run makes its own
-database there and drops it afterwards.
+``postgresql://postgres@127.0.0.1:5432/postgres``: trust auth on this machine);
+each run makes its own databases there and drops them afterwards. Databases
+are made with ``psql`` (in both environments); emptying the tables between
+connector tests uses asyncpg (the connector's environment).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
+import subprocess
+import urllib.parse
 import uuid
-from typing import Iterator
-
-import asyncpg
+from typing import AsyncIterator, Iterator
 
 ADMIN_URL = os.environ.get("HANDOFF_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _with_database(name: str) -> str:
+def url_of(name: str) -> str:
     base, _, _ = ADMIN_URL.rpartition("/")
     return f"{base}/{name}"
 
 
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+def _psql(sql: str) -> None:
+    parsed = urllib.parse.urlparse(ADMIN_URL)
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", parsed.hostname or "127.0.0.1",
+         "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres",
+         "-d", parsed.path.lstrip("/") or "postgres", "-c", sql],
+        check=True, capture_output=True, text=True)
+
+
+def new_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+def create_database(name: str) -> str:
+    _psql(f'CREATE DATABASE "{name}"')
+    return url_of(name)
+
+
+def drop_database(name: str) -> None:
+    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager
 def throwaway_database(prefix: str) -> Iterator[str]:
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    """A new database's URL for the ``with`` block; dropped after it."""
+    name = new_name(prefix)
     try:
-        yield _with_database(name)
+        yield create_database(name)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(name)
 
 
-async def _reset(url: str) -> None:
+@contextlib.asynccontextmanager
+async def empty_database(prefix: str) -> AsyncIterator[str]:
+    """The same, from a coroutine (creating a database takes a few tens of milliseconds)."""
+    with throwaway_database(prefix) as url:
+        yield url
+
+
+async def reset_tables(url: str) -> None:
+    import asyncpg  # the connector's environment
+
     connection = await asyncpg.connect(url)
     try:
         tables = [r["tablename"] for r in await connection.fetch(
@@ -55,4 +79,6 @@ async def _reset(url: str) -> None:
 
 def reset_database(url: str) -> None:
     """Empties every table (the schema stays), so each test starts from nothing."""
-    asyncio.run(_reset(url))
+    import asyncio
+
+    asyncio.run(reset_tables(url))

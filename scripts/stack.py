@@ -1,7 +1,10 @@
 """Starts the three processes (Rasa server, action server, connector) and stops them.
 
 Used by the demo (``scripts/demo.py``) and by the end-to-end tests, so both run
-the system the same way.
+the system the same way. With ``scale`` it starts the system as a help line
+runs it for availability: two Rasa servers (a PostgreSQL tracker store, a
+Redis lock store, the web chat fanned out through Redis), one action server,
+and two connectors on one PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -46,10 +50,26 @@ class Ports:
     rasa: int = 5005
     actions: int = 5055
     connector: int = 5034
+    # The second instances, when the stack is scaled.
+    rasa_2: int = 5006
+    connector_2: int = 5035
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(free_port(), free_port(), free_port())
+        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
+
+
+@dataclass
+class Scale:
+    """Where the shared state of a scaled stack lives."""
+
+    handoff_database: str  # postgresql:// URL for the connectors
+    tracker_database: str  # a PostgreSQL database name for Rasa's trackers
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "handoff"  # keys and channels of this stack start with it
 
 
 @dataclass
@@ -68,7 +88,17 @@ class Stack:
     connector_config: Path = ROOT / "connector.yml"
     database: Optional[Path] = None
     extra_env: Dict[str, str] = field(default_factory=dict)
+    scale: Optional[Scale] = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        """http://127.0.0.1:<port> of a process: rasa, rasa_2, actions, connector, connector_2."""
+        return f"http://127.0.0.1:{getattr(self.ports, name.replace('-', '_'))}"
+
+    @property
+    def names(self) -> List[str]:
+        extra = ["rasa-2", "connector-2"] if self.scale else []
+        return ["connector", "actions", "rasa", *extra]
 
     @property
     def rasa_url(self) -> str:
@@ -87,14 +117,25 @@ class Stack:
             "  session_persistence: false\n"
         )
         channels += f'handoff_connector.rasa.channel.WebChatInput:\n  typing_secret: "{self.typing_secret}"\n'
+        endpoints = f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports.actions}/webhook"\n'
+        if self.scale is None:
+            # Conversations survive a Rasa restart: agent messages queued while Rasa
+            # was down still find the user's channel afterwards.
+            endpoints += (f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+                          f'  db: "{self.workdir / "trackers.db"}"\n')
+        else:
+            scale = self.scale
+            channels += f'  redis_url: "{scale.redis_url}"\n  redis_prefix: "{scale.redis_prefix}:webchat:"\n'
+            redis_host, redis_port, redis_db = _redis_parts(scale.redis_url)
+            endpoints += (
+                f"tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: {scale.postgres_host}\n"
+                f"  port: {scale.postgres_port}\n  username: {scale.postgres_user}\n"
+                f"  db: {scale.tracker_database}\n"
+                f"lock_store:\n  type: redis\n  url: {redis_host}\n  port: {redis_port}\n"
+                f"  db: {redis_db}\n  key_prefix: {scale.redis_prefix}\n"
+            )
         (self.workdir / "credentials.yml").write_text(channels)
-        # Conversations survive a Rasa restart: agent messages queued while Rasa
-        # was down still find the user's channel afterwards.
-        (self.workdir / "endpoints.yml").write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{self.ports.actions}/webhook"\n'
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-            f'  db: "{self.workdir / "trackers.db"}"\n'
-        )
+        (self.workdir / "endpoints.yml").write_text(endpoints)
 
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -104,7 +145,8 @@ class Stack:
             PYTHONUNBUFFERED="1",
             HANDOFF_CONNECTOR_URL=self.connector_url,
             HANDOFF_BOT_SECRET=self.bot_secret,
-            HANDOFF_DATABASE=str(self.database or self.workdir / "handoff.db"),
+            HANDOFF_DATABASE=(self.scale.handoff_database if self.scale
+                              else str(self.database or self.workdir / "handoff.db")),
             RASA_URL=self.rasa_url,
             RASA_TOKEN=self.rasa_token,
             HANDOFF_PUBLIC_URL=self.connector_url,
@@ -116,23 +158,31 @@ class Stack:
         env.update(self.extra_env)
         return env
 
+    def _connector(self, port: int) -> List[str]:
+        return [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "serve",
+                "--config", str(self.connector_config), "--port", str(port)]
+
+    def _rasa(self, port: int) -> List[str]:
+        return [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
+                "--model", str(self.model), "--port", str(port),
+                "--credentials", str(self.workdir / "credentials.yml"),
+                "--endpoints", str(self.workdir / "endpoints.yml")]
+
     def commands(self) -> Dict[str, List[str]]:
-        return {
-            "connector": [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "serve",
-                          "--config", str(self.connector_config),
-                          "--port", str(self.ports.connector)],
+        commands = {
+            "connector": self._connector(self.ports.connector),
             "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                         "--port", str(self.ports.actions)],
-            "rasa": [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
-                     "--model", str(self.model),
-                     "--port", str(self.ports.rasa),
-                     "--credentials", str(self.workdir / "credentials.yml"),
-                     "--endpoints", str(self.workdir / "endpoints.yml")],
+            "rasa": self._rasa(self.ports.rasa),
         }
+        if self.scale:
+            commands["rasa-2"] = self._rasa(self.ports.rasa_2)
+            commands["connector-2"] = self._connector(self.ports.connector_2)
+        return commands
 
     def start(self, only: Optional[List[str]] = None) -> None:
-        busy = [f"{name} ({port})" for name, port in vars(self.ports).items()
-                if (only is None or name in only) and port_in_use(port)]
+        busy = [f"{name} ({getattr(self.ports, name.replace('-', '_'))})" for name in self.names
+                if (only is None or name in only) and port_in_use(getattr(self.ports, name.replace("-", "_")))]
         if busy:
             raise RuntimeError(
                 f"port(s) already in use: {', '.join(busy)}. Stop whatever uses them "
@@ -149,11 +199,15 @@ class Stack:
             )
 
     def health_urls(self) -> Dict[str, str]:
-        return {
+        urls = {
             "connector": f"{self.connector_url}/health",
             "actions": f"http://127.0.0.1:{self.ports.actions}/health",
             "rasa": f"{self.rasa_url}/status?token={self.rasa_token}",
         }
+        if self.scale:
+            urls["rasa-2"] = f"{self.url('rasa_2')}/status?token={self.rasa_token}"
+            urls["connector-2"] = f"{self.url('connector_2')}/health"
+        return urls
 
     def wait_healthy(self, timeout: float = 240.0, only: Optional[List[str]] = None) -> None:
         deadline = time.monotonic() + timeout
@@ -192,6 +246,12 @@ class Stack:
                 process.wait()
             del self.processes[name]
 
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash: no shutdown, nothing released."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
     @contextlib.contextmanager
     def running(self, timeout: float = 300.0) -> Iterator["Stack"]:
         """All three started and healthy for the ``with`` block, stopped after it."""
@@ -201,3 +261,9 @@ class Stack:
             yield self
         finally:
             self.stop()
+
+
+def _redis_parts(url: str) -> Tuple[str, int, int]:
+    """redis://host:port/db -> (host, port, db)."""
+    parsed = urllib.parse.urlparse(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or 6379, int((parsed.path or "/0").lstrip("/") or 0)

@@ -15,19 +15,31 @@ Rasa mounts the blueprint at ``/webhooks/webchat/``:
   ``{"sender", "active", "agent_name"}``; shows "<agent> is typing" to the user.
 
 Bot messages and the agent messages the connector appends to the tracker
-(``output_channel=latest``) are pushed to every open socket of the sender. The
-socket registry lives in this process: run Rasa with one Sanic worker (its
-default) so the HTTP API and the sockets share it.
+(``output_channel=latest``) are pushed to every open socket of the sender.
+
+With one Rasa instance the sockets are found in this process. With several
+(behind a load balancer, sharing a tracker store and a Redis lock store), set
+``redis_url``: every frame for a sender is published on Redis, and the
+instances holding that sender's sockets push it, so an agent message appended
+through any instance reaches the user on whichever instance their socket is::
+
+    handoff_connector.rasa.channel.WebChatInput:
+      typing_secret: "..."
+      redis_url: "redis://127.0.0.1:6379/0"
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, TypedDict, Union
 
+import redis.asyncio as aioredis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
@@ -177,28 +189,77 @@ class SocketRegistry:
         return delivered
 
 
+class RedisFanout:
+    """Carries frames between Rasa instances: published per sender, pushed by whoever holds a socket.
+
+    Each instance subscribes to a sender's channel while it holds one of their
+    sockets, on one Redis connection; a listener task pushes what arrives.
+    """
+
+    def __init__(self, url: str, sockets: SocketRegistry, prefix: str = "handoff:webchat:") -> None:
+        self._redis = aioredis.from_url(url)
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._sockets = sockets
+        self._prefix = prefix
+        self._listener: Optional["asyncio.Task[None]"] = None
+
+    async def publish(self, sender: str, frame: Frame) -> int:
+        """Returns how many instances hold a socket of the sender."""
+        return int(await self._redis.publish(self._prefix + sender, json.dumps(frame)))
+
+    async def watch(self, sender: str) -> None:
+        await self._pubsub.subscribe(self._prefix + sender)
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name="webchat-fanout")
+
+    async def unwatch(self, sender: str) -> None:
+        with contextlib.suppress(RedisError):
+            await self._pubsub.unsubscribe(self._prefix + sender)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except (RedisError, OSError) as error:
+                logger.warning("webchat.fanout.redis_failed: %s", error)
+                await asyncio.sleep(1)  # redis-py resubscribes when it reconnects
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            sender = message["channel"].decode()[len(self._prefix):]
+            await self._sockets.push(sender, json.loads(message["data"]))
+
+
 class WebChatOutput(OutputChannel):
-    """Pushes every message for a sender to all of their open sockets."""
+    """Pushes every message for a sender to all of their open sockets, on any instance."""
 
     @classmethod
     def name(cls) -> Text:
         return "webchat"
 
-    def __init__(self, sockets: SocketRegistry) -> None:
+    def __init__(self, sockets: SocketRegistry, fanout: Optional[RedisFanout] = None) -> None:
         self.sockets = sockets
+        self.fanout = fanout
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         frame = message_frame(message)
         if frame is None:
             logger.debug("webchat.push.empty sender=%s keys=%s", recipient_id, sorted(message))
             return
-        delivered = await self.sockets.push(recipient_id, frame)
+        delivered = await deliver(self.sockets, self.fanout, recipient_id, frame)
         if not delivered:
             # Still in the tracker: the conversation history has it.
             logger.debug("webchat.push.no_socket sender=%s role=%s", recipient_id, frame["role"])
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+async def deliver(sockets: SocketRegistry, fanout: Optional[RedisFanout], sender: str, frame: Frame) -> int:
+    """To the sender's sockets here, or through Redis to every instance that has one."""
+    if fanout is None:
+        return await sockets.push(sender, frame)
+    return await fanout.publish(sender, frame)
 
 
 class WebChatInput(InputChannel):
@@ -211,16 +272,20 @@ class WebChatInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
-        return cls(typing_secret=credentials.get("typing_secret"))
+        return cls(typing_secret=credentials.get("typing_secret"),
+                   redis_url=credentials.get("redis_url"),
+                   redis_prefix=credentials.get("redis_prefix", "handoff:webchat:"))
 
-    def __init__(self, typing_secret: Optional[Text] = None) -> None:
+    def __init__(self, typing_secret: Optional[Text] = None, redis_url: Optional[Text] = None,
+                 redis_prefix: Text = "handoff:webchat:") -> None:
         self.typing_secret = typing_secret or None
         self.sockets = SocketRegistry()
+        self.fanout = RedisFanout(redis_url, self.sockets, redis_prefix) if redis_url else None
         if self.typing_secret is None:
             logger.info("webchat.typing.disabled: no typing_secret in the credentials")
 
     def get_output_channel(self) -> OutputChannel:
-        return WebChatOutput(self.sockets)
+        return WebChatOutput(self.sockets, self.fanout)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webchat = Blueprint("webchat_webhook")
@@ -252,6 +317,8 @@ class WebChatInput(InputChannel):
             return
         logger.debug("webchat.socket.open sender=%s open=%d", sender, self.sockets.count(sender))
         try:
+            if self.fanout is not None and self.sockets.count(sender) == 1:
+                await self.fanout.watch(sender)
             while True:
                 raw = await ws.recv()
                 try:
@@ -265,6 +332,8 @@ class WebChatInput(InputChannel):
             pass
         finally:
             self.sockets.remove(sender, ws)
+            if self.fanout is not None and self.sockets.count(sender) == 0:
+                await self.fanout.unwatch(sender)
             logger.debug("webchat.socket.closed sender=%s", sender)
 
     async def _handle(
@@ -277,7 +346,7 @@ class WebChatInput(InputChannel):
             logger.exception("webchat.message.failed sender=%s", sender)
             frame: ErrorFrame = {"type": "error",
                                  "error": "Sorry, something went wrong on our side. Please try again."}
-            await self.sockets.push(sender, frame)
+            await deliver(self.sockets, self.fanout, sender, frame)
 
     async def _typing(self, request: Request) -> HTTPResponse:
         if not self._authorized(request):
@@ -286,7 +355,7 @@ class WebChatInput(InputChannel):
             sender, frame = _typing_frame(request.body)
         except BadRequest as error:
             return _error(400, str(error))
-        delivered = await self.sockets.push(sender, frame)
+        delivered = await deliver(self.sockets, self.fanout, sender, frame)
         logger.debug("webchat.typing sender=%s active=%s delivered=%d", sender, frame["active"], delivered)
         return response.json({"delivered": delivered})
 

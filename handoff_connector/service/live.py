@@ -109,9 +109,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     last = after if after is not None else await store.events.last_id()
-    await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
     socket_id = uuid.uuid4().hex
-    await store.accounts.socket_opened(socket_id, agent.id, store.instance)
+    await store.accounts.socket_opened(socket_id, agent.id, store.instance)  # before hello: counted once seen
+    await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
     bus.sockets.add(ws)
     reader = asyncio.create_task(_drain_client(ws))
     try:

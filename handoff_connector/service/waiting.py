@@ -22,6 +22,7 @@ from typing import Optional
 from aiohttp import web
 
 from handoff_connector.common.wording import wait_phrase
+from handoff_connector.service.config import Config
 from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
 
 logger = logging.getLogger(__name__)
@@ -61,11 +62,16 @@ async def update_positions(app: web.Application) -> int:
     return told
 
 
+def housekeeping_lease_seconds(config: Config) -> float:
+    """How long a dead holder keeps the others from housekeeping."""
+    return max(5.0, 3 * config.housekeeping_seconds)
+
+
 async def housekeeping_once(app: web.Application) -> bool:
     """One round, if this instance holds the cluster's lease; returns whether it ran."""
     config, store = app[CONFIG], app[STORE]
     await store.accounts.sockets_seen(store.instance)
-    if not await store.leases.hold(HOUSEKEEPING_LEASE, max(15.0, 3 * config.housekeeping_seconds)):
+    if not await store.leases.hold(HOUSEKEEPING_LEASE, housekeeping_lease_seconds(config)):
         return False
     await store.accounts.reap_sockets(SOCKETS_SILENT_SECONDS)
     ended = await store.line.abandon_stale(config.abandon_after_seconds, {"intent": ABANDON_INTENT})

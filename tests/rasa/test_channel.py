@@ -253,3 +253,60 @@ async def test_closed_socket_is_forgotten(chat: Server) -> None:
         await asyncio.sleep(0.05)
     assert chat.channel.sockets.count("user-7") == 0
     await chat.channel.get_output_channel().send_response("user-7", {"text": "after close"})
+
+
+# -- several Rasa instances: frames cross through Redis (the real server on 6379) ------
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+async def two_instances() -> AsyncIterator[List[Server]]:
+    """Two servers with their own socket registries, sharing one Redis (a fresh key prefix)."""
+    credentials = {"typing_secret": SECRET, "redis_url": REDIS_URL,
+                   "redis_prefix": f"test:{uuid.uuid4().hex[:8]}:"}
+    async for first in start(channel_from(credentials)):
+        async for second in start(channel_from(credentials)):
+            yield [first, second]
+
+
+async def test_an_agent_message_sent_through_one_instance_reaches_a_socket_on_the_other(
+        two_instances: List[Server]) -> None:
+    a, b = two_instances
+    async with b.connect("user-x") as ws:
+        await asyncio.sleep(0.2)  # the subscription is made when the socket opens
+        await a.channel.get_output_channel().send_response("user-x", {"text": "Hi, I'm Sarah", "agent_id": "sarah",
+                                                                      "agent_name": "Sarah"})
+        assert await frame(ws) == {"type": "message", "role": "agent", "text": "Hi, I'm Sarah",
+                                   "agent_name": "Sarah"}
+        resp = await a.typing({"sender": "user-x", "active": True, "agent_name": "Sarah"})
+        assert resp.status == 200
+        assert await frame(ws) == {"type": "typing", "active": True, "agent_name": "Sarah"}
+        # The bot's own replies come back the same way, once each, in order.
+        for text in ("one", "two"):
+            await ws.send(json.dumps({"type": "message", "text": text}))
+        assert [(await frame(ws))["text"] for _ in range(2)] == ["You said: one", "You said: two"]
+        with pytest.raises(asyncio.TimeoutError):
+            await frame(ws, timeout=0.5)  # nothing twice
+
+
+async def test_sockets_on_both_instances_each_get_a_frame_once(two_instances: List[Server]) -> None:
+    a, b = two_instances
+    async with a.connect("user-y") as on_a, b.connect("user-y") as on_b:
+        await asyncio.sleep(0.2)
+        await b.channel.get_output_channel().send_response("user-y", {"text": "to both"})
+        assert [await frame(on_a), await frame(on_b)] == [{"type": "message", "role": "bot", "text": "to both"}] * 2
+        with pytest.raises(asyncio.TimeoutError):
+            await frame(on_a, timeout=0.3)
+    # After the sockets closed, nobody is subscribed: a typing frame reaches no instance.
+    for _ in range(50):
+        resp = await a.typing({"sender": "user-y", "active": True, "agent_name": "Sarah"})
+        if resp.status == 200 and (await _json(resp))["delivered"] == 0:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("an instance stayed subscribed after its last socket closed")
+
+
+async def _json(resp: aiohttp.ClientResponse) -> Dict[str, Any]:
+    return json.loads(await resp.text())
