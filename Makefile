@@ -14,12 +14,16 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # uv must not fetch interpreters of its own: the machine's Pythons are used.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test eval lint install model browser lock clean
+.PHONY: demo demo-scale test eval lint install model browser services lock clean
 
 demo: model connector
 	$(PY) scripts/demo.py
 
-test: model connector browser lint
+# Two Rasa servers, the action server, two connectors; PostgreSQL and Redis.
+demo-scale: model connector services
+	$(PY) scripts/demo.py --scale
+
+test: model connector browser services lint
 	$(CPY) -m pytest tests/service
 	$(PY) -m pytest --ignore=tests/service
 
@@ -33,6 +37,10 @@ lint: install
 
 browser:
 	scripts/install-chromium
+
+# PostgreSQL (5432) and Redis (6379) for the tests on both databases and the scaled runs.
+services:
+	scripts/ensure-services
 
 model: install
 	$(PY) scripts/train_if_changed.py

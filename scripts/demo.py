@@ -1,17 +1,26 @@
-"""`make demo`: starts Rasa, the action server and the connector; Ctrl-C stops all."""
+"""`make demo`: starts Rasa, the action server and the connector; Ctrl-C stops all.
+
+`make demo-scale` (``--scale``) starts the same system as it runs for
+availability: two Rasa servers, the action server and two connectors, sharing
+PostgreSQL (databases ``handoff_demo`` and ``rasa_trackers_demo``, kept between
+runs) and Redis.
+"""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, Stack  # noqa: E402
+from postgres import ensure_database  # noqa: E402
+
+from stack import ROOT, Ports, Scale, Stack  # noqa: E402
 
 GUIDE = """
-All three are up:
+Everything is up:
   Rasa server      {rasa}   (HTTP API, token: {token})
   action server    http://127.0.0.1:{actions}
   connector        {connector}   (OpenAPI: {connector}/api/v1/openapi.json)
@@ -31,23 +40,72 @@ Logs: {logs}
 Press Ctrl-C to stop everything.
 """
 
+SCALED = """
+Scaled out: two of Rasa and of the connector, on PostgreSQL and Redis.
+  Rasa server A    {rasa}
+  Rasa server B    {rasa_2}
+  connector A      {connector}   (desk: {connector}/desk)
+  connector B      {connector_2}   (desk: {connector_2}/desk)
+  PostgreSQL       {handoff_db} (connectors), database {tracker_db} (Rasa trackers)
+  Redis            {redis} (Rasa's lock store, the web chat between Rasa servers)
+
+Connector A's chat page talks to Rasa A, connector B's to Rasa B. Try it across
+instances: sign in at {connector_2}/desk, chat at {connector}/chat, and watch the
+conversation arrive and the replies come back.
+"""
+
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    # Ctrl-C (and a plain kill) stop all three, even during start-up.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
-    stack = Stack(workdir=ROOT / ".demo")
-    stack.database = ROOT / "handoff.db"
-    try:
+def _scaled_stack() -> Stack:
+    scale = Scale(handoff_database=ensure_database("handoff_demo"), tracker_database="rasa_trackers_demo",
+                  redis_prefix="handoff-demo")
+    ensure_database(scale.tracker_database)
+    return Stack(workdir=ROOT / ".demo-scale", ports=Ports(), scale=scale)
+
+
+def _start(stack: Stack) -> None:
+    if stack.scale is None:
         stack.start()
         print("starting Rasa, the action server and the connector (Rasa takes ~30 s)...", flush=True)
         stack.wait_healthy()
+        return
+    # The second Rasa server starts once the first has made the tracker tables.
+    first = ["rasa", "actions", "connector", "connector-2"]
+    stack.start(only=first)
+    print("starting two Rasa servers, the action server and two connectors (~1 min)...", flush=True)
+    stack.wait_healthy(only=first)
+    stack.start(only=["rasa-2"])
+    stack.wait_healthy(only=["rasa-2"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="two Rasa servers and two connectors")
+    args = parser.parse_args()
+    # Ctrl-C (and a plain kill) stop them all, even during start-up.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        if args.scale:
+            stack = _scaled_stack()
+        else:
+            stack = Stack(workdir=ROOT / ".demo")
+            stack.database = ROOT / "handoff.db"
+    except RuntimeError as error:
+        print(f"error: {error} (is PostgreSQL running on 127.0.0.1:5432?)", file=sys.stderr)
+        return 1
+    try:
+        _start(stack)
         print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
                            connector=stack.connector_url, logs=stack.workdir), flush=True)
+        if stack.scale is not None:
+            print(SCALED.format(rasa=stack.rasa_url, rasa_2=stack.url("rasa_2"), connector=stack.connector_url,
+                                connector_2=stack.url("connector_2"), handoff_db=stack.scale.handoff_database,
+                                tracker_db=stack.scale.tracker_database, redis=stack.scale.redis_url),
+                  flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         dead = [n for n, p in stack.processes.items() if p.poll() is not None]

@@ -24,13 +24,17 @@ def url_of(name: str) -> str:
     return f"{base}/{name}"
 
 
-def _psql(sql: str) -> None:
+def _psql(sql: str) -> str:
     parsed = urllib.parse.urlparse(ADMIN_URL)
-    subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", parsed.hostname or "127.0.0.1",
-         "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres",
-         "-d", parsed.path.lstrip("/") or "postgres", "-c", sql],
-        check=True, capture_output=True, text=True)
+    try:
+        done = subprocess.run(
+            ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", parsed.hostname or "127.0.0.1",
+             "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres",
+             "-d", parsed.path.lstrip("/") or "postgres", "-c", sql],
+            check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(f"PostgreSQL at {ADMIN_URL}: {error.stderr.strip()}") from error
+    return done.stdout.strip()
 
 
 def new_name(prefix: str) -> str:
@@ -39,6 +43,13 @@ def new_name(prefix: str) -> str:
 
 def create_database(name: str) -> str:
     _psql(f'CREATE DATABASE "{name}"')
+    return url_of(name)
+
+
+def ensure_database(name: str) -> str:
+    """The database's URL; made first if it does not exist (names here are ours, not user input)."""
+    if _psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+        create_database(name)
     return url_of(name)
 
 

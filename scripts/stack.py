@@ -168,6 +168,16 @@ class Stack:
                 "--credentials", str(self.workdir / "credentials.yml"),
                 "--endpoints", str(self.workdir / "endpoints.yml")]
 
+    def env_of(self, name: str) -> Dict[str, str]:
+        """Connector B works with Rasa B (any pairing works: they share everything)."""
+        env = self.env()
+        if name == "connector-2":
+            rasa_2 = self.url("rasa_2")
+            env.update(RASA_URL=rasa_2, HANDOFF_PUBLIC_URL=self.url("connector_2"),
+                       WEBCHAT_WS_URL=f"ws://127.0.0.1:{self.ports.rasa_2}/webhooks/webchat/ws",
+                       WEBCHAT_TYPING_URL=f"{rasa_2}/webhooks/webchat/typing")
+        return env
+
     def commands(self) -> Dict[str, List[str]]:
         commands = {
             "connector": self._connector(self.ports.connector),
@@ -194,7 +204,7 @@ class Stack:
                 continue
             log = open(self.workdir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
-                command, cwd=self.project, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                command, cwd=self.project, env=self.env_of(name), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 

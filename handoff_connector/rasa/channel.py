@@ -72,6 +72,7 @@ class _MessageFrameRequired(TypedDict):
 
 
 class MessageFrame(_MessageFrameRequired, total=False):
+    id: str  # agent and system messages: stable across redeliveries, shown once
     buttons: List[Button]
     agent_name: str
     agent_title: str
@@ -132,6 +133,8 @@ def message_frame(message: Dict[str, Any]) -> Optional[MessageFrame]:
     else:
         role = "bot"
     frame: MessageFrame = {"type": "message", "role": role, "text": str(message.get("text") or "")}
+    if message.get("message_id") is not None and message.get("handoff_id"):
+        frame["id"] = f"{message['handoff_id']}:{message['message_id']}"
     buttons = _buttons(message.get("buttons") or message.get("quick_replies"))
     if buttons:
         frame["buttons"] = buttons

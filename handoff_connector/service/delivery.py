@@ -14,12 +14,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
 
 from handoff_connector.service.storage import Storage
+
+# An item is started only while 8 s of its lease remain, and a request to Rasa
+# gives up after 7 s: it ends before the lease does, so no other instance takes
+# an item while this one may still be sending it.
+LEASE_MARGIN_SECONDS = 8.0
+RASA_TIMEOUT_SECONDS = LEASE_MARGIN_SECONDS - 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +38,7 @@ class DeliveryError(Exception):
 class RasaClient:
     """Thin client for the parts of Rasa's HTTP API the connector uses."""
 
-    def __init__(self, base_url: str, token: Optional[str], timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, token: Optional[str], timeout: float = RASA_TIMEOUT_SECONDS) -> None:
         self._base = base_url.rstrip("/")
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -154,6 +161,8 @@ class OutboxWorker:
                 return delivered
 
     async def _deliver(self, item: Dict[str, Any]) -> bool:
+        if item["lease_until"] - time.time() < LEASE_MARGIN_SECONDS:
+            return False  # taken too long ago: another instance may hold it by now
         try:
             if item["tries"] > 1 and await self._already_delivered(item):
                 logger.info("handoff.outbox.deduplicated id=%s", item["id"])
@@ -183,6 +192,8 @@ class OutboxWorker:
         metadata = {
             "handoff_id": item["handoff_id"],
             "outbox_id": item["id"],
+            # Stable for the message, whoever delivers it how often: channels drop repeats.
+            "message_id": payload.get("message_id"),
             "agent_id": payload.get("agent_id"),
             "agent_name": payload.get("agent_name"),
             "agent_title": payload.get("agent_title"),

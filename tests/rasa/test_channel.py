@@ -310,3 +310,14 @@ async def test_sockets_on_both_instances_each_get_a_frame_once(two_instances: Li
 
 async def _json(resp: aiohttp.ClientResponse) -> Dict[str, Any]:
     return json.loads(await resp.text())
+
+
+async def test_an_agent_message_delivered_twice_carries_the_same_id(chat: Server) -> None:
+    # The connector may deliver a message again after a crash; the page shows one per id.
+    message = {"text": "Hi", "agent_id": "sarah", "agent_name": "Sarah", "handoff_id": "h1", "message_id": 12,
+               "outbox_id": 40}
+    async with chat.connect("user-dup") as ws:
+        await chat.channel.get_output_channel().send_response("user-dup", message)
+        await chat.channel.get_output_channel().send_response("user-dup", {**message, "outbox_id": 41})
+        first, second = await frame(ws), await frame(ws)
+    assert first["id"] == second["id"] == "h1:12"

@@ -21,6 +21,7 @@
   const state = {
     url: null, ws: null, attempts: 0, retryTimer: null, stopped: false,
     pending: [], typingTimer: null, typingAgent: null, statusTimer: null, follow: true,
+    seen: new Set(),
   };
 
   // ---- who and where -------------------------------------------------------
@@ -255,6 +256,12 @@
       return;
     }
     if (frame.type === "message") {
+      // A message that can come twice (a connector that crashed mid-delivery
+      // sends it again) carries a stable id: show it once.
+      if (frame.id) {
+        if (state.seen.has(frame.id)) return;
+        state.seen.add(frame.id);
+      }
       if (frame.role === "agent" && state.typingAgent !== null
           && (!state.typingAgent || state.typingAgent === frame.agent_name)) {
         hideTyping();

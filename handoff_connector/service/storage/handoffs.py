@@ -115,7 +115,14 @@ class Handoffs:
         transaction, so the agent is introduced exactly once.
         """
         async def work(tx: Tx) -> Dict[str, Any]:
-            handoff = await handoff_row(tx, handoff_id, lock=True)
+            # SKIP LOCKED: of agents claiming at once, the others hear at once
+            # that it is taken instead of queueing behind the winner.
+            locked = await tx.one(sa.select(handoffs).where(handoffs.c.id == handoff_id)
+                                  .with_for_update(skip_locked=True))
+            if locked is None:
+                await handoff_row(tx, handoff_id)  # a 404 if there is no such handoff
+                raise Conflict("Someone else is claiming this conversation right now.")
+            handoff = locked
             await check_may_see(tx, agent_id, handoff)
             if handoff["state"] != "queued":
                 owner = f" to {handoff['agent_id']}" if handoff["agent_id"] else ""

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.schema import outbox
 
-LEASE_SECONDS = 30.0
+LEASE_SECONDS = 15.0  # a dead instance's items wait this long at most (delivery.py keeps each try inside it)
 
 
 async def enqueue(tx: Tx, handoff: Dict[str, Any], kind: str, payload: Dict[str, Any]) -> None:
@@ -40,7 +40,7 @@ class Outbox:
         self._db = db
         self.instance = instance
 
-    async def take_due(self, limit: int = 100) -> List[Dict[str, Any]]:
+    async def take_due(self, limit: int = 20) -> List[Dict[str, Any]]:
         """Leases the due head-of-line items nobody holds; returns them, oldest first."""
         async def work(tx: Tx) -> List[Dict[str, Any]]:
             free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < tx.now)
