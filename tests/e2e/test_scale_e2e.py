@@ -17,10 +17,10 @@ from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
 
 import aiohttp
 import pytest
+from postgres import create_database, drop_database, new_name, url_of
 from websockets.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from postgres import create_database, drop_database, new_name, url_of
 from stack import ROOT, Ports, Scale, Stack
 
 pytestmark = pytest.mark.e2e

@@ -74,9 +74,7 @@ async def test_the_migrations_build_exactly_the_declared_schema(database: str) -
     store = Storage(database)
     await store.open()
     try:
-        async with store.db.engine.connect() as connection:
-            differences = await connection.run_sync(_schema_differences)
-        assert differences == []
+        assert await store.db.run_sync(_schema_differences) == []
     finally:
         await store.shutdown()
 

@@ -2,15 +2,19 @@
 
 ``database`` in the config is a SQLite path (the embedded default) or a
 ``postgresql://`` URL (for several instances). Work runs as
-``await db.run(work)``: ``work(tx)`` is one transaction, retried when
-PostgreSQL reports a deadlock or a serialisation failure, so a state change and
-the checks it depends on always commit together or not at all.
+``await db.run(work)``: ``work(tx)`` is one transaction, so a state change and
+the checks it depends on commit together or not at all.
 
-On SQLite every transaction starts with ``BEGIN IMMEDIATE`` on the one
-connection, so writers queue in the process instead of failing with "database
-is locked". On PostgreSQL the stores lock the rows they change
-(``FOR UPDATE``), and the event log takes a transaction-scoped advisory lock so
-that event ids commit in the order they were given (see ``events.py``).
+* **SQLite** (one instance): one connection, used on the event loop itself. A
+  statement on a local file takes microseconds, so a transaction runs to its
+  end without ever yielding to the loop: transactions cannot interleave, need no
+  lock, and pay no thread hand-off per statement. Each starts with
+  ``BEGIN IMMEDIATE``, so a second process (the CLI) waits its turn.
+* **PostgreSQL** (several instances): asyncpg through a pool. The stores lock
+  the rows they change (``FOR UPDATE``); a transaction that meets a deadlock or
+  a serialisation failure is run again. The event log takes a
+  transaction-scoped advisory lock so that event ids commit in order (see
+  ``events.py``).
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Callable, Coroutine, Dict, List, Optional, TypeVar, Union
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,39 +45,43 @@ class StoreClosed(RuntimeError):
 
 
 def engine_url(database: str) -> sa.URL:
-    """A SQLite path or a PostgreSQL URL, as SQLAlchemy's async URL."""
+    """A SQLite path or a PostgreSQL URL, as SQLAlchemy's URL with its driver."""
     if database.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
-        url = make_url(database)
-        return url.set(drivername="postgresql+asyncpg")
+        return make_url(database).set(drivername="postgresql+asyncpg")
     if database.startswith("sqlite"):
-        url = make_url(database)
-        return url.set(drivername="sqlite+aiosqlite")
-    return sa.URL.create("sqlite+aiosqlite", database=database)
+        return make_url(database).set(drivername="sqlite+pysqlite")
+    return sa.URL.create("sqlite+pysqlite", database=database)
 
 
 class Tx:
     """One open transaction: the connection, the time it started, what to do after commit."""
 
-    def __init__(self, connection: AsyncConnection, now: float, postgres: bool) -> None:
+    def __init__(self, connection: Union[AsyncConnection, Connection], now: float, postgres: bool) -> None:
         self.connection = connection
         self.now = now
         self.postgres = postgres
         self.after_commit: List[Callable[[], None]] = []
         self.emitted = False  # wrote an event (see events.EventLog.emit)
 
+    async def execute(self, statement: sa.Executable, rows: Optional[List[Dict[str, Any]]] = None) -> CursorResult[Any]:
+        result = self.connection.execute(statement, rows) if rows is not None else self.connection.execute(statement)
+        if isinstance(self.connection, AsyncConnection):
+            return await result  # type: ignore[no-any-return, misc]
+        return result  # type: ignore[return-value]
+
     async def one(self, statement: sa.Executable) -> Optional[Dict[str, Any]]:
-        row = (await self.connection.execute(statement)).mappings().first()
+        row = (await self.execute(statement)).mappings().first()
         return dict(row) if row is not None else None
 
     async def all(self, statement: sa.Executable) -> List[Dict[str, Any]]:
-        return [dict(row) for row in (await self.connection.execute(statement)).mappings()]
+        return [dict(row) for row in (await self.execute(statement)).mappings()]
 
     async def scalar(self, statement: sa.Executable) -> Any:
-        return (await self.connection.execute(statement)).scalar()
+        return (await self.execute(statement)).scalar()
 
     async def run(self, statement: sa.Executable) -> int:
         """Executes a change; returns the number of rows it touched."""
-        return (await self.connection.execute(statement)).rowcount
+        return (await self.execute(statement)).rowcount
 
     async def upsert(self, table: sa.Table, values: Dict[str, Any], key: List[str],
                      update: Optional[List[str]] = None) -> None:
@@ -84,7 +93,7 @@ class Tx:
                 index_elements=key, set_={name: statement.excluded[name] for name in update})
         else:
             statement = statement.on_conflict_do_nothing(index_elements=key)
-        await self.connection.execute(statement)
+        await self.execute(statement)
 
 
 class Database:
@@ -94,58 +103,102 @@ class Database:
         self.url = engine_url(database)
         self.postgres = self.url.get_backend_name() == "postgresql"
         self.clock = clock
-        self._engine: Optional[AsyncEngine] = None
-
-    @property
-    def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            raise StoreClosed("The store is closed; the connector is shutting down.")
-        return self._engine
+        self._async: Optional[AsyncEngine] = None
+        self._sync: Optional[Engine] = None
+        self._connection: Optional[Connection] = None  # SQLite's one connection
+        self._in_transaction = False
 
     async def open(self, upgrade: bool = True) -> None:
         """Connects and, unless told not to, brings the schema up to date."""
-        if self.postgres:
-            self._engine = create_async_engine(self.url, pool_size=10, max_overflow=10,
-                                               pool_pre_ping=True)
-        else:
-            self._engine = create_async_engine(
-                self.url, pool_size=1, max_overflow=0, connect_args={"timeout": 30})
-            _sqlite_transactions(self._engine)
-        if upgrade:
-            from handoff_connector.service.storage.migrate import upgrade as run_upgrade
+        from handoff_connector.service.storage.migrate import upgrade as run_upgrade
 
-            async with self.engine.begin() as connection:
-                await connection.run_sync(run_upgrade)
+        if self.postgres:
+            self._async = create_async_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        else:
+            self._sync = sa.create_engine(self.url, poolclass=StaticPool,
+                                          connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_transactions(self._sync)
+            self._connection = self._sync.connect()
+        if upgrade:
+            await self.run_sync(run_upgrade, begin=True)
 
     async def shutdown(self) -> None:
-        if self._engine is not None:
-            engine, self._engine = self._engine, None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._sync is not None:
+            self._sync.dispose()
+            self._sync = None
+        if self._async is not None:
+            engine, self._async = self._async, None
             await engine.dispose()
 
-    async def run(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+    async def run_sync(self, work: Callable[[Connection], T], begin: bool = False) -> T:
+        """``work(connection)`` with a plain SQLAlchemy connection (migrations, schema checks)."""
+        if self._async is not None:
+            async with (self._async.begin() if begin else self._async.connect()) as shared:
+                return await shared.run_sync(work)
+        connection = self._sqlite()
+        if not begin:
+            return work(connection)
+        with connection.begin():
+            return work(connection)
+
+    def _sqlite(self) -> Connection:
+        if self._connection is None:
+            raise StoreClosed("The store is closed; the connector is shutting down.")
+        return self._connection
+
+    async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
         """Runs ``work`` in one transaction; after commit, its ``after_commit`` hooks."""
+        if self._async is None:
+            tx, result = await self._run_sqlite(work)
+        else:
+            tx, result = await self._run_postgres(work)
+        for hook in tx.after_commit:
+            hook()
+        return result
+
+    async def _run_sqlite(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> "tuple[Tx, T]":
+        connection = self._sqlite()
+        if self._in_transaction:
+            # Only possible if a store awaited something other than the database.
+            raise RuntimeError("SQLite transactions must not interleave; a store awaited outside the database.")
+        self._in_transaction = True
+        try:
+            with connection.begin():
+                tx = Tx(connection, self.clock(), postgres=False)
+                coroutine = work(tx)
+                try:
+                    coroutine.send(None)  # runs to the end: nothing in it suspends
+                except StopIteration as done:
+                    return tx, done.value
+                coroutine.close()
+                raise RuntimeError("A SQLite transaction tried to wait; stores may only await the database.")
+        finally:
+            self._in_transaction = False
+
+    async def _run_postgres(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> "tuple[Tx, T]":
+        assert self._async is not None
         for attempt in range(5):
             try:
-                async with self.engine.begin() as connection:
-                    tx = Tx(connection, self.clock(), self.postgres)
-                    result = await work(tx)
+                async with self._async.begin() as connection:
+                    tx = Tx(connection, self.clock(), postgres=True)
+                    return tx, await work(tx)
             except DBAPIError as error:
-                code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+                cause = error.orig.__cause__ if error.orig is not None else None
+                code = getattr(error.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
                 if code not in RETRY_SQLSTATES or attempt == 4:
                     raise
                 logger.info("handoff.db.retry sqlstate=%s attempt=%s", code, attempt + 1)
                 await asyncio.sleep(0.01 * 2 ** attempt)
-                continue
-            for hook in tx.after_commit:
-                hook()
-            return result
         raise AssertionError("unreachable")
 
 
-def _sqlite_transactions(engine: AsyncEngine) -> None:
+def _sqlite_transactions(engine: Engine) -> None:
     """SQLite: our own ``BEGIN IMMEDIATE``, WAL, foreign keys, and a busy timeout."""
 
-    @sa_event.listens_for(engine.sync_engine, "connect")
+    @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver must not begin on its own
         cursor = dbapi_connection.cursor()
@@ -154,6 +207,6 @@ def _sqlite_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @sa_event.listens_for(engine.sync_engine, "begin")
+    @sa_event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -121,7 +121,7 @@ class Handoffs:
                                   .with_for_update(skip_locked=True))
             if locked is None:
                 await handoff_row(tx, handoff_id)  # a 404 if there is no such handoff
-                raise Conflict("Someone else is claiming this conversation right now.")
+                raise Conflict("Another agent is taking this conversation right now; only a waiting one can be claimed.")
             handoff = locked
             await check_may_see(tx, agent_id, handoff)
             if handoff["state"] != "queued":
