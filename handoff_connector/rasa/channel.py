@@ -211,7 +211,11 @@ class RedisFanout:
         return int(await self._redis.publish(self._prefix + sender, json.dumps(frame)))
 
     async def watch(self, sender: str) -> None:
-        await self._pubsub.subscribe(self._prefix + sender)
+        try:
+            await self._pubsub.subscribe(self._prefix + sender)
+        except (RedisError, OSError) as error:
+            # Frames for this sender reach this instance only when publishing fails too.
+            logger.warning("webchat.fanout.subscribe_failed sender=%s: %s", sender, error)
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(self._listen(), name="webchat-fanout")
 
@@ -229,8 +233,11 @@ class RedisFanout:
                 continue
             if message is None or message.get("type") != "message":
                 continue
-            sender = message["channel"].decode()[len(self._prefix):]
-            await self._sockets.push(sender, json.loads(message["data"]))
+            try:
+                sender = message["channel"].decode()[len(self._prefix):]
+                await self._sockets.push(sender, json.loads(message["data"]))
+            except Exception:  # noqa: BLE001 - one bad frame must not stop the others
+                logger.exception("webchat.fanout.push_failed")
 
 
 class WebChatOutput(OutputChannel):
@@ -259,10 +266,17 @@ class WebChatOutput(OutputChannel):
 
 
 async def deliver(sockets: SocketRegistry, fanout: Optional[RedisFanout], sender: str, frame: Frame) -> int:
-    """To the sender's sockets here, or through Redis to every instance that has one."""
+    """To the sender's sockets here, or through Redis to every instance that has one.
+
+    While Redis is unreachable, the sockets on this instance still get their frames.
+    """
     if fanout is None:
         return await sockets.push(sender, frame)
-    return await fanout.publish(sender, frame)
+    try:
+        return await fanout.publish(sender, frame)
+    except (RedisError, OSError) as error:
+        logger.warning("webchat.fanout.publish_failed sender=%s: %s", sender, error)
+        return await sockets.push(sender, frame)
 
 
 class WebChatInput(InputChannel):

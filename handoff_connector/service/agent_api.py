@@ -39,6 +39,13 @@ async def _visible_handoff(request: web.Request, agent: Agent) -> Dict[str, Any]
     return await request.app[STORE].handoffs.get_visible(request.match_info["id"], agent.id)
 
 
+def _must_own(agent: Agent, handoff: Dict[str, Any], action: str) -> None:
+    """Fails early with 403 (the store checks again inside the change's transaction)."""
+    if handoff["agent_id"] not in (None, agent.id) and not agent.is_supervisor:
+        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
+                        f"only they or a supervisor can {action} it.")
+
+
 def _sender(agent: Agent) -> Dict[str, Any]:
     return {"agent_id": agent.id, "agent_name": agent.name, "agent_title": agent.title}
 
@@ -189,6 +196,7 @@ async def transfer(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/transfer {agent_id | queue, note?}: warm and atomic."""
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
+    _must_own(agent, handoff, "transfer")
     body = await read_json(request)
     to_agent = text_field(body, "agent_id", required=False, max_len=100)
     to_queue = text_field(body, "queue", required=False, max_len=100)
@@ -234,6 +242,8 @@ async def close(request: web.Request) -> web.Response:
     resume = body.get("resume_link", False)
     if not isinstance(resume, bool):
         raise BadRequest("Field `resume_link` must be true or false.")
+    if handoff["state"] == "assigned":
+        _must_own(agent, handoff, "close")
     token, messages = None, []
     if resume and handoff["state"] == "assigned":
         token = secrets.token_urlsafe(24)

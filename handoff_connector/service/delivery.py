@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
@@ -22,11 +21,11 @@ import aiohttp
 
 from handoff_connector.service.storage import Storage
 
-# An item is started only while 8 s of its lease remain, and a request to Rasa
-# gives up after 7 s: it ends before the lease does, so no other instance takes
-# an item while this one may still be sending it.
-LEASE_MARGIN_SECONDS = 8.0
-RASA_TIMEOUT_SECONDS = LEASE_MARGIN_SECONDS - 1.0
+# A try (the tracker check and the request) renews the item's 15 s lease when it
+# starts and gives up after 7 s, so it ends long before the lease does: no other
+# instance takes an item while this one may still be sending it.
+TRY_SECONDS = 7.0
+RASA_TIMEOUT_SECONDS = TRY_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -152,40 +151,51 @@ class OutboxWorker:
             items = await self._store.outbox.take_due()
             if not items:
                 return delivered
-            progress = False
-            for item in items:
-                if await self._deliver(item):
-                    delivered += 1
-                    progress = True
+            progress, tried = False, 0
+            try:
+                for item in items:
+                    tried += 1
+                    if await self._deliver(item):
+                        delivered += 1
+                        progress = True
+            finally:
+                # Taken but not tried (a failure or a stop came first): free for anyone now.
+                with contextlib.suppress(Exception):
+                    await self._store.outbox.put_back([i["id"] for i in items[tried:]])
             if not progress:
                 return delivered
 
     async def _deliver(self, item: Dict[str, Any]) -> bool:
-        if item["lease_until"] - time.time() < LEASE_MARGIN_SECONDS:
-            return False  # taken too long ago: another instance may hold it by now
+        tries = await self._store.outbox.start(item["id"])
+        if tries is None:
+            return False  # another instance holds it now
         try:
-            if item["tries"] > 1 and await self._already_delivered(item):
-                logger.info("handoff.outbox.deduplicated id=%s", item["id"])
-            elif item["kind"] == "message":
-                await self._send_message(item)
-            elif item["kind"] in ("close", "intent"):
-                await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"])
-            elif item["kind"] == "slots":
-                await self._rasa.append_events(item["sender_id"], [
-                    {"event": "slot", "name": name, "value": value}
-                    for name, value in item["payload"].items()])
-            else:
-                raise DeliveryError(f"unknown outbox kind {item['kind']!r}")
-        except DeliveryError as error:
+            await asyncio.wait_for(self._try(item, tries), TRY_SECONDS)
+        except (DeliveryError, asyncio.TimeoutError) as error:
             retry_in = min(self._retry_max, 0.5 * 2 ** item["attempts"])
             logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
-                           item["id"], item["attempts"] + 1, retry_in, error)
-            await self._store.outbox.failed(item["id"], str(error), retry_in)
+                           item["id"], item["attempts"] + 1, retry_in, error or "took too long")
+            await self._store.outbox.failed(item["id"], str(error) or "took too long", retry_in)
             return False
-        await self._store.outbox.delivered(item["id"])
+        if not await self._store.outbox.delivered(item["id"]):
+            logger.warning("handoff.outbox.lease_lost id=%s", item["id"])
         if item["kind"] == "close":
             await self._store.handoffs.mark_returned(item["handoff_id"])
         return True
+
+    async def _try(self, item: Dict[str, Any], tries: int) -> None:
+        if tries > 1 and await self._already_delivered(item):
+            logger.info("handoff.outbox.deduplicated id=%s", item["id"])
+        elif item["kind"] == "message":
+            await self._send_message(item)
+        elif item["kind"] in ("close", "intent"):
+            await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"])
+        elif item["kind"] == "slots":
+            await self._rasa.append_events(item["sender_id"], [
+                {"event": "slot", "name": name, "value": value}
+                for name, value in item["payload"].items()])
+        else:
+            raise DeliveryError(f"unknown outbox kind {item['kind']!r}")
 
     async def _send_message(self, item: Dict[str, Any]) -> None:
         payload = item["payload"]

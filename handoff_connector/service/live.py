@@ -109,12 +109,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     last = after if after is not None else await store.events.last_id()
-    socket_id = uuid.uuid4().hex
-    await store.accounts.socket_opened(socket_id, agent.id, store.instance)  # before hello: counted once seen
-    await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
+    socket_id, opened = uuid.uuid4().hex, False
     bus.sockets.add(ws)
     reader = asyncio.create_task(_drain_client(ws))
     try:
+        # Counted for presence before the desk hears hello, and always forgotten in `finally`.
+        await store.accounts.socket_opened(socket_id, agent.id, store.instance)
+        opened = True
+        await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
         while not ws.closed and not reader.done():
             seen = bus.generation
             # Refresh the agent each round: queues or role may have changed.
@@ -134,8 +136,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         bus.sockets.discard(ws)
         reader.cancel()
         # The agent's last desk anywhere closed: they can no longer take conversations.
-        with contextlib.suppress(Exception):
-            await store.accounts.socket_closed(socket_id, agent.id)
+        if opened:
+            with contextlib.suppress(Exception):
+                await store.accounts.socket_closed(socket_id, agent.id)
         await ws.close()
     return ws
 

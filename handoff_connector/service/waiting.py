@@ -30,7 +30,8 @@ HISTORY_SECONDS = 7 * 24 * 3600
 MIN_SAMPLES = 3
 ABANDON_INTENT = "EXTERNAL_handoff_abandoned"
 HOUSEKEEPING_LEASE = "housekeeping"
-SOCKETS_SILENT_SECONDS = 30.0  # an instance that has not marked its sockets alive for this long died
+HEARTBEAT_SECONDS = 10.0  # each instance marks its desk sockets alive this often
+SOCKETS_SILENT_SECONDS = 3 * HEARTBEAT_SECONDS  # not marked for this long: their instance died
 
 
 async def estimate_minutes(app: web.Application, queue: str, position: int) -> Optional[int]:
@@ -70,7 +71,6 @@ def housekeeping_lease_seconds(config: Config) -> float:
 async def housekeeping_once(app: web.Application) -> bool:
     """One round, if this instance holds the cluster's lease; returns whether it ran."""
     config, store = app[CONFIG], app[STORE]
-    await store.accounts.sockets_seen(store.instance)
     if not await store.leases.hold(HOUSEKEEPING_LEASE, housekeeping_lease_seconds(config)):
         return False
     await store.accounts.reap_sockets(SOCKETS_SILENT_SECONDS)
@@ -93,11 +93,24 @@ async def housekeeping(app: web.Application) -> None:
         await asyncio.sleep(app[CONFIG].housekeeping_seconds)
 
 
+async def heartbeat(app: web.Application) -> None:
+    """This instance is alive: its desk sockets still count (on every instance, lease or not)."""
+    store = app[STORE]
+    while True:
+        try:
+            await store.accounts.sockets_seen(store.instance)
+        except Exception:  # noqa: BLE001 - keep beating; the next one may succeed
+            logger.exception("handoff.heartbeat.failed")
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
 async def housekeeping_ctx(app: web.Application):  # type: ignore[no-untyped-def]
-    task = asyncio.create_task(housekeeping(app), name="handoff-housekeeping")
+    tasks = [asyncio.create_task(housekeeping(app), name="handoff-housekeeping"),
+             asyncio.create_task(heartbeat(app), name="handoff-heartbeat")]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     with contextlib.suppress(Exception):  # another instance may take over at once
         await app[STORE].leases.release(HOUSEKEEPING_LEASE)

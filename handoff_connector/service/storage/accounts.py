@@ -226,8 +226,13 @@ class Accounts:
     # -- desk sockets, on every instance ------------------------------------
 
     async def socket_opened(self, socket_id: str, agent_id: str, instance: str) -> None:
-        await self._db.run(lambda tx: tx.run(desk_sockets.insert().values(
-            id=socket_id, agent_id=agent_id, instance=instance, seen_at=tx.now)))
+        async def work(tx: Tx) -> None:
+            if await lock_agent(tx, agent_id) is None:  # in turn with a close elsewhere
+                raise NotFound(f"No agent with id {agent_id!r}.")
+            await tx.run(desk_sockets.insert().values(id=socket_id, agent_id=agent_id, instance=instance,
+                                                      seen_at=tx.now))
+
+        await self._db.run(work)
 
     async def socket_closed(self, socket_id: str, agent_id: str) -> None:
         """Forgets the socket; the agent's last desk closing takes them offline."""
@@ -251,13 +256,18 @@ class Accounts:
     async def reap_sockets(self, silent_for: float) -> List[str]:
         """Removes sockets of instances silent for ``silent_for`` s; their agents may go offline."""
         async def work(tx: Tx) -> List[str]:
-            stale = await tx.all(sa.select(desk_sockets.c.agent_id).distinct()
-                                 .where(desk_sockets.c.seen_at < tx.now - silent_for))
-            await tx.run(desk_sockets.delete().where(desk_sockets.c.seen_at < tx.now - silent_for))
+            silent = desk_sockets.c.seen_at < tx.now - silent_for
+            stale = sorted({r["agent_id"] for r in await tx.all(sa.select(desk_sockets.c.agent_id).where(silent))})
+            if not stale:
+                return []
+            # Agents first, all at once and in order, as every other change locks them
+            # before their sockets or the event log: no lock cycle.
+            locked = await tx.all(sa.select(agents).where(agents.c.id.in_(stale)).order_by(agents.c.id)
+                                  .with_for_update())
+            await tx.run(desk_sockets.delete().where(silent))
             offline = []
-            for row in sorted(stale, key=lambda r: r["agent_id"]):
-                agent = await lock_agent(tx, row["agent_id"])
-                if agent is not None and not await self._has_socket(tx, agent["id"]):
+            for agent in locked:
+                if not await self._has_socket(tx, agent["id"]):
                     await self._change_presence(tx, agent, "offline")
                     offline.append(agent["id"])
             return offline

@@ -94,8 +94,8 @@ class PostgresWakeups:
                 self.connected.set()
                 self._wake()
                 await lost.wait()
-            except (OSError, asyncpg.PostgresError) as error:
-                logger.warning("handoff.events.listen_failed: %s", error)
+            except Exception as error:  # noqa: BLE001 - whatever broke the connection, listen again
+                logger.warning("handoff.events.listen_failed: %s: %s", type(error).__name__, error)
             finally:
                 self.connected.clear()
                 if connection is not None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff_connector.common.wording import iso_utc
 from handoff_connector.service.errors import Conflict, NotFound
-from handoff_connector.service.storage.accounts import check_capacity
+from handoff_connector.service.storage.accounts import check_capacity, lock_agent
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.outbox import enqueue
@@ -115,14 +115,8 @@ class Handoffs:
         transaction, so the agent is introduced exactly once.
         """
         async def work(tx: Tx) -> Dict[str, Any]:
-            # SKIP LOCKED: of agents claiming at once, the others hear at once
-            # that it is taken instead of queueing behind the winner.
-            locked = await tx.one(sa.select(handoffs).where(handoffs.c.id == handoff_id)
-                                  .with_for_update(skip_locked=True))
-            if locked is None:
-                await handoff_row(tx, handoff_id)  # a 404 if there is no such handoff
-                raise Conflict("Another agent is taking this conversation right now; only a waiting one can be claimed.")
-            handoff = locked
+            # Concurrent claims wait for the row, then see it is taken: one winner.
+            handoff = await handoff_row(tx, handoff_id, lock=True)
             await check_may_see(tx, agent_id, handoff)
             if handoff["state"] != "queued":
                 owner = f" to {handoff['agent_id']}" if handoff["agent_id"] else ""
@@ -180,7 +174,7 @@ class Handoffs:
 
     @staticmethod
     async def _to_agent(tx: Tx, handoff: Dict[str, Any], to_agent: str) -> None:
-        target = await tx.one(sa.select(agents).where(agents.c.id == to_agent))
+        target = await lock_agent(tx, to_agent)  # presence and capacity as of this transaction
         if target is None:
             raise NotFound(f"No agent with id {to_agent!r}.")
         if to_agent == handoff["agent_id"]:
@@ -204,10 +198,11 @@ class Handoffs:
         """
         async def work(tx: Tx) -> Dict[str, Any]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
-            await check_may_act(tx, actor_id, handoff, "close")
+            await check_may_see(tx, actor_id, handoff)
             if handoff["state"] not in ("assigned", "no_agent"):
                 raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; only an assigned "
                                f"handoff or a follow-up can be closed.")
+            await check_may_act(tx, actor_id, handoff, "close")
             await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(
                 state="closed", resolution=resolution, close_note=note, closed_at=tx.now,
                 resume_token=resume_token,

@@ -55,8 +55,9 @@ class Line:
         """Queues a system message about the user's new place in line."""
         async def work(tx: Tx) -> None:
             current = await handoff_row(tx, handoff["id"], lock=True)
-            if current["state"] != "queued":
-                return
+            told = current["notified_position"]
+            if current["state"] != "queued" or (told is not None and position >= told):
+                return  # no longer waiting, or already told (by another instance, or a racing claim)
             await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
                 notified_position=position, notified_at=tx.now))
             message = await insert_message(tx, handoff["id"], "system", "system", text, None)
@@ -80,7 +81,7 @@ class Line:
                 sa.select(handoffs).where(
                     handoffs.c.state.in_(OPEN_STATES),
                     sa.func.coalesce(handoffs.c.last_user_at, handoffs.c.created_at) < tx.now - silent_for)
-                .order_by(handoffs.c.id).with_for_update())
+                .order_by(handoffs.c.id).with_for_update(skip_locked=True))  # busy now: next round
             ended = []
             for handoff in stale:
                 await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(

@@ -2,22 +2,24 @@
 
 An item is written in the same transaction as the change that caused it.
 Instances share the work with leases: an instance takes the oldest undelivered
-item of a conversation for ``LEASE_SECONDS``; nobody else takes that item, or
-a later one of the same conversation, until it is delivered or the lease runs
-out (its instance died). A new try of an item whose earlier try started
-(``tries``) first asks Rasa's tracker whether it arrived.
+item of a conversation; nobody else takes that item, or a later one of the same
+conversation, until it is delivered or the lease runs out (its instance died).
+Each try renews the lease first (``start``) and must end well within it (the
+worker bounds it, see delivery.py). A try of an item whose earlier try started
+(``tries``) first asks Rasa's tracker whether it arrived. Instances' clocks
+must agree to within a second or so (NTP), as lease times are theirs.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.schema import outbox
 
-LEASE_SECONDS = 15.0  # a dead instance's items wait this long at most (delivery.py keeps each try inside it)
+LEASE_SECONDS = 15.0  # a dead instance's items wait this long at most
 
 
 async def enqueue(tx: Tx, handoff: Dict[str, Any], kind: str, payload: Dict[str, Any]) -> None:
@@ -46,14 +48,14 @@ class Outbox:
             free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < tx.now)
             due = (_heads().where(outbox.c.next_attempt_at <= tx.now, free)
                    .order_by(outbox.c.id).limit(limit))
-            ids = [row["id"] for row in await tx.all(due)]
+            # SKIP LOCKED: instances taking work at once pass each other's rows by.
+            ids = [row["id"] for row in await tx.all(due.with_for_update(skip_locked=True))]
             if not ids:
                 return []
             # Re-checked in the UPDATE: of two instances racing, one gets each item.
             return await tx.all(
                 outbox.update().where(outbox.c.id.in_(ids), outbox.c.delivered_at.is_(None), free)
-                .values(lease_owner=self.instance, lease_until=tx.now + LEASE_SECONDS,
-                        tries=outbox.c.tries + 1)
+                .values(lease_owner=self.instance, lease_until=tx.now + LEASE_SECONDS)
                 .returning(*outbox.c))
 
         items = await self._db.run(work)
@@ -63,10 +65,27 @@ class Outbox:
         return int(await self._db.run(lambda tx: tx.scalar(
             sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None)))))
 
-    async def delivered(self, item_id: int) -> None:
-        await self._db.run(lambda tx: tx.run(
-            outbox.update().where(outbox.c.id == item_id)
-            .values(delivered_at=tx.now, lease_owner=None, lease_until=None)))
+    async def start(self, item_id: int) -> Optional[int]:
+        """Renews this instance's lease for a try; the try's number, or None if the lease was lost."""
+        return await self._db.run(lambda tx: tx.scalar(
+            outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance,
+                                  outbox.c.delivered_at.is_(None))
+            .values(lease_until=tx.now + LEASE_SECONDS, tries=outbox.c.tries + 1)
+            .returning(outbox.c.tries)))
+
+    async def delivered(self, item_id: int) -> bool:
+        """Marks the item delivered; False if this instance no longer held it."""
+        return bool(await self._db.run(lambda tx: tx.run(
+            outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance)
+            .values(delivered_at=tx.now, lease_owner=None, lease_until=None))))
+
+    async def put_back(self, item_ids: List[int]) -> None:
+        """Hands items taken but not tried back to every instance at once."""
+        if item_ids:
+            await self._db.run(lambda tx: tx.run(
+                outbox.update().where(outbox.c.id.in_(item_ids), outbox.c.lease_owner == self.instance,
+                                      outbox.c.delivered_at.is_(None))
+                .values(lease_owner=None, lease_until=None)))
 
     async def failed(self, item_id: int, error: str, retry_in: float) -> None:
         await self._db.run(lambda tx: tx.run(
