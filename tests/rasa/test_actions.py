@@ -1,4 +1,4 @@
-"""Handoff actions against a real connector app on a local port."""
+"""Handoff actions against the real connector, a process in its own environment, on a local port."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from handoff_connector.common.wording import wait_phrase
 from handoff_connector.rasa import actions, survey
 from handoff_connector.rasa.settings import HandoffSettings
-from handoff_connector.service import create_app
 from stack import free_port
-from tests.service.conftest import make_config
+from tests.connector_process import ConnectorProcess
 
 SLOTS = {"topic": "housing", "handoff_id": None, "handoff_team": None, "handoff_offer": None,
          "handoff_reasons": None, "handoff_pending": None, "callback_contact": None,
@@ -46,7 +44,7 @@ def texts(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
     return [m.get("response") for m in dispatcher.messages]
 
 
-async def fetch_detail(server: TestServer, handoff_id: str) -> Dict[str, Any]:
+async def fetch_detail(server: ConnectorProcess, handoff_id: str) -> Dict[str, Any]:
     """What an agent sees of a handoff, through the agent API."""
     async with aiohttp.ClientSession() as session:
         async with session.get(server.make_url(f"/api/v1/handoffs/{handoff_id}"),
@@ -57,18 +55,17 @@ async def fetch_detail(server: TestServer, handoff_id: str) -> Dict[str, Any]:
 
 @pytest.fixture
 async def connector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    server = TestServer(create_app(make_config(tmp_path)))
-    await server.start_server()
+    server = await ConnectorProcess(tmp_path).__aenter__()
     async with aiohttp.ClientSession() as session:
         async with session.put(server.make_url("/api/v1/me/presence"), json={"status": "online"},
                                headers={"Authorization": "Bearer t-sarah"}) as response:
             assert response.status == 200
-    settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"),
+    settings = HandoffSettings(connector_url=server.url,
                                bot_secret="test-secret", timeout=2)
     for module in (actions, survey):
         monkeypatch.setattr(module, "load_settings", lambda: settings)
     yield server
-    await server.close()
+    await server.__aexit__()
 
 
 @pytest.fixture
@@ -85,7 +82,7 @@ HOUSING_THEN_PERSON = [
 ]
 
 
-async def test_request_packages_context_and_tells_the_user(connector: TestServer) -> None:
+async def test_request_packages_context_and_tells_the_user(connector: ConnectorProcess) -> None:
     dispatcher = CollectingDispatcher()
     events = await actions.ActionHandoffRequest().run(dispatcher, make_tracker(HOUSING_THEN_PERSON), {})
     slots = {e["name"]: e["value"] for e in events}
@@ -105,7 +102,7 @@ async def test_request_packages_context_and_tells_the_user(connector: TestServer
     assert (context["sender_id"], context["channel"]) == ("user-7", "callback")
 
 
-async def test_a_retried_request_returns_the_same_handoff(connector: TestServer) -> None:
+async def test_a_retried_request_returns_the_same_handoff(connector: ConnectorProcess) -> None:
     first = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     again = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     assert first[0]["value"] == again[0]["value"]
@@ -171,7 +168,7 @@ async def test_frustration_trigger_carries_reason_codes() -> None:
     assert set(reasons) == {"insult", "negative_feedback", "all_caps", "repeated_punctuation", "frustrated_intent"}
 
 
-async def test_relay_sends_each_message_once(connector: TestServer) -> None:
+async def test_relay_sends_each_message_once(connector: ConnectorProcess) -> None:
     request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     handoff_id = request[0]["value"]
     during = HOUSING_THEN_PERSON + [act("action_handoff_request"), act("action_listen"),
@@ -184,7 +181,7 @@ async def test_relay_sends_each_message_once(connector: TestServer) -> None:
     assert [m["text"] for m in detail["messages"]] == ["it's 800 dollars"]
 
 
-async def test_relay_to_a_closed_handoff_hands_back_to_the_bot(connector: TestServer) -> None:
+async def test_relay_to_a_closed_handoff_hands_back_to_the_bot(connector: ConnectorProcess) -> None:
     tracker = make_tracker(HOUSING_THEN_PERSON, handoff_id="does-not-exist")
     dispatcher = CollectingDispatcher()
     events = await actions.ActionHandoffRelay().run(dispatcher, tracker, {})
@@ -215,7 +212,7 @@ def test_parse_rating(text: str, rating: Optional[int]) -> None:
     assert survey.parse_rating(text) == rating
 
 
-async def test_survey_validation_and_submit(connector: TestServer) -> None:
+async def test_survey_validation_and_submit(connector: ConnectorProcess) -> None:
     request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     handoff_id = request[0]["value"]
     form = survey.ValidateSurveyForm()
@@ -252,7 +249,7 @@ async def test_survey_submit_survives_an_unreachable_connector(unreachable: None
     assert texts(dispatcher) == ["utter_survey_skipped"]
 
 
-async def test_never_mind_while_waiting_takes_the_user_back_to_the_bot(connector: TestServer) -> None:
+async def test_never_mind_while_waiting_takes_the_user_back_to_the_bot(connector: ConnectorProcess) -> None:
     request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     handoff_id = request[0]["value"]
     during = HOUSING_THEN_PERSON + [act("action_handoff_request"), act("action_listen"),
@@ -264,7 +261,7 @@ async def test_never_mind_while_waiting_takes_the_user_back_to_the_bot(connector
     assert (await fetch_detail(connector, handoff_id))["state"] == "cancelled"
 
 
-async def test_session_start_restores_an_open_handoff(connector: TestServer) -> None:
+async def test_session_start_restores_an_open_handoff(connector: ConnectorProcess) -> None:
     request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     handoff_id = request[0]["value"]
     # The new session lost the slot (e.g. carry_over_slots_to_new_session: false).
@@ -275,7 +272,7 @@ async def test_session_start_restores_an_open_handoff(connector: TestServer) -> 
     assert slots["handoff_id"] == handoff_id and slots["handoff_team"] == "Housing Help team"
 
 
-async def test_session_start_clears_a_handoff_that_ended(connector: TestServer) -> None:
+async def test_session_start_clears_a_handoff_that_ended(connector: ConnectorProcess) -> None:
     events = await actions.ActionSessionStart().run(
         CollectingDispatcher(), make_tracker([], handoff_id="gone", topic="food"), {"session_config": {}})
     slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
@@ -306,9 +303,8 @@ def test_wait_phrase(minutes: Optional[int], phrase: str) -> None:
 async def test_nobody_free_offers_the_choices_and_keeps_the_handoff_pending(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = TestServer(create_app(make_config(tmp_path)))  # nobody online
-    await server.start_server()
-    settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"), bot_secret="test-secret")
+    server = await ConnectorProcess(tmp_path).__aenter__()  # nobody online
+    settings = HandoffSettings(connector_url=server.url, bot_secret="test-secret")
     for module in (actions, survey):
         monkeypatch.setattr(module, "load_settings", lambda: settings)
     try:
@@ -333,10 +329,10 @@ async def test_nobody_free_offers_the_choices_and_keeps_the_handoff_pending(
         assert dispatcher.messages[0]["contact"] == "555-010-0199"
         assert (await fetch_detail(server, pending))["state"] == "no_agent"
     finally:
-        await server.close()
+        await server.__aexit__()
 
 
-async def test_waiting_anyway_opens_the_handoff(connector: TestServer) -> None:
+async def test_waiting_anyway_opens_the_handoff(connector: ConnectorProcess) -> None:
     dispatcher = CollectingDispatcher()
     events = await actions.ActionHandoffWait().run(
         dispatcher, make_tracker([], handoff_pending="h9", handoff_team="Food team"), {})
@@ -344,7 +340,7 @@ async def test_waiting_anyway_opens_the_handoff(connector: TestServer) -> None:
     assert dispatcher.messages[0]["response"] == "utter_handoff_wait"
 
 
-async def test_carrying_on_with_the_bot_cancels_the_waiting_handoff(connector: TestServer) -> None:
+async def test_carrying_on_with_the_bot_cancels_the_waiting_handoff(connector: ConnectorProcess) -> None:
     request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
     handoff_id = request[0]["value"]
     dispatcher = CollectingDispatcher()
@@ -360,9 +356,8 @@ async def test_outside_business_hours_the_user_hears_when_the_team_is_back(
               {"name": "housing", "team": "Housing Help team",
                "hours": {"timezone": "UTC", "mon": "00:00-00:01"}},  # practically always closed
               {"name": "food", "team": "Food team"}]
-    server = TestServer(create_app(make_config(tmp_path, queues=queues)))
-    await server.start_server()
-    settings = HandoffSettings(connector_url=str(server.make_url("")).rstrip("/"), bot_secret="test-secret")
+    server = await ConnectorProcess(tmp_path, queues=queues).__aenter__()
+    settings = HandoffSettings(connector_url=server.url, bot_secret="test-secret")
     monkeypatch.setattr(actions, "load_settings", lambda: settings)
     try:
         dispatcher = CollectingDispatcher()
@@ -373,7 +368,7 @@ async def test_outside_business_hours_the_user_hears_when_the_team_is_back(
         assert message["opens"].endswith("12:00 AM")
         assert {e["name"] for e in events} >= {"handoff_pending"}
     finally:
-        await server.close()
+        await server.__aexit__()
 
 
 @pytest.mark.parametrize("text, intent, stored", [

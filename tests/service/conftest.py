@@ -13,7 +13,7 @@ from handoff_connector.service import create_app
 from handoff_connector.service.config import Config, parse_config
 from handoff_connector.service.keys import STORE
 from handoff_connector.service.storage.schema import outbox
-from stack import free_port
+from tests.connector_process import config_dict
 
 BOT = {"Authorization": "Bearer test-secret"}
 SARAH = {"Authorization": "Bearer t-sarah"}
@@ -39,28 +39,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def make_config(tmp_path: Path, database: str | None = None, **overrides: Any) -> Config:
-    raw: Dict[str, Any] = {
-        "bot_secret": "test-secret",
-        # Nothing listens here: deliveries wait in the outbox.
-        "rasa_url": f"http://127.0.0.1:{free_port()}",
-        "database": database or str(tmp_path / "handoff.db"),
-        "max_body_bytes": 64 * 1024,
-        "queues": [{"name": "general", "team": "Community Help team"},
-                   {"name": "housing", "team": "Housing Help team"},
-                   {"name": "food", "team": "Food team"}],
-        "routing": [{"slot": "topic", "value": "housing", "queue": "housing"}],
-        "resolutions": ["resolved", "referred"],
-        "agents": [
-            {"id": "sarah", "name": "Sarah", "title": "housing specialist", "token": "t-sarah",
-             "queues": ["general", "housing"]},
-            {"id": "miguel", "name": "Miguel", "title": "benefits navigator", "token": "t-miguel",
-             "queues": ["general", "food"]},
-            {"id": "dana", "name": "Dana", "title": "supervisor", "token": "t-dana",
-             "role": "supervisor"},
-        ],
-    }
-    raw.update(overrides)
-    return parse_config(raw, "test config")
+    return parse_config(config_dict(tmp_path, database, **overrides), "test config")
 
 
 @pytest.fixture
