@@ -72,7 +72,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def me(request: web.Request) -> web.Response:
-    agent = await current_agent(request)
+    agent = await request.app[STORE].accounts.get((await current_agent(request)).id)  # with load and ratings
     config = request.app[CONFIG]
     return web.json_response({**agent.as_dict(), "resolutions": config.resolutions})
 

@@ -61,10 +61,12 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
         wakeups.start()
     else:
         store.events.listener = bus.notify
+    await bus.start(store)
     app[STORE], app[BUS] = store, bus
     yield
     if wakeups is not None:
         await wakeups.stop()
+    await bus.stop()
     await store.shutdown()
 
 

@@ -139,12 +139,12 @@ async def relay_message(request: web.Request) -> web.Response:
     text = text_field(body, "text", required=False) or ""
     intent = text_field(body, "intent", required=False, max_len=100)
     store = request.app[STORE]
-    message, created = await store.messages.add_user_message(request.match_info["id"], str(message_id), text)
-    handoff = await store.handoffs.get(request.match_info["id"])
-    cancelled = handoff["state"] == "cancelled"
-    if created and intent in request.app[CONFIG].cancel_intents and handoff["state"] == "queued":
+    handoff_id = request.match_info["id"]
+    message, created, state = await store.messages.add_user_message(handoff_id, str(message_id), text)
+    cancelled = state == "cancelled"
+    if created and intent in request.app[CONFIG].cancel_intents and state == "queued":
         # Only while waiting: with a person on, "never mind" is for them to read.
-        await store.handoffs.cancel(handoff["id"])
+        await store.handoffs.cancel(handoff_id)
         cancelled = True
         await update_positions(request.app)
     return web.json_response(

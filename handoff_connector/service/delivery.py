@@ -151,18 +151,21 @@ class OutboxWorker:
             items = await self._store.outbox.take_due()
             if not items:
                 return delivered
-            progress, tried = False, 0
+            # One item per conversation, so conversations go concurrently and each stays in order.
+            started: set[int] = set()
+
+            async def one(item: Dict[str, Any], started: set[int] = started) -> bool:
+                started.add(item["id"])
+                return await self._deliver(item)
+
             try:
-                for item in items:
-                    tried += 1
-                    if await self._deliver(item):
-                        delivered += 1
-                        progress = True
+                done = await asyncio.gather(*(one(item) for item in items))
             finally:
-                # Taken but not tried (a failure or a stop came first): free for anyone now.
+                # Taken but not tried (a stop came first): free for anyone now.
                 with contextlib.suppress(Exception):
-                    await self._store.outbox.put_back([i["id"] for i in items[tried:]])
-            if not progress:
+                    await self._store.outbox.put_back([i["id"] for i in items if i["id"] not in started])
+            delivered += sum(done)
+            if not any(done):
                 return delivered
 
     async def _deliver(self, item: Dict[str, Any]) -> bool:

@@ -9,9 +9,11 @@ the same query: nothing is lost in between and nothing arrives twice.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import logging
+import time
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -20,22 +22,44 @@ from aiohttp import WSMsgType, web
 from handoff_connector.service.agent_api import agent_from_token, current_agent
 from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import BUS, STORE
-from handoff_connector.service.storage import Agent
+from handoff_connector.service.storage import Agent, Storage
 
 logger = logging.getLogger(__name__)
+AGENT_REFRESH_SECONDS = 5.0  # a desk follows a change of the agent's queues or role this fast
 
 
 class EventBus:
-    """Wakes every waiting desk connection of this instance when events were committed.
+    """This instance's window on the event log: one read per wake-up, shared by every desk.
 
-    ``generation`` counts wake-ups: a desk reads it before it queries, and
-    ``wait`` returns at once if a wake-up came in between, so none is lost.
+    A wake-up (a local commit on SQLite, a NOTIFY from any instance on
+    PostgreSQL) makes the bus read the events after the last one it has, once,
+    into a window of recent events; each socket sends from the window what it
+    has not sent yet. A socket further behind than the window reads the log
+    itself. ``generation`` counts reads that brought events: a socket reads it
+    before it looks, and ``wait`` returns at once if events came in between.
     """
 
+    WINDOW = 5000
+
     def __init__(self) -> None:
-        self._event = asyncio.Event()
-        self.generation = 0
         self.sockets: "set[web.WebSocketResponse]" = set()
+        self.generation = 0
+        self.last_id = 0
+        self._ids: List[int] = []
+        self._events: List[Dict[str, Any]] = []
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._task: "Optional[asyncio.Task[None]]" = None
+
+    async def start(self, store: Storage) -> None:
+        self.last_id = await store.events.last_id()
+        self._task = asyncio.create_task(self._follow(store), name="handoff-event-bus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     async def close_all(self) -> None:
         """On shutdown: desks reconnect (to another instance, or after restart)."""
@@ -44,16 +68,48 @@ class EventBus:
                 await ws.close(code=1001, message=b"server shutting down")
 
     def notify(self) -> None:
+        """New events were committed (by this instance or, on PostgreSQL, any)."""
+        self._wake.set()
+
+    async def _follow(self, store: Storage) -> None:
+        while True:
+            self._wake.clear()  # before the read: a commit during it wakes the next round
+            try:
+                new = await store.events.after(self.last_id)
+            except Exception:  # noqa: BLE001 - the database may be back next round
+                logger.exception("handoff.events.read_failed")
+                await asyncio.sleep(1)
+                continue
+            if new:
+                self._add(new)
+            if len(new) < 500:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 15)  # and a read every 15 s regardless
+
+    def _add(self, new: List[Dict[str, Any]]) -> None:
+        self._ids += [e["id"] for e in new]
+        self._events += new
+        if len(self._ids) > 2 * self.WINDOW:
+            self._ids, self._events = self._ids[-self.WINDOW:], self._events[-self.WINDOW:]
+        self.last_id = new[-1]["id"]
         self.generation += 1
-        self._event.set()
-        self._event = asyncio.Event()
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def since(self, after: int) -> Optional[List[Dict[str, Any]]]:
+        """The events after ``after`` from the window; None if it does not reach back that far."""
+        if after >= self.last_id:
+            return []
+        if not self._ids or self._ids[0] > after + 1:
+            return None
+        return self._events[bisect.bisect_right(self._ids, after):]
 
     async def wait(self, seen: int, timeout: float) -> None:
-        """Returns after the next wake-up following generation ``seen`` (or ``timeout``)."""
+        """Returns once events newer than generation ``seen`` are in the window (or after ``timeout``)."""
         if self.generation != seen:
             return
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            await asyncio.wait_for(self._changed.wait(), timeout)
 
 
 def visible(agent: Agent, event: Dict[str, Any]) -> bool:
@@ -116,14 +172,21 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         # Counted for presence before the desk hears hello, and always forgotten in `finally`.
         await store.accounts.socket_opened(socket_id, agent.id, store.instance)
         opened = True
-        await ws.send_json({"type": "hello", "agent": agent.as_dict(), "last_id": last})
+        await ws.send_json({"type": "hello", "agent": (await store.accounts.get(agent.id)).as_dict(),
+                            "last_id": last})
+        checked = time.monotonic()
         while not ws.closed and not reader.done():
             seen = bus.generation
-            # Refresh the agent each round: queues or role may have changed.
-            agent = await store.accounts.get(agent.id)
-            events, last = await _visible_after(request, agent, last)
+            events = bus.since(last)
+            if events is None:  # further behind than the window: from the log
+                events = await store.events.after(last)
+            if time.monotonic() - checked > AGENT_REFRESH_SECONDS:
+                # Queues or role may have changed (or the account gone: NotFound).
+                agent, checked = await store.accounts.get(agent.id, details=False), time.monotonic()
             for event in events:
-                await ws.send_json(wire(event))
+                if visible(agent, event):
+                    await ws.send_json(wire(event))
+            last = events[-1]["id"] if events else last
             if not events:
                 waiter = asyncio.create_task(bus.wait(seen, 15))
                 await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)

@@ -67,11 +67,14 @@ def load_of(agent_id: Any) -> sa.ScalarSelect[Any]:
             .where(handoffs.c.agent_id == agent_id, handoffs.c.state == "assigned").scalar_subquery())
 
 
-async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]]) -> Optional[Agent]:
+async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]], details: bool = True) -> Optional[Agent]:
+    """The agent; without ``details`` only who they are and their queues (what access checks need)."""
     if row is None:
         return None
     member_of = [r["queue"] for r in await tx.all(
         sa.select(memberships.c.queue).where(memberships.c.agent_id == row["id"]).order_by(memberships.c.queue))]
+    if not details:
+        return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"], row["presence"], member_of)
     load = await tx.scalar(sa.select(load_of(row["id"])))
     survey = await tx.one(
         sa.select(sa.func.count(surveys.c.rating).label("n"), sa.func.avg(surveys.c.rating).label("average"))
@@ -129,6 +132,7 @@ class Accounts:
         await self._db.run(work)
 
     async def for_token(self, token: str) -> Optional[Agent]:
+        """Who a session or API token belongs to (without load and ratings: see ``get``)."""
         digest = token_digest(token)
 
         async def work(tx: Tx) -> Optional[Agent]:
@@ -137,13 +141,13 @@ class Accounts:
                 .where(sessions.c.token_hash == digest, sessions.c.expires_at > tx.now))
             if row is None:
                 row = await tx.one(sa.select(agents).where(agents.c.api_token_hash == digest))
-            return await agent_from_row(tx, row)
+            return await agent_from_row(tx, row, details=False)
 
         return await self._db.run(work)
 
-    async def get(self, agent_id: str) -> Agent:
+    async def get(self, agent_id: str, details: bool = True) -> Agent:
         async def work(tx: Tx) -> Optional[Agent]:
-            return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)))
+            return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)), details)
 
         agent = await self._db.run(work)
         if agent is None:

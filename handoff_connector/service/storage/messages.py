@@ -44,13 +44,14 @@ class Messages:
                 raise
             return existing, False
 
-    async def add_user_message(self, handoff_id: str, message_id: str, text: str) -> Tuple[Dict[str, Any], bool]:
-        """Stores a relayed user message once per ``message_id``."""
-        async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
+    async def add_user_message(self, handoff_id: str, message_id: str,
+                               text: str) -> Tuple[Dict[str, Any], bool, str]:
+        """Stores a relayed user message once per ``message_id``; also says the handoff's state."""
+        async def work(tx: Tx) -> Tuple[Dict[str, Any], bool, str]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
             existing = await tx.one(_by_client_id(handoff_id, "user", message_id))
             if existing:
-                return existing, False
+                return existing, False, handoff["state"]
             if handoff["state"] not in OPEN_STATES:
                 raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; user messages can only "
                                f"be relayed while it is queued or assigned.")
@@ -58,9 +59,15 @@ class Messages:
             await tx.run(handoffs.update().where(handoffs.c.id == handoff_id)
                          .values(last_user_at=message["created_at"]))
             await emit_message(self._events, tx, handoff, message)
-            return message, True
+            return message, True, handoff["state"]
 
-        return await self._once(work, handoff_id, "user", message_id)
+        try:
+            return await self._db.run(work)
+        except IntegrityError:  # a concurrent twin with the same message id stored it first
+            existing = await self._db.run(lambda tx: tx.one(_by_client_id(handoff_id, "user", message_id)))
+            if existing is None:
+                raise
+            return existing, False, (await self._db.run(lambda tx: handoff_row(tx, handoff_id)))["state"]
 
     async def add_agent_message(
         self, handoff_id: str, agent_id: str, text: str, client_id: Optional[str],
