@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # uv must not fetch interpreters of its own: the machine's Pythons are used.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo demo-scale test eval lint install model browser services lock clean
+.PHONY: demo demo-scale test eval bench lint install model browser services lock clean
 
 demo: model connector
 	$(PY) scripts/demo.py
@@ -25,10 +25,16 @@ demo-scale: model connector services
 
 test: model connector browser services lint
 	$(CPY) -m pytest tests/service
+	$(CPY) scripts/bench.py --short --json artifacts/bench-smoke.json
 	$(PY) -m pytest --ignore=tests/service
 
 eval: model connector
 	$(PY) scripts/eval_triggers.py
+
+# The connector under load, each figure beside a baseline, on SQLite and PostgreSQL
+# (docs/benchmarks.md); `make test` runs it in its short mode as a smoke test.
+bench: connector services
+	$(CPY) scripts/bench.py
 
 lint: install
 	$(VENV)/bin/ruff check handoff_connector actions scripts tests
