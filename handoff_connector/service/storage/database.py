@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -158,6 +158,17 @@ class Database:
         for hook in tx.after_commit:
             hook()
         return result
+
+    async def run_keyed(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        """``run`` for work that first looks its unique key up (an idempotency key, a message id).
+
+        If a concurrent twin committed the same key in between, the insert fails;
+        running ``work`` again then finds the twin's row and returns that.
+        """
+        try:
+            return await self.run(work)
+        except IntegrityError:
+            return await self.run(work)
 
     async def _run_sqlite(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> "tuple[Tx, T]":
         connection = self._sqlite()

@@ -12,7 +12,6 @@ import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from handoff_connector.common.wording import iso_utc
 from handoff_connector.service.errors import Conflict, NotFound
@@ -28,6 +27,7 @@ from handoff_connector.service.storage.records import (
     emit_handoff,
     handoff_row,
     insert_message,
+    oldest_first,
     transition,
 )
 from handoff_connector.service.storage.schema import agents, handoffs, messages, queues
@@ -62,13 +62,7 @@ class Handoffs:
             await emit_handoff(self._events, tx, "handoff.created", handoff)
             return handoff, True
 
-        try:
-            return await self._db.run(work)
-        except IntegrityError:  # the same key, created at this moment by another request
-            existing = await self._db.run(lambda tx: tx.one(by_key))
-            if existing is None:
-                raise
-            return existing, False
+        return await self._db.run_keyed(work)
 
     async def get(self, handoff_id: str) -> Dict[str, Any]:
         return await self._db.run(lambda tx: handoff_row(tx, handoff_id))
@@ -89,16 +83,10 @@ class Handoffs:
 
     async def list_queue(self, names: Optional[List[str]]) -> List[Dict[str, Any]]:
         """Queued handoffs, oldest first; ``None`` means every queue."""
-        return await self._list("queued", names, handoffs.c.created_at)
+        return await self._db.run(lambda tx: tx.all(oldest_first("queued", names)))
 
     async def list_tickets(self, names: Optional[List[str]]) -> List[Dict[str, Any]]:
-        return await self._list("no_agent", names, handoffs.c.created_at)
-
-    async def _list(self, state: str, names: Optional[List[str]], order: Any) -> List[Dict[str, Any]]:
-        statement = sa.select(handoffs).where(handoffs.c.state == state)
-        if names is not None:
-            statement = statement.where(handoffs.c.queue.in_(names))
-        return await self._db.run(lambda tx: tx.all(statement.order_by(order, handoffs.c.id)))
+        return await self._db.run(lambda tx: tx.all(oldest_first("no_agent", names)))
 
     async def list_assigned(self, agent_id: Optional[str]) -> List[Dict[str, Any]]:
         """Assigned handoffs, of one agent or (``None``) of everyone."""

@@ -15,6 +15,7 @@ from handoff_connector.service.storage.records import (
     emit_message,
     handoff_row,
     insert_message,
+    oldest_first,
     transition,
 )
 from handoff_connector.service.storage.schema import handoffs
@@ -41,9 +42,7 @@ class Line:
 
     async def waiting_in(self, queue: str) -> List[Dict[str, Any]]:
         """The queue's waiting handoffs with their current position."""
-        rows = await self._db.run(lambda tx: tx.all(
-            sa.select(handoffs).where(handoffs.c.state == "queued", handoffs.c.queue == queue)
-            .order_by(handoffs.c.created_at, handoffs.c.id)))
+        rows = await self._db.run(lambda tx: tx.all(oldest_first("queued", [queue])))
         return [{**row, "position": index + 1} for index, row in enumerate(rows)]
 
     async def note_position(self, handoff_id: str, position: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from handoff_connector.service.errors import Conflict
 from handoff_connector.service.storage.database import Database, Tx
@@ -31,19 +30,6 @@ class Messages:
         self._db = db
         self._events = events
 
-    async def _once(self, work: Any, handoff_id: str, role: str,
-                    client_id: Optional[str]) -> Tuple[Dict[str, Any], bool]:
-        """Runs ``work``; a concurrent twin with the same client id makes it return the twin's row."""
-        try:
-            return await self._db.run(work)
-        except IntegrityError:
-            if client_id is None:
-                raise
-            existing = await self._db.run(lambda tx: tx.one(_by_client_id(handoff_id, role, client_id)))
-            if existing is None:
-                raise
-            return existing, False
-
     async def add_user_message(self, handoff_id: str, message_id: str,
                                text: str) -> Tuple[Dict[str, Any], bool, str]:
         """Stores a relayed user message once per ``message_id``; also says the handoff's state."""
@@ -61,13 +47,7 @@ class Messages:
             await emit_message(self._events, tx, handoff, message)
             return message, True, handoff["state"]
 
-        try:
-            return await self._db.run(work)
-        except IntegrityError:  # a concurrent twin with the same message id stored it first
-            existing = await self._db.run(lambda tx: tx.one(_by_client_id(handoff_id, "user", message_id)))
-            if existing is None:
-                raise
-            return existing, False, (await self._db.run(lambda tx: handoff_row(tx, handoff_id)))["state"]
+        return await self._db.run_keyed(work)
 
     async def add_agent_message(
         self, handoff_id: str, agent_id: str, text: str, client_id: Optional[str],
@@ -90,7 +70,7 @@ class Messages:
                                           {**outbox_payload, "text": text}, client_id)
             return message, True
 
-        return await self._once(work, handoff_id, "agent", client_id)
+        return await self._db.run_keyed(work)
 
     async def add_note(self, handoff_id: str, agent_id: str, text: str) -> Dict[str, Any]:
         """An internal note: stored and shown to agents, never sent to the user."""

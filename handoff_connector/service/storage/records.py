@@ -7,7 +7,7 @@ transition, messages, outbox items and event together.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
@@ -83,6 +83,14 @@ async def check_may_act(tx: Tx, actor_id: str, handoff: Dict[str, Any], action: 
     if handoff["agent_id"] not in (None, actor_id) and actor["role"] != "supervisor":
         raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
                         f"only they or a supervisor can {action} it.")
+
+
+def oldest_first(state: str, names: Optional[List[str]] = None) -> sa.Select[Any]:
+    """Handoffs in ``state`` (of the queues ``names``; None: all), oldest first: the line's order."""
+    statement = sa.select(handoffs).where(handoffs.c.state == state)
+    if names is not None:
+        statement = statement.where(handoffs.c.queue.in_(names))
+    return statement.order_by(handoffs.c.created_at, handoffs.c.id)
 
 
 def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Tuple
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
@@ -36,13 +35,7 @@ class Surveys:
                                     handoff_id=handoff_id, queue=handoff["queue"], agent_id=handoff["agent_id"])
             return survey, True
 
-        try:
-            return await self._db.run(work)
-        except IntegrityError:  # stored by a concurrent twin
-            existing = await self._db.run(lambda tx: tx.one(by_handoff))
-            if existing is None:
-                raise
-            return existing, False
+        return await self._db.run_keyed(work)
 
     async def of(self, handoff_id: str) -> Optional[Dict[str, Any]]:
         return await self._db.run(lambda tx: tx.one(sa.select(surveys).where(surveys.c.handoff_id == handoff_id)))
