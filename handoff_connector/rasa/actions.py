@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from handoff_connector.common.relay import message_id, triggered_by_connector, user_messages_during
 from handoff_connector.common.wording import wait_phrase
 from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
 from handoff_connector.rasa.context import build_context
@@ -158,8 +159,17 @@ class ActionHandoffRequest(Action):
                 SlotSet(OFFER_SLOT, None), SlotSet(REASONS_SLOT, None)]
 
 
+EARLIER_LIMIT = 20  # earlier messages sent along with each relay (the connector drops known ones)
+
+
 class ActionHandoffRelay(Action):
-    """Sends the user's latest message to the person; the bot says nothing."""
+    """Sends the user's latest message to the person; the bot says nothing.
+
+    The user's earlier messages of this handoff go along: any that did not
+    arrive (the action server or the connector was down when they were sent)
+    reach the person now, before this one, marked late. The connector also
+    recovers them from Rasa's tracker by itself when it comes back.
+    """
 
     def name(self) -> Text:
         return "action_handoff_relay"
@@ -171,12 +181,15 @@ class ActionHandoffRelay(Action):
         event = _latest_user_event(tracker)
         if not handoff_id or not event:
             return []
+        said = user_messages_during(tracker.sender_id, tracker.events, handoff_id)
+        latest = message_id(tracker.sender_id, event)
         payload = {
-            "message_id": event.get("message_id") or f"{tracker.sender_id}:{event.get('timestamp')}",
+            "message_id": latest,
             "text": event.get("text") or "",
             "timestamp": event.get("timestamp"),
             "channel": event.get("input_channel"),
             "intent": ((event.get("parse_data") or {}).get("intent") or {}).get("name"),
+            "earlier": [m for m in said if m["message_id"] != latest][-EARLIER_LIMIT:],
         }
         try:
             answer = await ConnectorClient(load_settings()).relay_message(handoff_id, payload)
@@ -242,6 +255,8 @@ class ActionHandoffEnded(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        if not triggered_by_connector(tracker.latest_message):
+            return []  # typed by the user: only the connector ends a handoff
         if tracker.get_slot("handoff_id"):
             dispatcher.utter_message(response="utter_handoff_abandoned")
         return [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
@@ -279,6 +294,18 @@ class ActionSessionStart(Action):
         return events + [ActionExecuted("action_listen")]
 
 
+def closed_handoff(tracker: Tracker) -> Optional[str]:
+    """The handoff the connector ended: named in its intent (``handoff_id`` entity).
+
+    The slot may already be empty (a message racing the close was refused and
+    cleared it), so the intent's own word comes first.
+    """
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "handoff_id" and entity.get("value"):
+            return str(entity["value"])
+    return tracker.get_slot("handoff_id")
+
+
 class ActionHandoffReturn(Action):
     """The person closed the handoff: clear its state and welcome the user back."""
 
@@ -288,7 +315,9 @@ class ActionHandoffReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        handoff_id = tracker.get_slot("handoff_id")
+        if not triggered_by_connector(tracker.latest_message):
+            return []  # typed by the user: only the connector ends a handoff
+        handoff_id = closed_handoff(tracker)
         dispatcher.utter_message(response="utter_handoff_returned")
         return [SlotSet(slot, None) for slot in HANDOFF_SLOTS] + [
             SlotSet("survey_handoff_id", handoff_id),

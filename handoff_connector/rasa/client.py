@@ -64,21 +64,25 @@ class ConnectorClient:
         """Creates a handoff; the same ``key`` always returns the same handoff."""
         return await self._post("/bot/v1/handoffs", payload, idempotency_key=key)
 
-    async def relay_message(
-        self, handoff_id: str, payload: Dict[str, Any], attempts: int = 3
-    ) -> Dict[str, Any]:
-        """Relays one user message; retried, and deduplicated by ``message_id``."""
+    async def _post_retrying(self, path: str, payload: Dict[str, Any], attempts: int) -> Dict[str, Any]:
+        """For requests the connector deduplicates: retried over a short outage (a restart)."""
         delay = 0.25
         for attempt in range(1, attempts + 1):
             try:
-                return await self._post(f"/bot/v1/handoffs/{handoff_id}/messages", payload)
+                return await self._post(path, payload)
             except ConnectorUnavailable:
                 if attempt == attempts:
                     raise
-                logger.warning("handoff.relay.retry", extra={"attempt": attempt})
+                logger.warning("handoff.connector.retry path=%s attempt=%s", path, attempt)
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+    async def relay_message(
+        self, handoff_id: str, payload: Dict[str, Any], attempts: int = 5
+    ) -> Dict[str, Any]:
+        """Relays one user message; retried, and deduplicated by ``message_id``."""
+        return await self._post_retrying(f"/bot/v1/handoffs/{handoff_id}/messages", payload, attempts)
 
     async def open_handoff(self, sender_id: str) -> Optional[Dict[str, Any]]:
         """The conversation's open handoff, or None."""
@@ -95,5 +99,6 @@ class ConnectorClient:
     async def request_callback(self, handoff_id: str, contact: str) -> Dict[str, Any]:
         return await self._post(f"/bot/v1/handoffs/{handoff_id}/callback", {"contact": contact})
 
-    async def submit_survey(self, handoff_id: str, payload: Dict[str, Any]) -> Dict[str, Any]:
-        return await self._post(f"/bot/v1/handoffs/{handoff_id}/survey", payload)
+    async def submit_survey(self, handoff_id: str, payload: Dict[str, Any], attempts: int = 5) -> Dict[str, Any]:
+        """Stores the answers once per handoff (a retry returns the stored ones)."""
+        return await self._post_retrying(f"/bot/v1/handoffs/{handoff_id}/survey", payload, attempts)

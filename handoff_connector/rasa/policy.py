@@ -4,8 +4,10 @@
 the relay action and the bot says nothing else. Its predictions are
 ``is_no_user_prediction`` with confidence 1.0 and a priority above RulePolicy,
 so they beat rules, active forms and fallbacks (see ``_pick_best_policy`` in
-``rasa/core/policies/ensemble.py``). It abstains on ``EXTERNAL_*`` intents, so
-the connector can end the handoff with ``trigger_intent``.
+``rasa/core/policies/ensemble.py``). It abstains on ``EXTERNAL_*`` intents the
+connector triggered (``trigger_intent``), so only the connector ends a handoff;
+the same intent typed by the user in Rasa's slash syntax is just words: relayed
+during a handoff, and asked to rephrase outside one.
 
 ``FrustrationPolicy``: escalates when the frustration score of the latest
 message, in the light of the conversation, reaches ``threshold``, and offers a
@@ -24,7 +26,7 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, EXTERNAL_MESSAGE_PREFIX, IS_EXTERNAL
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -42,6 +44,7 @@ from handoff_connector.rasa.frustration import RESET_ACTIONS, assess
 
 RELAY_ACTION = "action_handoff_relay"
 REQUEST_ACTION = "action_handoff_request"
+REPHRASE_ACTION = "action_handle_fallback"
 HANDOFF_SLOT = "handoff_id"
 
 
@@ -50,6 +53,18 @@ def _latest_intent(tracker: DialogueStateTracker) -> str:
     if message is None:
         return ""
     return (message.intent or {}).get("name") or ""
+
+
+def typed_external(tracker: DialogueStateTracker) -> bool:
+    """An ``EXTERNAL_*`` intent the user typed ("/EXTERNAL_handoff_closed"), not one
+    the connector triggered: Rasa's ``trigger_intent`` marks its own message
+    (``is_external`` metadata and the "EXTERNAL: " text), which a typed one never has."""
+    message = tracker.latest_message
+    if message is None or not _latest_intent(tracker).startswith("EXTERNAL_"):
+        return False
+    triggered = (message.text or "").startswith(EXTERNAL_MESSAGE_PREFIX) and bool(
+        (message.metadata or {}).get(IS_EXTERNAL))
+    return not triggered
 
 
 def _user_just_spoke(tracker: DialogueStateTracker) -> bool:
@@ -126,7 +141,8 @@ class HandoffPolicy(_HandoffPolicyBase):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"priority": 7, "slot": HANDOFF_SLOT, "relay_action": RELAY_ACTION}
+        return {"priority": 7, "slot": HANDOFF_SLOT, "relay_action": RELAY_ACTION,
+                "rephrase_action": REPHRASE_ACTION}
 
     def predict_action_probabilities(
         self,
@@ -140,9 +156,15 @@ class HandoffPolicy(_HandoffPolicyBase):
             # Also when the relay ended the handoff (the user cancelled, or it
             # had closed): the bot has said its piece and waits for the user.
             return self._predict(domain, ACTION_LISTEN_NAME, no_user=True)
+        typed = typed_external(tracker)
         if not tracker.get_slot(config["slot"]):
-            return self._predict(domain, None)
-        if _latest_intent(tracker).startswith("EXTERNAL_"):
+            if not typed:
+                return self._predict(domain, None)
+            # No rule may take it for the connector's word (no return, no survey).
+            if tracker.latest_action_name == ACTION_LISTEN_NAME and _user_just_spoke(tracker):
+                return self._predict(domain, config["rephrase_action"], no_user=True)
+            return self._predict(domain, ACTION_LISTEN_NAME, no_user=True)
+        if _latest_intent(tracker).startswith("EXTERNAL_") and not typed:
             return self._predict(domain, None)
         if tracker.latest_action_name == ACTION_LISTEN_NAME and _user_just_spoke(tracker):
             return self._predict(domain, config["relay_action"], no_user=True)

@@ -35,16 +35,29 @@ def _is_skip(tracker: Tracker, text: str) -> bool:
     return words in _SKIP_WORDS or (intent == "skip" and len(words.split()) <= 3)
 
 
+# Words around a rating that leave it a rating ("I'd give it a 4", "5 stars").
+_AROUND_A_RATING = {
+    "i", "i'd", "id", "would", "say", "give", "gave", "it", "them", "you", "a", "an", "the", "help",
+    "rate", "rating", "my", "is", "maybe", "probably", "about", "around", "star", "stars", "point",
+    "points", "solid", "definitely", "honestly", "hmm", "um", "ok", "okay", "well", "so", "that's",
+    "thats", "its", "it's", "just", "overall",
+}
+
+
 def parse_rating(text: str) -> Optional[int]:
-    """Reads a 1-5 rating from "4", "4 stars", "five", "I'd say 3"."""
-    lowered = text.lower()
-    digits = re.findall(r"\b([1-5])\b", lowered)
-    if len(set(digits)) == 1:
-        return int(digits[0])
-    words = [n for w, n in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)]
-    if len(set(words)) == 1 and not digits:
-        return words[0]
-    return None
+    """A clear 1-5 rating ("4", "4 stars", "4/5", "five", "I'd say 3"), else None.
+
+    Only a rating and the words around one: "I need 2 more minutes" (typed to
+    the person before the survey appeared) is not a rating of 2.
+    """
+    lowered = re.sub(r"\b([1-5])\s*/\s*5\b", r"\1", text.lower())
+    lowered = re.sub(r"\bout of (5|five)\b", " ", lowered)
+    words = re.findall(r"[a-z']+|\d+(?:[.,]\d+)?", lowered)
+    numbers = [w for w in words if w.isdigit() or w in _NUMBER_WORDS]
+    if len(numbers) != 1 or any(w not in _AROUND_A_RATING for w in words if w not in numbers):
+        return None
+    value = _NUMBER_WORDS.get(numbers[0]) or int(numbers[0])
+    return value if 1 <= value <= 5 else None
 
 
 class ValidateSurveyForm(FormValidationAction):

@@ -18,6 +18,7 @@ from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Un
 from handoff_connector.service.keys import CONFIG, OUTBOX, RASA, STORE
 from handoff_connector.service.payloads import bearer_token, read_json, text_field
 from handoff_connector.service.storage import Agent, summary
+from handoff_connector.service.storage.outbox import undelivered as undelivered_view
 from handoff_connector.service.waiting import update_positions
 
 CLOSE_INTENT = "EXTERNAL_handoff_closed"
@@ -132,9 +133,12 @@ async def get_handoff(request: web.Request) -> web.Response:
          "author": t.get("author") or t["role"]}
         for t in handoff["context"].get("transcript") or []
     ]
+    # Agent messages Rasa refused for good: shown as not delivered, with why.
+    undelivered = {d["message_id"]: d for d in map(undelivered_view, await store.outbox.dead_for(handoff["id"]))}
     during = [
         {"id": m["id"], "role": m["role"], "text": m["text"], "author": m["author"],
-         "created_at": m["created_at"]}
+         "created_at": m["created_at"], "sent_at": m["sent_at"], "late": bool(m["late"]),
+         "undelivered": (undelivered.get(m["id"]) or {}).get("error")}
         for m in await store.messages.of(handoff["id"])
     ]
     return web.json_response(

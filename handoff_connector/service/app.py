@@ -11,8 +11,9 @@ from handoff_connector.service import agent_api, bot_api, demo, desk, live, open
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
-from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, STORE
+from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, RECONCILER, STORE
 from handoff_connector.service.live import EventBus
+from handoff_connector.service.reconcile import Reconciler
 from handoff_connector.service.storage import Storage
 from handoff_connector.service.storage.events import PostgresWakeups
 from handoff_connector.service.waiting import housekeeping_ctx
@@ -73,11 +74,15 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
 async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     rasa = RasaClient(config.rasa_url, config.rasa_token)
-    worker = OutboxWorker(app[STORE], rasa, retry_max_seconds=config.retry_max_seconds)
-    app[OUTBOX], app[RASA] = worker, rasa
+    reconciler = Reconciler(app[STORE], rasa, config.reconcile_seconds)
+    worker = OutboxWorker(app[STORE], rasa, retry_max_seconds=config.retry_max_seconds,
+                          on_rasa_back=reconciler.rasa_back)
+    app[OUTBOX], app[RASA], app[RECONCILER] = worker, rasa, reconciler
     await rasa.start()
     worker.start()
+    reconciler.start()
     yield
+    await reconciler.stop()
     await worker.stop()
     await rasa.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -138,9 +138,11 @@ async def relay_message(request: web.Request) -> web.Response:
     message_id = text_field(body, "message_id", max_len=200)
     text = text_field(body, "text", required=False) or ""
     intent = text_field(body, "intent", required=False, max_len=100)
+    earlier = _earlier_messages(body)
     store = request.app[STORE]
     handoff_id = request.match_info["id"]
-    message, created, state = await store.messages.add_user_message(handoff_id, str(message_id), text)
+    message, created, state = await store.messages.add_user_message(
+        handoff_id, str(message_id), text, sent_at=_number(body, "timestamp"), earlier=earlier)
     cancelled = state == "cancelled"
     if created and intent in request.app[CONFIG].cancel_intents and state == "queued":
         # Only while waiting: with a person on, "never mind" is for them to read.
@@ -151,6 +153,33 @@ async def relay_message(request: web.Request) -> web.Response:
         {"id": message["id"], "duplicate": not created, "cancelled": cancelled},
         status=201 if created else 200,
     )
+
+
+EARLIER_LIMIT = 50
+
+
+def _number(body: Dict[str, Any], key: str) -> Optional[float]:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1e11:
+        raise BadRequest(f"Field `{key}` must be a time in seconds since the epoch.")
+    return float(value)
+
+
+def _earlier_messages(body: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """`earlier`: the user's previous messages of the handoff, as Rasa has them."""
+    value = body.get("earlier") or []
+    if not isinstance(value, list) or len(value) > EARLIER_LIMIT:
+        raise BadRequest(f"Field `earlier` must be a list of at most {EARLIER_LIMIT} messages.")
+    found = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise BadRequest("Each of `earlier` must be an object with `message_id`, `text` and `timestamp`.")
+        found.append({"message_id": text_field(item, "message_id", max_len=200),
+                      "text": text_field(item, "text", required=False) or "",
+                      "timestamp": _number(item, "timestamp")})
+    return found
 
 
 async def submit_survey(request: web.Request) -> web.Response:

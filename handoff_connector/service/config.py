@@ -100,7 +100,10 @@ class Config:
     templates: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
     # Intents that, while the user waits, send them back to the bot.
     cancel_intents: List[str] = field(default_factory=lambda: ["cancel_handoff"])
-    abandon_after_seconds: float = 900.0  # silent user: the handoff ends
+    abandon_after_seconds: float = 900.0  # a user silent this long while waiting: the handoff ends
+    # With a person on, only both sides silent this long ends it (a person may be looking into it).
+    abandon_assigned_after_seconds: float = 3600.0
+    reconcile_seconds: float = 30.0  # how often Rasa's trackers are checked for missed user messages
     position_update_seconds: float = 60.0  # at most one place-in-line update per interval
     housekeeping_seconds: float = 5.0
     public_url: str = "http://127.0.0.1:5034"  # where users open links the connector sends
@@ -189,6 +192,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         saved_replies=saved,
         cancel_intents=list(raw.get("cancel_intents") or ["cancel_handoff"]),
         abandon_after_seconds=_seconds(raw, "abandon_after_seconds", 900.0, source),
+        abandon_assigned_after_seconds=_seconds(raw, "abandon_assigned_after_seconds", 3600.0, source),
+        reconcile_seconds=_seconds(raw, "reconcile_seconds", 30.0, source),
         position_update_seconds=_seconds(raw, "position_update_seconds", 60.0, source),
         housekeeping_seconds=_seconds(raw, "housekeeping_seconds", 5.0, source),
         public_url=str(_env_or(raw, "public_url", "HANDOFF_PUBLIC_URL")

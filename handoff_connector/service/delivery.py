@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
@@ -31,7 +31,16 @@ logger = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """Rasa could not be reached or refused the request."""
+    """Rasa could not be reached or refused the request.
+
+    ``permanent``: Rasa refused it for good (a 4xx other than a timeout, a
+    conflict or too many requests); sending it again cannot help.
+    """
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.permanent = status is not None and 400 <= status < 500 and status not in (408, 409, 425, 429)
 
 
 class RasaClient:
@@ -63,10 +72,20 @@ class RasaClient:
             async with self._session.request(method, url, params=params, json=json) as response:
                 if response.status >= 300:
                     text = (await response.text())[:300]
-                    raise DeliveryError(f"Rasa answered {response.status} to {method} {path}: {text}")
+                    raise DeliveryError(f"Rasa answered {response.status} to {method} {path}: {text}",
+                                        response.status)
                 return await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise DeliveryError(f"Rasa unreachable at {url}: {type(error).__name__} {error}") from error
+
+    async def answers(self) -> bool:
+        """Whether Rasa's server answers at all (its root says hello, no token needed)."""
+        assert self._session is not None, "RasaClient.start() was not called"
+        try:
+            async with self._session.get(f"{self._base}/", timeout=aiohttp.ClientTimeout(total=2)) as response:
+                return response.status < 500
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
 
     async def tracker(self, sender_id: str) -> Dict[str, Any]:
         return await self._request(
@@ -98,26 +117,39 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False
 
-    async def trigger_intent(self, sender_id: str, intent: str) -> None:
+    async def trigger_intent(self, sender_id: str, intent: str, entities: Dict[str, Any]) -> None:
         await self._request(
             "POST",
             f"/conversations/{quote(sender_id, safe='')}/trigger_intent",
             self._params(output_channel="latest"),
-            json={"name": intent},
+            json={"name": intent, "entities": entities},
         )
 
 
+UNEXPECTED_TRIES = 3  # an item that keeps failing in an unforeseen way is set aside after this
+
+
 class OutboxWorker:
-    """Background task that drains the outbox into Rasa."""
+    """Background task that drains the outbox into Rasa.
+
+    An item Rasa refuses for good, or one that keeps failing in a way nobody
+    foresaw, is set aside (dead): the desks and the log say so, and the
+    conversation's later items go on. While Rasa is unreachable the worker asks
+    it every poll whether it is back, and then sends at once, not after the
+    backoff; ``on_rasa_back`` runs then too.
+    """
 
     def __init__(self, store: Storage, rasa: RasaClient, retry_max_seconds: float = 30.0,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 1.0,
+                 on_rasa_back: Optional[Callable[[], Awaitable[None]]] = None) -> None:
         self._store = store
         self._rasa = rasa
         self._retry_max = retry_max_seconds
         self._poll = poll_seconds
+        self._on_rasa_back = on_rasa_back
         self._wake = asyncio.Event()
         self._task: Optional[asyncio.Task[None]] = None
+        self.rasa_down = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="handoff-outbox")
@@ -137,6 +169,8 @@ class OutboxWorker:
     async def _run(self) -> None:
         while True:
             try:
+                if self.rasa_down:
+                    await self._check_rasa()
                 await self.drain_once()
             except Exception:  # noqa: BLE001 - the worker must outlive any bad item
                 logger.exception("handoff.outbox.crashed")
@@ -168,17 +202,38 @@ class OutboxWorker:
             if not any(done):
                 return delivered
 
+    async def _check_rasa(self) -> None:
+        if not await self._rasa.answers():
+            return
+        self.rasa_down = False
+        due = await self._store.outbox.retry_now()
+        logger.info("handoff.outbox.rasa_back due_now=%s", due)
+        if self._on_rasa_back is not None:
+            await self._on_rasa_back()
+
     async def _deliver(self, item: Dict[str, Any]) -> bool:
         tries = await self._store.outbox.start(item["id"])
         if tries is None:
             return False  # another instance holds it now
         try:
             await asyncio.wait_for(self._try(item, tries), TRY_SECONDS)
-        except (DeliveryError, asyncio.TimeoutError) as error:
-            retry_in = min(self._retry_max, 0.5 * 2 ** item["attempts"])
-            logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
-                           item["id"], item["attempts"] + 1, retry_in, error or "took too long")
-            await self._store.outbox.failed(item["id"], str(error) or "took too long", retry_in)
+        except DeliveryError as error:
+            if error.permanent:
+                await self._set_aside(item, str(error))
+            else:
+                self.rasa_down = True
+                await self._failed(item, str(error))
+            return False
+        except asyncio.TimeoutError:
+            self.rasa_down = True
+            await self._failed(item, "took too long")
+            return False
+        except Exception as error:  # noqa: BLE001 - one bad item must not stop the others
+            logger.exception("handoff.outbox.unexpected id=%s try=%s", item["id"], tries)
+            if tries >= UNEXPECTED_TRIES:
+                await self._set_aside(item, f"{type(error).__name__}: {error}")
+            else:
+                await self._failed(item, f"{type(error).__name__}: {error}")
             return False
         if not await self._store.outbox.delivered(item["id"]):
             logger.warning("handoff.outbox.lease_lost id=%s", item["id"])
@@ -186,13 +241,26 @@ class OutboxWorker:
             await self._store.handoffs.mark_returned(item["handoff_id"])
         return True
 
+    async def _failed(self, item: Dict[str, Any], error: str) -> None:
+        retry_in = min(self._retry_max, 0.5 * 2 ** item["attempts"])
+        logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
+                       item["id"], item["attempts"] + 1, retry_in, error)
+        await self._store.outbox.failed(item["id"], error, retry_in)
+
+    async def _set_aside(self, item: Dict[str, Any], error: str) -> None:
+        logger.error("handoff.outbox.dead id=%s handoff=%s kind=%s: %s",
+                     item["id"], item["handoff_id"], item["kind"], error)
+        await self._store.outbox.dead(item["id"], error)
+
     async def _try(self, item: Dict[str, Any], tries: int) -> None:
         if tries > 1 and await self._already_delivered(item):
             logger.info("handoff.outbox.deduplicated id=%s", item["id"])
         elif item["kind"] == "message":
             await self._send_message(item)
         elif item["kind"] in ("close", "intent"):
-            await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"])
+            # The handoff named in the intent: the return action ties the survey to it.
+            await self._rasa.trigger_intent(item["sender_id"], item["payload"]["intent"],
+                                            {"handoff_id": item["handoff_id"]})
         elif item["kind"] == "slots":
             await self._rasa.append_events(item["sender_id"], [
                 {"event": "slot", "name": name, "value": value}

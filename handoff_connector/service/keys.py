@@ -12,9 +12,11 @@ from handoff_connector.service.storage import Storage
 if TYPE_CHECKING:
     from handoff_connector.service.delivery import OutboxWorker, RasaClient
     from handoff_connector.service.live import EventBus
+    from handoff_connector.service.reconcile import Reconciler
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Storage)
 OUTBOX: "web.AppKey[OutboxWorker]" = web.AppKey("outbox")
 RASA: "web.AppKey[RasaClient]" = web.AppKey("rasa")
 BUS: "web.AppKey[EventBus]" = web.AppKey("bus")
+RECONCILER: "web.AppKey[Reconciler]" = web.AppKey("reconciler")

@@ -23,7 +23,8 @@ from aiohttp import web
 
 from handoff_connector.common.wording import wait_phrase
 from handoff_connector.service.config import Config
-from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
+from handoff_connector.service.delivery import DeliveryError
+from handoff_connector.service.keys import CONFIG, OUTBOX, RECONCILER, STORE
 
 logger = logging.getLogger(__name__)
 HISTORY_SECONDS = 7 * 24 * 3600
@@ -32,6 +33,7 @@ ABANDON_INTENT = "EXTERNAL_handoff_abandoned"
 HOUSEKEEPING_LEASE = "housekeeping"
 HEARTBEAT_SECONDS = 10.0  # each instance marks its desk sockets alive this often
 SOCKETS_SILENT_SECONDS = 3 * HEARTBEAT_SECONDS  # not marked for this long: their instance died
+RECONCILE_BEFORE_ABANDON = 50  # trackers read per round before abandoning (the rest: next round)
 
 
 async def estimate_minutes(app: web.Application, queue: str, position: int) -> Optional[int]:
@@ -74,7 +76,14 @@ async def housekeeping_once(app: web.Application) -> bool:
     if not await store.leases.hold(HOUSEKEEPING_LEASE, housekeeping_lease_seconds(config)):
         return False
     await store.accounts.reap_sockets(SOCKETS_SILENT_SECONDS)
-    ended = await store.line.abandon_stale(config.abandon_after_seconds, {"intent": ABANDON_INTENT})
+    # The user may have spoken while their messages could not reach us: ask Rasa first.
+    silent = (await store.line.stale(config.abandon_after_seconds,
+                                     config.abandon_assigned_after_seconds))[:RECONCILE_BEFORE_ABANDON]
+    for handoff in silent:
+        with contextlib.suppress(DeliveryError):
+            await app[RECONCILER].handoff(handoff)
+    ended = await store.line.abandon_stale([h["id"] for h in silent], config.abandon_after_seconds,
+                                           config.abandon_assigned_after_seconds, {"intent": ABANDON_INTENT})
     for handoff in ended:
         logger.info("handoff.abandoned id=%s", handoff["id"])
     await update_positions(app)

@@ -53,6 +53,15 @@ async def fetch_detail(server: ConnectorProcess, handoff_id: str) -> Dict[str, A
             return await response.json()
 
 
+async def as_sarah(server: ConnectorProcess, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """An agent's POST through the agent API."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(server.make_url(path), json=body,
+                                headers={"Authorization": "Bearer t-sarah"}) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+
 @pytest.fixture
 async def connector(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     server = await ConnectorProcess(tmp_path).__aenter__()
@@ -181,6 +190,21 @@ async def test_relay_sends_each_message_once(connector: ConnectorProcess) -> Non
     assert [m["text"] for m in detail["messages"]] == ["it's 800 dollars"]
 
 
+async def test_relay_brings_along_what_never_arrived_in_order_marked_late(connector: ConnectorProcess) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    # The action server was down for the first two: Rasa has them, the connector does not.
+    during = HOUSING_THEN_PERSON + [
+        act("action_handoff_request"), {"event": "slot", "name": "handoff_id", "value": handoff_id},
+        act("action_listen"), user("hello?", "greet", "m3", 30.0),
+        act("action_listen"), user("is anyone there", "inform", "m4", 31.0),
+        act("action_listen"), user("it's 800 dollars", "inform", "m5", 32.0)]
+    await actions.ActionHandoffRelay().run(CollectingDispatcher(), make_tracker(during, handoff_id=handoff_id), {})
+    detail = await fetch_detail(connector, handoff_id)
+    assert [(m["text"], m["late"]) for m in detail["messages"]] == [
+        ("hello?", True), ("is anyone there", True), ("it's 800 dollars", False)]
+
+
 async def test_relay_to_a_closed_handoff_hands_back_to_the_bot(connector: ConnectorProcess) -> None:
     tracker = make_tracker(HOUSING_THEN_PERSON, handoff_id="does-not-exist")
     dispatcher = CollectingDispatcher()
@@ -195,18 +219,48 @@ async def test_relay_with_the_connector_down_tells_the_user(unreachable: None) -
     assert texts(dispatcher) == ["utter_handoff_relay_failed"]
 
 
+def connector_intent(intent: str, handoff_id: str) -> Dict[str, Any]:
+    """The user event Rasa's trigger_intent writes for the connector's intent."""
+    return {"event": "user", "text": f"EXTERNAL: {intent}", "metadata": {"is_external": True},
+            "parse_data": {"intent": {"name": intent}, "entities": [{"entity": "handoff_id", "value": handoff_id}],
+                           "metadata": {"is_external": True}}}
+
+
+def typed_intent(intent: str) -> Dict[str, Any]:
+    """The same intent typed by the user in Rasa's slash syntax."""
+    return {"event": "user", "text": f"/{intent}", "parse_data": {"intent": {"name": intent}, "entities": []}}
+
+
 async def test_return_clears_the_handoff_and_keeps_the_id_for_the_survey() -> None:
     dispatcher = CollectingDispatcher()
-    events = await actions.ActionHandoffReturn().run(dispatcher, make_tracker([], handoff_id="h1", handoff_team="T"), {})
+    tracker = make_tracker([connector_intent("EXTERNAL_handoff_closed", "h1")], handoff_id="h1", handoff_team="T")
+    events = await actions.ActionHandoffReturn().run(dispatcher, tracker, {})
     slots = {e["name"]: e["value"] for e in events}
     assert slots["handoff_id"] is None and slots["handoff_team"] is None
     assert slots["survey_handoff_id"] == "h1"
     assert texts(dispatcher) == ["utter_handoff_returned"]
 
 
+async def test_the_survey_is_tied_to_the_closed_handoff_even_if_the_slot_was_cleared() -> None:
+    # A message racing the close was refused (409) and cleared the slot first.
+    tracker = make_tracker([connector_intent("EXTERNAL_handoff_closed", "h1")], handoff_id=None)
+    events = await actions.ActionHandoffReturn().run(CollectingDispatcher(), tracker, {})
+    assert {e["name"]: e["value"] for e in events}["survey_handoff_id"] == "h1"
+
+
+@pytest.mark.parametrize("action", [actions.ActionHandoffReturn(), actions.ActionHandoffEnded()])
+@pytest.mark.parametrize("intent", ["EXTERNAL_handoff_closed", "EXTERNAL_handoff_abandoned"])
+async def test_a_typed_external_intent_ends_nothing(action: Any, intent: str) -> None:
+    dispatcher = CollectingDispatcher()
+    assert await action.run(dispatcher, make_tracker([typed_intent(intent)], handoff_id="h1"), {}) == []
+    assert dispatcher.messages == []
+
+
 @pytest.mark.parametrize(
     "text, rating",
-    [("5", 5), ("4 stars", 4), ("I'd say three", 3), ("1", 1), ("great", None), ("6", None), ("3 or 4", None)],
+    [("5", 5), ("4 stars", 4), ("I'd say three", 3), ("1", 1), ("4/5", 4), ("I'd give it a 4", 4),
+     ("great", None), ("6", None), ("3 or 4", None), ("I need 2 more minutes", None),
+     ("give me 5 minutes", None), ("3.5", None)],
 )
 def test_parse_rating(text: str, rating: Optional[int]) -> None:
     assert survey.parse_rating(text) == rating
@@ -229,6 +283,8 @@ async def test_survey_validation_and_submit(connector: ConnectorProcess) -> None
     assert await form.validate_survey_rating("skip", dispatcher, skip, {}) == {
         "survey_rating": "skipped", "survey_comment": "skipped"}
     assert await form.validate_survey_comment("no comment", dispatcher, make_tracker([user("no comment", "skip", "s3")], survey_rating="4"), {}) == {"survey_comment": ""}
+    await as_sarah(connector, f"/api/v1/handoffs/{handoff_id}/claim")
+    await as_sarah(connector, f"/api/v1/handoffs/{handoff_id}/close", {"resolution": "resolved"})
     done = make_tracker([], survey_handoff_id=handoff_id, survey_rating="5", survey_comment="Sarah was kind")
     dispatcher = CollectingDispatcher()
     events = await survey.ActionSurveySubmit().run(dispatcher, done, {})
@@ -290,7 +346,8 @@ async def test_session_start_keeps_the_handoff_if_the_connector_is_down(unreacha
 
 async def test_abandoned_handoff_ends_quietly() -> None:
     dispatcher = CollectingDispatcher()
-    events = await actions.ActionHandoffEnded().run(dispatcher, make_tracker([], handoff_id="h1"), {})
+    tracker = make_tracker([connector_intent("EXTERNAL_handoff_abandoned", "h1")], handoff_id="h1")
+    events = await actions.ActionHandoffEnded().run(dispatcher, tracker, {})
     assert texts(dispatcher) == ["utter_handoff_abandoned"]
     assert all(e["value"] is None for e in events)
 

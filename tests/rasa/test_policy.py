@@ -67,8 +67,23 @@ IN_HANDOFF = [ActionExecuted("action_listen"), user("help", "human_handoff"),
         # the relay ended the handoff (the user cancelled while waiting): listen
         (IN_HANDOFF + [ActionExecuted("action_listen"), user("never mind", "cancel_handoff"),
                        ActionExecuted("action_handoff_relay"), SlotSet("handoff_id", None)], "action_listen", True),
-        # the connector closing the handoff: abstain so the return rule runs
-        (IN_HANDOFF + [ActionExecuted("action_listen"), user(None, "EXTERNAL_handoff_closed")], None, False),
+        # the connector closing the handoff (trigger_intent): abstain so the return rule runs
+        (IN_HANDOFF + [ActionExecuted("action_listen"), UserUttered.create_external("EXTERNAL_handoff_closed")],
+         None, False),
+        # the same intents typed by the user ("/EXTERNAL_..."): words for the person, relayed
+        (IN_HANDOFF + [ActionExecuted("action_listen"), user("/EXTERNAL_handoff_closed", "EXTERNAL_handoff_closed")],
+         "action_handoff_relay", True),
+        (IN_HANDOFF + [ActionExecuted("action_listen"),
+                       user("/EXTERNAL_handoff_abandoned", "EXTERNAL_handoff_abandoned")], "action_handoff_relay", True),
+        # ... a typed one claiming to be external is still typed (the text says so)
+        (IN_HANDOFF + [ActionExecuted("action_listen"),
+                       UserUttered("/EXTERNAL_handoff_closed", {"name": "EXTERNAL_handoff_closed"},
+                                   metadata={"is_external": True})], "action_handoff_relay", True),
+        # ... and outside a handoff no rule takes them for the connector's: asked to rephrase
+        ([ActionExecuted("action_listen"), user("/EXTERNAL_handoff_closed", "EXTERNAL_handoff_closed")],
+         "action_handle_fallback", True),
+        ([ActionExecuted("action_listen"), user("/EXTERNAL_handoff_closed", "EXTERNAL_handoff_closed"),
+          ActionExecuted("action_handle_fallback")], "action_listen", True),
     ],
 )
 def test_handoff_policy(domain: Domain, tmp_path: Path, events, expected, no_user) -> None:

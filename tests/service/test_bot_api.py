@@ -45,9 +45,13 @@ async def test_relay_is_idempotent_by_message_id_and_kept_in_order(client: TestC
     assert [m["text"] for m in detail["messages"]] == ["hello 0", "hello 1", "hello 2"]
 
 
-async def test_survey_is_stored_once(client: TestClient) -> None:
+async def test_survey_is_stored_once_and_only_for_a_closed_handoff(client: TestClient) -> None:
     ticket = await create(client)
     url = f"/bot/v1/handoffs/{ticket['id']}/survey"
+    early = await client.post(url, json={"skipped": True}, headers=BOT)
+    assert early.status == 409 and "closed" in (await early.json())["error"]
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/close", json={"resolution": "resolved"}, headers=SARAH)
     first = await client.post(url, json={"rating": 4, "comment": "kind"}, headers=BOT)
     second = await client.post(url, json={"rating": 1}, headers=BOT)
     assert (first.status, second.status) == (201, 200)

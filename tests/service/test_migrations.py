@@ -39,7 +39,7 @@ async def test_a_release_0_2_database_is_upgraded_without_losing_a_row(tmp_path:
     before = release_0_2_database(path)
     assert before["handoffs"] == 4 and before["messages"] == 4 and before["surveys"] == 1
     # `serve` upgrades on start (housekeeping must not end the old open handoffs meanwhile).
-    config = make_config(tmp_path, str(path), abandon_after_seconds=10**9)
+    config = make_config(tmp_path, str(path), abandon_after_seconds=10**9, abandon_assigned_after_seconds=10**9)
     client = await aiohttp_client(create_app(config))
     store = client.app[STORE]
     after = {t: await store.db.run(lambda tx, t=t: tx.scalar(sa.select(sa.func.count()).select_from(sa.table(t))))
@@ -47,7 +47,7 @@ async def test_a_release_0_2_database_is_upgraded_without_losing_a_row(tmp_path:
     assert after == before
     head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
     version = await store.db.run(lambda tx: tx.scalar(sa.text("SELECT version_num FROM alembic_version")))
-    assert version == head == "0002"
+    assert version == head == "0003"
     # The old rows read as before, through the new store and the API.
     rows = await store.db.run(lambda tx: tx.all(sa.text("SELECT id, state FROM handoffs ORDER BY created_at")))
     assert [r["state"] for r in rows] == ["closed", "queued", "no_agent", "assigned"]

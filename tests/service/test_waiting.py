@@ -98,6 +98,7 @@ async def test_never_mind_with_a_person_on_is_for_the_person(client: TestClient)
 async def test_a_silent_user_is_abandoned_and_the_agent_told(tmp_path: Path, database: str, aiohttp_client: Any,
                                                              claimed: bool) -> None:
     client = await aiohttp_client(create_app(make_config(tmp_path, database, abandon_after_seconds=0.2,
+                                                         abandon_assigned_after_seconds=0.2,
                                                          housekeeping_seconds=60)))
     await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
     ticket = await create(client, slots={})

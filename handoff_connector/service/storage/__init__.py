@@ -45,7 +45,7 @@ class Storage:
         self.messages = Messages(self.db, self.events)
         self.line = Line(self.db, self.events)
         self.surveys = Surveys(self.db, self.events)
-        self.outbox = Outbox(self.db, self.instance)
+        self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)
 
     @property

@@ -9,7 +9,7 @@ the agent's row, so an agent's capacity holds across instances.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
@@ -44,11 +44,15 @@ class Handoffs:
         self, key: str, sender_id: str, channel: Optional[str], queue: str,
         trigger: str, reasons: List[str], context: Dict[str, Any],
     ) -> Tuple[Dict[str, Any], bool]:
-        """Creates a queued handoff; with a known ``key`` returns the first one."""
+        """Creates a queued handoff; with a known ``key`` returns the first one.
+
+        A conversation has one open handoff at most (a unique index holds it
+        against concurrent requests): asking again returns the open one.
+        """
         by_key = sa.select(handoffs).where(handoffs.c.idempotency_key == key)
 
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
-            existing = await tx.one(by_key)
+            existing = await tx.one(by_key) or await tx.one(open_of(sender_id))
             if existing:
                 return existing, False
             handoff_id = uuid.uuid4().hex
@@ -77,9 +81,13 @@ class Handoffs:
 
     async def open_for(self, sender_id: str) -> Optional[Dict[str, Any]]:
         """The sender's open handoff, if any."""
-        return await self._db.run(lambda tx: tx.one(
-            sa.select(handoffs).where(handoffs.c.sender_id == sender_id, handoffs.c.state.in_(OPEN_STATES))
-            .order_by(handoffs.c.created_at.desc()).limit(1)))
+        return await self._db.run(lambda tx: tx.one(open_of(sender_id)))
+
+    async def in_states(self, states: Sequence[str]) -> List[Dict[str, Any]]:
+        """Id and conversation of every handoff in ``states``."""
+        return await self._db.run(lambda tx: tx.all(
+            sa.select(handoffs.c.id, handoffs.c.sender_id).where(handoffs.c.state.in_(states))
+            .order_by(handoffs.c.id)))
 
     async def list_queue(self, names: Optional[List[str]]) -> List[Dict[str, Any]]:
         """Queued handoffs, oldest first; ``None`` means every queue."""
@@ -116,6 +124,9 @@ class Handoffs:
                 first_wait=sa.func.coalesce(handoffs.c.first_wait, tx.now - handoffs.c.created_at)))
             await transition(tx, handoff_id, "queued", "assigned", f"agent:{agent_id}")
             handoff = await handoff_row(tx, handoff_id)
+            # The user may have been told nobody was free and still be choosing:
+            # from now on their messages go to the agent.
+            await enqueue(tx, handoff, "slots", {"handoff_id": handoff_id, "handoff_pending": None})
             if introduction is not None:
                 await agent_message(self._events, tx, handoff, agent_id, introduction, None)
             await emit_handoff(self._events, tx, "handoff.assigned", handoff)
@@ -267,6 +278,9 @@ class Handoffs:
             if old is None or (old["resume_expires_at"] or 0) < tx.now:
                 raise NotFound("This link is unknown or has expired. You can still ask the assistant "
                                "for a person.")
+            current = await tx.one(open_of(old["sender_id"]))
+            if current is not None:
+                return current  # already talking with the team: the link stays usable for later
             await tx.run(handoffs.update().where(handoffs.c.id == old["id"]).values(resume_token=None))
             agent = await tx.one(sa.select(agents).where(agents.c.id == old["agent_id"]))
             assign = agent is not None and agent["presence"] != "offline"
@@ -288,7 +302,12 @@ class Handoffs:
             await emit_handoff(self._events, tx, "handoff.assigned" if assign else "handoff.created", handoff)
             return handoff
 
-        return await self._db.run(work)
+        return await self._db.run_keyed(work)
+
+
+def open_of(sender_id: str) -> sa.Select[Any]:
+    """The conversation's open handoff (there is one at most)."""
+    return sa.select(handoffs).where(handoffs.c.sender_id == sender_id, handoffs.c.state.in_(OPEN_STATES))
 
 
 async def _resumed_context(tx: Tx, old: Dict[str, Any]) -> Dict[str, Any]:

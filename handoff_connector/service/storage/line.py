@@ -10,7 +10,6 @@ from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.outbox import enqueue
 from handoff_connector.service.storage.records import (
-    OPEN_STATES,
     emit_handoff,
     emit_message,
     handoff_row,
@@ -73,13 +72,18 @@ class Line:
             .order_by(handoffs.c.claimed_at.desc()).limit(limit)))
         return [float(r["first_wait"]) for r in rows]
 
-    async def abandon_stale(self, silent_for: float, payload: Dict[str, Any]) -> List[Dict[str, Any]]:
-        """Ends open handoffs whose user has been silent for ``silent_for`` seconds."""
+    async def stale(self, waiting_for: float, assigned_for: float) -> List[Dict[str, Any]]:
+        """The open handoffs silent long enough to be abandoned (see ``_silent``)."""
+        return await self._db.run(lambda tx: tx.all(
+            sa.select(handoffs.c.id, handoffs.c.sender_id)
+            .where(_silent(tx.now, waiting_for, assigned_for)).order_by(handoffs.c.id)))
+
+    async def abandon_stale(self, ids: List[str], waiting_for: float, assigned_for: float,
+                            payload: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """Ends those of ``ids`` that are still silent long enough (checked again here)."""
         async def work(tx: Tx) -> List[Dict[str, Any]]:
             stale = await tx.all(
-                sa.select(handoffs).where(
-                    handoffs.c.state.in_(OPEN_STATES),
-                    sa.func.coalesce(handoffs.c.last_user_at, handoffs.c.created_at) < tx.now - silent_for)
+                sa.select(handoffs).where(handoffs.c.id.in_(ids), _silent(tx.now, waiting_for, assigned_for))
                 .order_by(handoffs.c.id).with_for_update(skip_locked=True))  # busy now: next round
             ended = []
             for handoff in stale:
@@ -93,3 +97,13 @@ class Line:
             return ended
 
         return await self._db.run(work)
+
+
+def _silent(now: float, waiting_for: float, assigned_for: float) -> Any:
+    """Waiting: the user silent for ``waiting_for``. With a person on: both the user
+    and the person silent for ``assigned_for`` (an agent may be looking something up)."""
+    user_quiet = sa.func.coalesce(handoffs.c.last_user_at, handoffs.c.created_at)
+    agent_quiet = sa.func.coalesce(handoffs.c.last_agent_at, handoffs.c.claimed_at, handoffs.c.created_at)
+    return sa.or_(
+        sa.and_(handoffs.c.state == "queued", user_quiet < now - waiting_for),
+        sa.and_(handoffs.c.state == "assigned", user_quiet < now - assigned_for, agent_quiet < now - assigned_for))

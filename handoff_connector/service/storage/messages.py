@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
@@ -25,14 +25,56 @@ def _by_client_id(handoff_id: str, role: str, client_id: str) -> sa.Select[Any]:
                                      messages.c.client_id == client_id)
 
 
+async def _user_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], message_id: str, text: str,
+                        sent_at: Optional[float], late: bool) -> Dict[str, Any]:
+    message = await insert_message(tx, handoff["id"], "user", handoff["sender_id"], text, message_id,
+                                   sent_at=sent_at, late=late)
+    spoke = min(sent_at or tx.now, tx.now)
+    await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
+        last_user_at=sa.case((handoffs.c.last_user_at > spoke, handoffs.c.last_user_at), else_=spoke)))
+    await emit_message(events, tx, handoff, message)
+    return message
+
+
+async def _store_missing(events: EventLog, tx: Tx, handoff: Dict[str, Any],
+                         said: Sequence[Dict[str, Any]]) -> int:
+    """Stores, in order and marked late, those of ``said`` this handoff does not have yet."""
+    ids = [str(m["message_id"]) for m in said if m.get("message_id")]
+    if not ids:
+        return 0
+    known = {row["client_id"] for row in await tx.all(
+        sa.select(messages.c.client_id).where(messages.c.handoff_id == handoff["id"], messages.c.role == "user",
+                                              messages.c.client_id.in_(ids)))}
+    new = 0
+    for message in said:
+        message_id = str(message.get("message_id") or "")
+        if not message_id or message_id in known:
+            continue
+        known.add(message_id)
+        await _user_message(events, tx, handoff, message_id, str(message.get("text") or ""),
+                            _timestamp(message.get("timestamp")), late=True)
+        new += 1
+    return new
+
+
+def _timestamp(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 class Messages:
     def __init__(self, db: Database, events: EventLog) -> None:
         self._db = db
         self._events = events
 
-    async def add_user_message(self, handoff_id: str, message_id: str,
-                               text: str) -> Tuple[Dict[str, Any], bool, str]:
-        """Stores a relayed user message once per ``message_id``; also says the handoff's state."""
+    async def add_user_message(self, handoff_id: str, message_id: str, text: str,
+                               sent_at: Optional[float] = None,
+                               earlier: Sequence[Dict[str, Any]] = ()) -> Tuple[Dict[str, Any], bool, str]:
+        """Stores a relayed user message once per ``message_id``; also says the handoff's state.
+
+        ``earlier``: the user's previous messages of this handoff as Rasa has
+        them (``message_id``, ``text``, ``timestamp``); any not stored yet are
+        stored first, in their order, marked late.
+        """
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool, str]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
             existing = await tx.one(_by_client_id(handoff_id, "user", message_id))
@@ -41,11 +83,19 @@ class Messages:
             if handoff["state"] not in OPEN_STATES:
                 raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; user messages can only "
                                f"be relayed while it is queued or assigned.")
-            message = await insert_message(tx, handoff_id, "user", handoff["sender_id"], text, message_id)
-            await tx.run(handoffs.update().where(handoffs.c.id == handoff_id)
-                         .values(last_user_at=message["created_at"]))
-            await emit_message(self._events, tx, handoff, message)
+            await _store_missing(self._events, tx, handoff, earlier)
+            message = await _user_message(self._events, tx, handoff, message_id, text, sent_at, late=False)
             return message, True, handoff["state"]
+
+        return await self._db.run_keyed(work)
+
+    async def recover(self, handoff_id: str, said: Sequence[Dict[str, Any]]) -> int:
+        """Stores the user's messages Rasa has and this handoff lacks (late); how many were new."""
+        async def work(tx: Tx) -> int:
+            handoff = await handoff_row(tx, handoff_id, lock=True)
+            if handoff["state"] not in OPEN_STATES:
+                return 0
+            return await _store_missing(self._events, tx, handoff, said)
 
         return await self._db.run_keyed(work)
 

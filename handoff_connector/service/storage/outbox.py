@@ -17,7 +17,8 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 
 from handoff_connector.service.storage.database import Database, Tx
-from handoff_connector.service.storage.schema import outbox
+from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.schema import handoffs, outbox
 
 LEASE_SECONDS = 15.0  # a dead instance's items wait this long at most
 
@@ -28,19 +29,29 @@ async def enqueue(tx: Tx, handoff: Dict[str, Any], kind: str, payload: Dict[str,
         created_at=tx.now, next_attempt_at=tx.now))
 
 
+def undelivered(item: Dict[str, Any]) -> Dict[str, Any]:
+    """A set-aside item as the desk shows it."""
+    payload = item["payload"] or {}
+    return {"outbox_id": item["id"], "kind": item["kind"], "message_id": payload.get("message_id"),
+            "error": item["last_error"], "at": item["dead_at"]}
+
+
 def _heads() -> sa.Select[Any]:
     """The oldest undelivered item of each conversation."""
     inner = outbox.alias("earlier")
     earliest = (sa.select(sa.func.min(inner.c.id))
-                .where(inner.c.sender_id == outbox.c.sender_id, inner.c.delivered_at.is_(None))
+                .where(inner.c.sender_id == outbox.c.sender_id, inner.c.delivered_at.is_(None),
+                       inner.c.dead_at.is_(None))
                 .scalar_subquery())
-    return sa.select(outbox.c.id).where(outbox.c.delivered_at.is_(None), outbox.c.id == earliest)
+    return sa.select(outbox.c.id).where(outbox.c.delivered_at.is_(None), outbox.c.dead_at.is_(None),
+                                        outbox.c.id == earliest)
 
 
 class Outbox:
-    def __init__(self, db: Database, instance: str) -> None:
+    def __init__(self, db: Database, instance: str, events: EventLog) -> None:
         self._db = db
         self.instance = instance
+        self._events = events
 
     async def take_due(self, limit: int = 20) -> List[Dict[str, Any]]:
         """Leases the due head-of-line items nobody holds; returns them, oldest first."""
@@ -63,7 +74,8 @@ class Outbox:
 
     async def pending(self) -> int:
         return int(await self._db.run(lambda tx: tx.scalar(
-            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_at.is_(None)))))
+            sa.select(sa.func.count()).select_from(outbox).where(
+                outbox.c.delivered_at.is_(None), outbox.c.dead_at.is_(None)))))
 
     async def start(self, item_id: int) -> Optional[int]:
         """Renews this instance's lease for a try; the try's number, or None if the lease was lost."""
@@ -92,6 +104,40 @@ class Outbox:
             outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance)
             .values(attempts=outbox.c.attempts + 1, last_error=error[:500],
                     next_attempt_at=tx.now + retry_in, lease_owner=None, lease_until=None)))
+
+    async def dead(self, item_id: int, error: str) -> Optional[Dict[str, Any]]:
+        """Sets an item that can never be delivered aside and tells the desks; the
+        conversation's later items go on."""
+        async def work(tx: Tx) -> Optional[Dict[str, Any]]:
+            item = await tx.one(
+                outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance)
+                .values(dead_at=tx.now, last_error=error[:500], attempts=outbox.c.attempts + 1,
+                        lease_owner=None, lease_until=None)
+                .returning(*outbox.c))
+            if item is None:
+                return None
+            handoff = await tx.one(sa.select(handoffs.c.queue, handoffs.c.agent_id)
+                                   .where(handoffs.c.id == item["handoff_id"]))
+            await self._events.emit(tx, "handoff.undelivered", {
+                "handoff_id": item["handoff_id"], "undelivered": undelivered(item)},
+                handoff_id=item["handoff_id"], queue=handoff["queue"] if handoff else None,
+                agent_id=handoff["agent_id"] if handoff else None)
+            return item
+
+        return await self._db.run(work)
+
+    async def dead_for(self, handoff_id: str) -> List[Dict[str, Any]]:
+        """The handoff's items that were set aside, oldest first."""
+        return await self._db.run(lambda tx: tx.all(
+            sa.select(outbox).where(outbox.c.handoff_id == handoff_id, outbox.c.dead_at.is_not(None))
+            .order_by(outbox.c.id)))
+
+    async def retry_now(self) -> int:
+        """Rasa answers again: every item waiting out a backoff is due at once."""
+        return int(await self._db.run(lambda tx: tx.run(
+            outbox.update().where(outbox.c.delivered_at.is_(None), outbox.c.dead_at.is_(None),
+                                  outbox.c.next_attempt_at > tx.now)
+            .values(next_attempt_at=tx.now))))
 
     async def release(self) -> None:
         """On shutdown: hands this instance's unfinished items back at once."""

@@ -34,12 +34,15 @@ async def transition(tx: Tx, handoff_id: str, from_state: Optional[str], to_stat
 
 
 async def insert_message(tx: Tx, handoff_id: str, role: str, author: str, text: str,
-                         client_id: Optional[str]) -> Dict[str, Any]:
+                         client_id: Optional[str], sent_at: Optional[float] = None,
+                         late: bool = False) -> Dict[str, Any]:
     row = await tx.one(messages.insert().values(
         handoff_id=handoff_id, role=role, author=author, text=text, client_id=client_id,
-        created_at=tx.now).returning(*messages.c))
+        created_at=tx.now, sent_at=sent_at, late=int(late)).returning(*messages.c))
     assert row is not None
-    return row
+    if role in ("agent", "note"):
+        await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(last_agent_at=tx.now))
+    return {**row, "late": bool(row["late"])}
 
 
 async def emit_handoff(events: EventLog, tx: Tx, kind: str, handoff: Dict[str, Any],

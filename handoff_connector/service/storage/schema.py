@@ -17,6 +17,7 @@ metadata = sa.MetaData()
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 Time: sa.Double[float] = sa.Double()
+OPEN_WHERE = "state IN ('queued', 'assigned')"
 
 handoffs = sa.Table(
     "handoffs", metadata,
@@ -37,6 +38,8 @@ handoffs = sa.Table(
     sa.Column("closed_at", Time),
     sa.Column("first_wait", Time),
     sa.Column("last_user_at", Time),
+    # The agent's last message or note: a conversation a person works on is not abandoned.
+    sa.Column("last_agent_at", Time),
     sa.Column("notified_position", sa.Integer),
     sa.Column("notified_at", Time),
     sa.Column("contact", sa.Text),
@@ -46,6 +49,9 @@ handoffs = sa.Table(
     sa.Index("handoffs_sender", "sender_id", "state"),
     sa.Index("handoffs_agent", "agent_id", "state"),
     sa.Index("handoffs_claimed", "queue", "claimed_at"),
+    # One open handoff per conversation, whoever asks at once.
+    sa.Index("handoffs_one_open", "sender_id", unique=True,
+             sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
 )
 
 transitions = sa.Table(
@@ -69,6 +75,10 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("client_id", sa.Text),
     sa.Column("created_at", Time, nullable=False),
+    # A user message: when the user sent it (Rasa's timestamp), and whether it
+    # reached the connector late (recovered from Rasa's tracker after an outage).
+    sa.Column("sent_at", Time),
+    sa.Column("late", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("handoff_id", "role", "client_id"),
     sqlite_autoincrement=True,
 )
@@ -100,6 +110,8 @@ outbox = sa.Table(
     sa.Column("lease_until", Time),
     # Deliveries started (a start without an outcome means: ask the tracker).
     sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    # Never deliverable (Rasa refused it for good, or it kept failing): set aside.
+    sa.Column("dead_at", Time),
     sa.Index("outbox_pending", "delivered_at", "sender_id", "id"),
     sqlite_autoincrement=True,
 )

@@ -6,10 +6,13 @@ from typing import Any, Dict, Optional, Tuple
 
 import sqlalchemy as sa
 
+from handoff_connector.service.errors import Conflict
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import handoff_row
 from handoff_connector.service.storage.schema import surveys
+
+ENDED_WITH_A_PERSON = ("closed", "returned")
 
 
 class Surveys:
@@ -27,6 +30,9 @@ class Surveys:
             existing = await tx.one(by_handoff)
             if existing:
                 return existing, False
+            if handoff["state"] not in ENDED_WITH_A_PERSON:
+                raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; the survey is for a "
+                               f"conversation a person has closed.")
             survey = await tx.one(surveys.insert().values(
                 handoff_id=handoff_id, rating=rating, comment=comment, skipped=int(skipped),
                 created_at=tx.now).returning(*surveys.c))

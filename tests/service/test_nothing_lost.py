@@ -1,0 +1,116 @@
+"""Nothing lost, nothing twice, at the connector: one open handoff per conversation,
+late messages in their order, the survey tied to a closed handoff, abandonment
+that spares a conversation a person works on, place-in-line messages told once.
+
+The same scenarios over the real processes, with crashes, are in tests/faults/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from handoff_connector.service import create_app
+from handoff_connector.service.waiting import housekeeping_once
+from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
+
+
+async def test_a_conversation_has_one_open_handoff_however_often_it_asks(client: TestClient) -> None:
+    first = await create(client, "request-1")
+    again = await create(client, "request-2")  # a second request, another key
+    assert again["id"] == first["id"]
+    # Many at once for a new conversation: one handoff (the unique index decides).
+    bodies = await asyncio.gather(*[create(client, f"burst-{n}", sender="user-9") for n in range(6)])
+    assert len({b["id"] for b in bodies}) == 1
+    queue = (await (await client.get("/api/v1/queue", headers=SARAH)).json())["handoffs"]
+    assert sorted(h["sender_id"] for h in queue) == ["user-1", "user-9"]
+
+
+async def test_a_conversation_link_does_not_open_a_second_handoff_beside_an_open_one(client: TestClient) -> None:
+    old = await create(client, "old")
+    await client.post(f"/api/v1/handoffs/{old['id']}/claim", headers=SARAH)
+    closed = await (await client.post(f"/api/v1/handoffs/{old['id']}/close", headers=SARAH,
+                                      json={"resolution": "resolved", "resume_link": True})).json()
+    token = closed["resume_url"].rsplit("/", 1)[1]
+    current = await create(client, "new request")  # the user asked the bot again meanwhile
+    opened = await client.post(f"/resume/{token}", allow_redirects=False)
+    assert opened.status == 302
+    open_now = (await (await client.get("/api/v1/queue", headers=SARAH)).json())["handoffs"]
+    assert [h["id"] for h in open_now] == [current["id"]]  # still the one, nothing beside it
+    assert (await client.get(f"/resume/{token}")).status == 200  # the link still works later
+
+
+async def test_a_claim_tells_rasa_the_handoff_is_on_before_the_agent_speaks(client: TestClient) -> None:
+    ticket = await create(client)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    items = [(i["kind"], i["payload"]) for i in await outbox_items(client.app)]
+    # The user may still be choosing after "nobody is free": their next words go to the agent.
+    assert items[0] == ("slots", {"handoff_id": ticket["id"], "handoff_pending": None})
+    assert items[1][0] == "message" and "Sarah" in items[1][1]["text"]
+
+
+async def test_earlier_messages_that_never_arrived_come_first_in_order_and_marked_late(client: TestClient) -> None:
+    ticket = await create(client)
+    url = f"/bot/v1/handoffs/{ticket['id']}/messages"
+    await client.post(url, json={"message_id": "m1", "text": "one", "timestamp": 1000.0}, headers=BOT)
+    earlier = [{"message_id": f"m{n}", "text": word, "timestamp": 1000.0 + n}
+               for n, word in enumerate(["one", "two", "three"], start=1)]
+    response = await client.post(url, headers=BOT, json={
+        "message_id": "m4", "text": "four", "timestamp": 1004.0, "earlier": earlier})
+    assert response.status == 201
+    again = await client.post(url, headers=BOT, json={
+        "message_id": "m5", "text": "five", "timestamp": 1005.0, "earlier": earlier})
+    assert again.status == 201
+    detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
+    said = [(m["text"], m["late"], m["sent_at"]) for m in detail["messages"] if m["role"] == "user"]
+    assert said == [("one", False, 1000.0), ("two", True, 1002.0), ("three", True, 1003.0),
+                    ("four", False, 1004.0), ("five", False, 1005.0)]
+
+
+async def test_bad_earlier_messages_are_refused_and_nothing_is_stored(client: TestClient) -> None:
+    ticket = await create(client)
+    url = f"/bot/v1/handoffs/{ticket['id']}/messages"
+    for earlier in ("not a list", [{"text": "no id"}], [{"message_id": "x", "timestamp": "soon"}],
+                    [{"message_id": str(n), "text": "t"} for n in range(51)]):
+        response = await client.post(url, headers=BOT, json={"message_id": "m", "text": "t", "earlier": earlier})
+        assert response.status == 400, earlier
+    detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
+    assert detail["messages"] == []
+
+
+async def test_an_agent_looking_something_up_keeps_the_conversation(tmp_path: Path, database: str,
+                                                                    aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(make_config(
+        tmp_path, database, abandon_after_seconds=0.2, abandon_assigned_after_seconds=3600, housekeeping_seconds=60)))
+    await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
+    worked_on = await create(client, "a", sender="user-a")
+    waiting = await create(client, "b", sender="user-b")
+    await client.post(f"/api/v1/handoffs/{worked_on['id']}/claim", headers=SARAH)
+    await client.post(f"/api/v1/handoffs/{worked_on['id']}/messages", headers=SARAH,
+                      json={"text": "Let me look into that for you."})
+    await asyncio.sleep(0.4)  # both users silent past abandon_after_seconds
+    await housekeeping_once(client.app)
+    states = {h: (await (await client.get(f"/api/v1/handoffs/{h}", headers=SARAH)).json())["state"]
+              for h in (worked_on["id"], waiting["id"])}
+    assert states == {worked_on["id"]: "assigned", waiting["id"]: "abandoned"}
+
+
+async def test_many_claims_at_once_tell_each_waiting_user_each_place_once(client: TestClient) -> None:
+    for headers in (MIGUEL, DANA):
+        await client.put("/api/v1/me/presence", json={"status": "online"}, headers=headers)
+    tickets = [await create(client, f"k{n}", sender=f"user-{n}", slots={}) for n in range(12)]
+    await asyncio.gather(*[client.post(f"/api/v1/handoffs/{t['id']}/claim", headers=h)
+                           for t, h in zip(tickets[:3], (SARAH, MIGUEL, DANA), strict=True)])
+    told = [(i["sender_id"], i["payload"]["text"]) for i in await outbox_items(client.app)
+            if i["kind"] == "message" and i["payload"].get("system")]
+    assert told, "nobody was told they moved up"
+    repeats = [item for item, count in Counter(told).items() if count > 1]
+    assert repeats == []
+    for n in range(3, 12):
+        places = [int("".join(c for c in text if c.isdigit()) or 0) for sender, text in told
+                  if sender == f"user-{n}"]
+        assert places == sorted(places, reverse=True) and len(set(places)) == len(places)
