@@ -913,6 +913,10 @@
         case "handoff.message":
           onMessage(event.handoff_id, event.message);
           break;
+        case "handoff.undelivered":
+          if (S.details.has(event.handoff_id)) refreshDetail(event.handoff_id);
+          toast(`A message to ${titleOf(event.handoff_id)} could not be delivered.`, "error", 9000);
+          break;
         case "handoff.survey":
           onSurvey(event.handoff_id, event.survey);
           teamChanged();
@@ -1976,6 +1980,16 @@
       ]),
       el("div", { class: "msg-body", text: entry.text || "" }),
     ]);
+    if (entry.late && entry.sent_at) {
+      // Recovered after an outage: it was written earlier than it arrived.
+      node.classList.add("is-late");
+      node.append(el("div", { class: "msg-status", testid: "msg-late",
+        text: `Sent at ${fmtClock(entry.sent_at)}; reached you late` }));
+    }
+    if (entry.undelivered) {
+      node.append(el("div", { class: "msg-status is-error", testid: "msg-undelivered",
+        text: `Not delivered to the user: ${entry.undelivered}` }));
+    }
     if (pending) {
       if (pending.status === "sending") {
         node.append(el("div", { class: "msg-status", text: "Sending…" }));
