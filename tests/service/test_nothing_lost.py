@@ -8,6 +8,7 @@ The same scenarios over the real processes, with crashes, are in tests/faults/.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
 from handoff_connector.service.waiting import housekeeping_once
-from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
+from handoff_connector.service.keys import STORE
+from tests.service.conftest import BOT, SARAH, create, make_config, outbox_items
 
 
 async def test_a_conversation_has_one_open_handoff_however_often_it_asks(client: TestClient) -> None:
@@ -100,17 +102,25 @@ async def test_an_agent_looking_something_up_keeps_the_conversation(tmp_path: Pa
 
 
 async def test_many_claims_at_once_tell_each_waiting_user_each_place_once(client: TestClient) -> None:
-    for headers in (MIGUEL, DANA):
-        await client.put("/api/v1/me/presence", json={"status": "online"}, headers=headers)
-    tickets = [await create(client, f"k{n}", sender=f"user-{n}", slots={}) for n in range(12)]
-    await asyncio.gather(*[client.post(f"/api/v1/handoffs/{t['id']}/claim", headers=h)
-                           for t, h in zip(tickets[:3], (SARAH, MIGUEL, DANA), strict=True)])
+    store = client.app[STORE]
+    tokens = []
+    for n in range(20):  # twenty agents claim at the same moment
+        await store.accounts.add(f"agent-{n}", f"Agent {n}", "Advisor", "agent", "a long enough password", 1,
+                                 ["general"])
+        tokens.append({"Authorization": f"Bearer {await store.accounts.login(f'agent-{n}', 'a long enough password')}"})
+        await client.put("/api/v1/me/presence", json={"status": "online"}, headers=tokens[-1])
+    tickets = [await create(client, f"k{n}", sender=f"user-{n}", slots={}) for n in range(40)]
+    claims = await asyncio.gather(*[client.post(f"/api/v1/handoffs/{t['id']}/claim", headers=h)
+                                    for t, h in zip(tickets[:20], tokens, strict=True)])
+    assert [c.status for c in claims] == [200] * 20
     told = [(i["sender_id"], i["payload"]["text"]) for i in await outbox_items(client.app)
             if i["kind"] == "message" and i["payload"].get("system")]
     assert told, "nobody was told they moved up"
     repeats = [item for item, count in Counter(told).items() if count > 1]
     assert repeats == []
-    for n in range(3, 12):
-        places = [int("".join(c for c in text if c.isdigit()) or 0) for sender, text in told
+    for n in range(20, 40):
+        places = [int(re.search(r"number (\d+)", text).group(1)) for sender, text in told  # type: ignore[union-attr]
                   if sender == f"user-{n}"]
         assert places == sorted(places, reverse=True) and len(set(places)) == len(places)
+        assert all(place >= n - 19 for place in places)  # never a place ahead of their real one
+    assert any(sender == "user-20" and "number 1 " in text for sender, text in told)  # the next in line hears it
