@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
-from handoff_connector.service.waiting import housekeeping_once
 from handoff_connector.service.keys import STORE
+from handoff_connector.service.waiting import housekeeping_once
 from tests.service.conftest import BOT, SARAH, create, make_config, outbox_items
 
 
