@@ -8,9 +8,13 @@ Screenshots of the main screens go to artifacts/.
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import time
 from typing import Callable
 
 import pytest
+import requests
 from playwright.sync_api import Browser, expect
 
 from stack import Stack
@@ -135,4 +139,41 @@ def test_the_desk_reconnects_after_the_connector_restarts(
     user.say("can I talk to a human")
     handoff_id = agent("dana").handoff_of(user)["id"]
     expect(sarah.locator(f'[data-testid="queue-item"][data-handoff-id="{handoff_id}"]')).to_be_visible(timeout=10_000)
+    sarah.context.close()
+
+
+def test_the_desk_marks_late_and_undelivered_messages(
+    browser: Browser, stack: Stack, user: User, agent: Callable[[str], Agent]
+) -> None:
+    user.say("can I talk to a person")
+    sarah_api = agent("sarah")
+    handoff_id = sarah_api.handoff_of(user)["id"]
+    sarah_api.call("POST", f"/handoffs/{handoff_id}/claim")
+    wait_for(lambda: any(t.startswith("Hi, this is Sarah") for t in user.received()), what="the introduction")
+    # What the relay brings along after an outage: an earlier message that never arrived.
+    sent = time.time() - 120
+    response = requests.post(
+        f"{stack.connector_url}/bot/v1/handoffs/{handoff_id}/messages",
+        headers={"Authorization": f"Bearer {stack.bot_secret}"},
+        json={"message_id": "now", "text": "hello again", "timestamp": sent + 60,
+              "earlier": [{"message_id": "lost", "text": "is anyone there?", "timestamp": sent}]})
+    assert response.status_code == 201, response.text
+    # An agent message the outbox can never deliver (it breaks the worker): set aside.
+    with sqlite3.connect(stack.workdir / "handoff.db", timeout=30) as db:
+        message_id = db.execute("INSERT INTO messages (handoff_id, role, author, text, created_at) "
+                                "VALUES (?, 'agent', 'sarah', 'a broken message', ?) RETURNING id",
+                                (handoff_id, time.time())).fetchone()[0]
+        db.execute("INSERT INTO outbox (handoff_id, sender_id, kind, payload, created_at, next_attempt_at) "
+                   "VALUES (?, ?, 'message', ?, ?, ?)",
+                   (handoff_id, user.id, json.dumps({"message_id": message_id}), time.time(), time.time()))
+    sarah = desk(browser, stack, "sarah", "demo-sarah")
+    sarah.locator(f'[data-testid="mine-item"][data-handoff-id="{handoff_id}"], '
+                  f'[data-testid="queue-item"][data-handoff-id="{handoff_id}"]').first.click()
+    late = sarah.locator('[data-testid="msg"][data-role="user"]', has_text="is anyone there?")
+    expect(late.get_by_test_id("msg-late")).to_contain_text("reached you late")
+    expect(sarah.locator('[data-testid="msg"][data-role="user"]', has_text="hello again")
+           .get_by_test_id("msg-late")).to_have_count(0)
+    broken = sarah.locator('[data-testid="msg"][data-role="agent"]', has_text="a broken message")
+    expect(broken.get_by_test_id("msg-undelivered")).to_contain_text("Not delivered", timeout=20_000)
+    shot(sarah, "late-and-undelivered")
     sarah.context.close()

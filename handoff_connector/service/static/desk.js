@@ -2057,7 +2057,8 @@
     live.sort((a, b) => a.at - b.at || a.order - b.order || a.id - b.id);
     for (const item of live) {
       if (item.kind === "msg") {
-        items.push({ key: `m${item.id}|${authorLabel(item.entry, d)}`, build: () => msgEl(item.entry, d) });
+        const flags = `${item.entry.late ? "late" : ""}|${item.entry.undelivered ? "undelivered" : ""}`;
+        items.push({ key: `m${item.id}|${authorLabel(item.entry, d)}|${flags}`, build: () => msgEl(item.entry, d) });
       } else {
         items.push({
           key: `e${item.at}|${item.text}`,
