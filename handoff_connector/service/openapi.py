@@ -76,7 +76,14 @@ SCHEMAS: Dict[str, Any] = {
     "UserMessage": {
         "type": "object", "required": ["message_id"],
         "properties": {"message_id": {"type": "string"}, "text": {"type": "string"},
-                       "timestamp": {"type": ["number", "null"]}, "channel": {"type": ["string", "null"]}},
+                       "timestamp": {"type": ["number", "null"], "minimum": 0, "description": "when the user sent it"},
+                       "channel": {"type": ["string", "null"]},
+                       "earlier": {"type": "array", "maxItems": 50, "description": (
+                           "the user's earlier messages of this handoff as Rasa has them; those not stored "
+                           "yet are stored first, in order, marked late"),
+                           "items": {"type": "object", "required": ["message_id"], "properties": {
+                               "message_id": {"type": "string"}, "text": {"type": "string"},
+                               "timestamp": {"type": ["number", "null"], "minimum": 0}}}}},
     },
     "Survey": {
         "type": "object",
@@ -124,7 +131,8 @@ PATHS: Dict[str, Any] = {
     "/bot/v1/handoffs/{id}/survey": {"post": _op(
         "Store the satisfaction survey", "botSecret",
         {"201": _json(_ref("Survey"), "Stored"), "200": _json(_ref("Survey"), "Already stored")},
-        body=_ref("Survey"), parameters=_ID, errors=_ERRORS)},
+        body=_ref("Survey"), parameters=_ID,
+        errors={**_ERRORS, "409": _json(_ref("Error"), "The handoff is not closed")})},
     "/bot/v1/conversations/{sender_id}/handoff": {"get": _op(
         "The conversation's open handoff", "botSecret", {"200": _json(_ref("HandoffTicket"))},
         parameters=[{"name": "sender_id", "in": "path", "required": True, "schema": {"type": "string"}}],
