@@ -221,11 +221,12 @@ class OutboxWorker:
             if error.permanent:
                 await self._set_aside(item, str(error))
             else:
-                self.rasa_down = True
+                # Unreachable (no answer at all): ask every poll whether it is back.
+                # A slow or failing Rasa waits out the backoff instead.
+                self.rasa_down = self.rasa_down or error.status is None
                 await self._failed(item, str(error))
             return False
         except asyncio.TimeoutError:
-            self.rasa_down = True
             await self._failed(item, "took too long")
             return False
         except Exception as error:  # noqa: BLE001 - one bad item must not stop the others
