@@ -17,6 +17,9 @@ from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
 from handoff_connector.service.keys import STORE
+from handoff_connector.service.live import EventBus
+from handoff_connector.service.storage import Storage
+from handoff_connector.service.storage.events import PostgresWakeups
 from handoff_connector.service.waiting import housekeeping_once
 from tests.service.conftest import BOT, SARAH, create, make_config, outbox_items
 
@@ -124,3 +127,41 @@ async def test_many_claims_at_once_tell_each_waiting_user_each_place_once(client
         assert places == sorted(places, reverse=True) and len(set(places)) == len(places)
         assert all(place >= n - 19 for place in places)  # never a place ahead of their real one
     assert any(sender == "user-20" and "number 1 " in text for sender, text in told)  # the next in line hears it
+
+
+async def test_a_commit_during_the_event_read_is_not_lost_until_the_next_poll(tmp_path: Path, database: str) -> None:
+    """The desk's event bus reads the log when woken; a commit that lands while it
+    reads must wake it again at once (not at its 15 s safety poll)."""
+    store = Storage(database)
+    await store.open()
+    await store.accounts.seed(make_config(tmp_path, database))
+    bus = EventBus()
+    if store.postgres:
+        wakeups = PostgresWakeups(store.db, bus.notify)
+        wakeups.start()
+    else:
+        store.events.listener = bus.notify
+    read = store.events.after
+    raced = asyncio.Event()
+
+    async def after_with_a_commit_meanwhile(after: int, limit: int = 500) -> Any:
+        found = await read(after, limit)
+        if not raced.is_set():  # a handoff is created between the read and the wait
+            await store.handoffs.create("race", "user-r", "rest", "general", "explicit", [], {})
+            raced.set()
+        return found
+
+    store.events.after = after_with_a_commit_meanwhile  # type: ignore[method-assign]
+    try:
+        await bus.start(store)
+        await asyncio.wait_for(raced.wait(), 5)
+        last = await read(0)
+        deadline = asyncio.get_running_loop().time() + 5  # far below the 15 s poll
+        while bus.last_id < last[-1]["id"] and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        assert bus.last_id == last[-1]["id"]
+    finally:
+        await bus.stop()
+        if store.postgres:
+            await wakeups.stop()
+        await store.shutdown()
