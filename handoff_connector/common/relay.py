@@ -12,6 +12,11 @@ from typing import Any, Dict, Iterable, List
 HANDOFF_SLOT = "handoff_id"
 
 
+def clean_text(text: str) -> str:
+    """The text as valid Unicode: a lone surrogate (which no store can keep) becomes U+FFFD."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def message_id(sender_id: str, event: Dict[str, Any]) -> str:
     """The stable id of a user message: Rasa's own, else sender and timestamp."""
     return str(event.get("message_id") or f"{sender_id}:{event.get('timestamp')}")
@@ -39,7 +44,7 @@ def user_messages_during(sender_id: str, events: Iterable[Dict[str, Any]], hando
         elif kind == "user" and during and not triggered_by_connector(event):
             found.append({
                 "message_id": message_id(sender_id, event),
-                "text": event.get("text") or "",
+                "text": clean_text(event.get("text") or ""),
                 "timestamp": event.get("timestamp"),
                 "intent": ((event.get("parse_data") or {}).get("intent") or {}).get("name"),
             })

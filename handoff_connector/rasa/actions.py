@@ -13,7 +13,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from handoff_connector.common.relay import message_id, triggered_by_connector, user_messages_during
+from handoff_connector.common.relay import (
+    clean_text,
+    message_id,
+    triggered_by_connector,
+    user_messages_during,
+)
 from handoff_connector.common.wording import wait_phrase
 from handoff_connector.rasa.client import ConnectorClient, ConnectorRejected, ConnectorUnavailable
 from handoff_connector.rasa.context import build_context
@@ -185,7 +190,7 @@ class ActionHandoffRelay(Action):
         latest = message_id(tracker.sender_id, event)
         payload = {
             "message_id": latest,
-            "text": event.get("text") or "",
+            "text": clean_text(event.get("text") or ""),  # what the user typed, storable as typed
             "timestamp": event.get("timestamp"),
             "channel": event.get("input_channel"),
             "intent": ((event.get("parse_data") or {}).get("intent") or {}).get("name"),

@@ -42,6 +42,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         limit = request.app[CONFIG].max_body_bytes
         return error_body(413, f"Request body too large; the limit is {limit} bytes. "
                                f"Send less (trim the transcript) or raise max_body_bytes.")
+    except UnicodeError:
+        # A path or query with bytes that are not UTF-8 text reached the database.
+        return error_body(400, f"The request contains text that is not valid UTF-8: {request.method} "
+                               f"{request.path.encode('utf-8', 'replace').decode('utf-8')}")
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise

@@ -16,6 +16,7 @@ from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import CONFIG, STORE
 from handoff_connector.service.payloads import (
     bearer_token,
+    header_text,
     list_of_strings,
     read_json,
     text_field,
@@ -110,7 +111,7 @@ async def _handoff_answer(request: web.Request, handoff: Dict[str, Any], status:
 async def create_handoff(request: web.Request) -> web.Response:
     """POST /bot/v1/handoffs: idempotent by the `Idempotency-Key` header."""
     _check_secret(request)
-    key = request.headers.get("Idempotency-Key", "").strip()
+    key = header_text(request, "Idempotency-Key").strip()
     if not key or len(key) > 200:
         raise BadRequest("Header `Idempotency-Key` is required (1-200 characters).")
     body = await read_json(request)
@@ -120,6 +121,7 @@ async def create_handoff(request: web.Request) -> web.Response:
         raise BadRequest(f"Field `trigger` must be one of {', '.join(TRIGGERS)}.")
     reasons = list_of_strings(body, "reasons")
     channel = text_field(body, "channel", required=False, max_len=100)
+    _check_context(body)
     queue = await route_queue(request, body)
     store = request.app[STORE]
     handoff, created = await store.handoffs.create(
@@ -156,6 +158,30 @@ async def relay_message(request: web.Request) -> web.Response:
 
 
 EARLIER_LIMIT = 50
+TRANSCRIPT_ROLES = ("user", "bot", "agent", "system")
+
+
+def _check_context(body: Dict[str, Any]) -> None:
+    """The parts of the bot's context the desk reads, checked at the door: a handoff
+    stored with a malformed transcript would break every later read of it."""
+    for key in ("slots", "frustration"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            raise BadRequest(f"Field `{key}` must be a JSON object.")
+    transcript = body.get("transcript")
+    if transcript is None:
+        return
+    if not isinstance(transcript, list) or len(transcript) > 1000:
+        raise BadRequest("Field `transcript` must be a list of at most 1000 entries.")
+    for index, entry in enumerate(transcript):
+        where = f"`transcript[{index}]`"
+        if not isinstance(entry, dict):
+            raise BadRequest(f"{where} must be an object with `role`, `text` and `timestamp`.")
+        if entry.get("role") not in TRANSCRIPT_ROLES:
+            raise BadRequest(f"{where}.role must be one of {', '.join(TRANSCRIPT_ROLES)}.")
+        if entry.get("text") is not None and not isinstance(entry["text"], str):
+            raise BadRequest(f"{where}.text must be a string.")
+        if not isinstance(entry.get("timestamp"), (str, int, float)) or isinstance(entry.get("timestamp"), bool):
+            raise BadRequest(f"{where}.timestamp is required (an ISO 8601 time).")
 
 
 def _number(body: Dict[str, Any], key: str) -> Optional[float]:

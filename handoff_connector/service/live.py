@@ -131,8 +131,8 @@ def _after(request: web.Request) -> Optional[int]:
         value = int(raw)
     except ValueError as error:
         raise BadRequest("Query `after` must be an event id (a whole number).") from error
-    if value < 0:
-        raise BadRequest("Query `after` must be >= 0.")
+    if not 0 <= value < 2**63:
+        raise BadRequest("Query `after` must be an event id from 0 to 2^63 - 1.")
     return value
 
 

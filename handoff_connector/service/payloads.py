@@ -12,18 +12,81 @@ from handoff_connector.service.errors import BadRequest, Unauthorized
 MAX_TEXT = 4000
 
 
+MAX_DEPTH = 32  # no request needs more nesting than this; deeper is refused before parsing
+
+
 async def read_json(request: web.Request) -> Dict[str, Any]:
-    """The body as a JSON object, or a 400 saying what is wrong with it."""
+    """The body as a JSON object, or a 400 saying what is wrong with it.
+
+    Refused too: nesting deeper than ``MAX_DEPTH`` and text that is not valid
+    Unicode (a lone surrogate such as ``"\\ud800"``), which no database can store.
+    """
     raw = await request.read()
     if not raw:
         raise BadRequest("Request body is empty; send a JSON object.")
+    if _depth(raw) > MAX_DEPTH:
+        raise BadRequest(f"Request body is nested deeper than {MAX_DEPTH} levels.")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise BadRequest(f"Request body is not valid JSON ({error}).") from error
     if not isinstance(body, dict):
         raise BadRequest(f"Request body must be a JSON object, got {type(body).__name__}.")
+    where = _invalid_text(body, "")
+    if where is not None:
+        raise BadRequest(f"`{where or 'body'}` contains text that is not valid Unicode (a lone surrogate); "
+                         f"send UTF-8 text.")
     return body
+
+
+def _depth(raw: bytes) -> int:
+    """How deeply brackets nest, outside strings (a cheap bound before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _invalid_text(value: Any, path: str) -> Optional[str]:
+    """The path of the first string (key or value) that cannot be encoded as UTF-8, if any."""
+    if isinstance(value, str):
+        return None if _encodable(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if not _encodable(key):
+                return path or "a key"
+            found = _invalid_text(item, here)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _invalid_text(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text_field(
@@ -57,8 +120,18 @@ def object_field(body: Dict[str, Any], key: str) -> Dict[str, Any]:
     return value
 
 
+def header_text(request: web.Request, name: str) -> str:
+    """A header's value; a 400 if it is not plain text (bytes that are not UTF-8)."""
+    value = request.headers.get(name, "")
+    if not _encodable(value) or not value.isprintable():
+        raise BadRequest(f"Header `{name}` must be printable UTF-8 text.")
+    return value
+
+
 def bearer_token(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
+    if not _encodable(header) or not header.isprintable():
+        raise Unauthorized("Malformed credentials: send `Authorization: Bearer <token>` in plain text.")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Missing credentials: send `Authorization: Bearer <token>`.")

@@ -205,6 +205,17 @@ async def test_relay_brings_along_what_never_arrived_in_order_marked_late(connec
         ("hello?", True), ("is anyone there", True), ("it's 800 dollars", False)]
 
 
+async def test_relay_keeps_text_with_a_lone_surrogate_storable(connector: ConnectorProcess) -> None:
+    request = await actions.ActionHandoffRequest().run(CollectingDispatcher(), make_tracker(HOUSING_THEN_PERSON), {})
+    handoff_id = request[0]["value"]
+    during = HOUSING_THEN_PERSON + [act("action_handoff_request"), act("action_listen"),
+                                    user("rent is \ud800 due", "inform", "m9", 30.0)]
+    dispatcher = CollectingDispatcher()
+    await actions.ActionHandoffRelay().run(dispatcher, make_tracker(during, handoff_id=handoff_id), {})
+    assert dispatcher.messages == []  # stored, not "send it again" (which could never work)
+    assert [m["text"] for m in (await fetch_detail(connector, handoff_id))["messages"]] == ["rent is \ufffd due"]
+
+
 async def test_relay_to_a_closed_handoff_hands_back_to_the_bot(connector: ConnectorProcess) -> None:
     tracker = make_tracker(HOUSING_THEN_PERSON, handoff_id="does-not-exist")
     dispatcher = CollectingDispatcher()

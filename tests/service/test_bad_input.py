@@ -1,0 +1,112 @@
+"""Odd input gets a clear 4xx and stores nothing: lone surrogates in every text
+field, bytes that are not UTF-8 in headers, JSON nested 100,000 levels deep,
+event ids past 64 bits, and a bot context the desk could not read back."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, Optional
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from tests.service.conftest import BOT, SARAH, create, handoff_body, outbox_items
+
+LONE = "\ud800"
+
+
+async def _state(client: TestClient, handoff_id: Optional[str]) -> Any:
+    """Everything a refused request could have changed."""
+    queue = (await (await client.get("/api/v1/queue", headers=SARAH)).json())["handoffs"]
+    detail = None
+    if handoff_id:
+        detail = await (await client.get(f"/api/v1/handoffs/{handoff_id}", headers=SARAH)).json()
+    return queue, detail, len(await outbox_items(client.app))
+
+
+async def _raw_json(client: TestClient, method: str, path: str, body: str,
+                    headers: Optional[Dict[str, str]] = None) -> Any:
+    """JSON as written (``json=`` would refuse a lone surrogate before sending)."""
+    return await client.request(method, path, data=body.encode("utf-8", "surrogatepass"),
+                                headers={"Content-Type": "application/json", **(headers or {})})
+
+
+@pytest.mark.parametrize("route, field", [
+    ("relay", "text"), ("relay", "message_id"), ("message", "text"), ("message", "client_id"),
+    ("note", "text"), ("close", "note"), ("transfer", "note"), ("create", "sender_id"),
+    ("login", "login"), ("login", "password"),
+])
+async def test_a_lone_surrogate_in_any_text_field_is_a_400_and_stores_nothing(
+        client: TestClient, route: str, field: str) -> None:
+    ticket = await create(client)
+    handoff_id = ticket["id"]
+    if route in ("message", "note", "close", "transfer"):
+        await client.post(f"/api/v1/handoffs/{handoff_id}/claim", headers=SARAH)
+    before = await _state(client, handoff_id)
+    bodies = {
+        "relay": (f"/bot/v1/handoffs/{handoff_id}/messages", {"message_id": "m1", "text": "hi"}, BOT),
+        "message": (f"/api/v1/handoffs/{handoff_id}/messages", {"text": "hi", "client_id": "c1"}, SARAH),
+        "note": (f"/api/v1/handoffs/{handoff_id}/notes", {"text": "hi"}, SARAH),
+        "close": (f"/api/v1/handoffs/{handoff_id}/close", {"resolution": "resolved", "note": "n"}, SARAH),
+        "transfer": (f"/api/v1/handoffs/{handoff_id}/transfer", {"queue": "general", "note": "n"}, SARAH),
+        "create": ("/bot/v1/handoffs", handoff_body(sender="someone"), {**BOT, "Idempotency-Key": "odd"}),
+        "login": ("/api/v1/login", {"login": "sarah", "password": "demo-sarah-password"}, {}),
+    }
+    path, body, headers = bodies[route]
+    # json.dumps writes it as the escape "\\ud800": valid JSON, but not valid Unicode.
+    response = await client.post(path, json={**body, field: f"bad {LONE} text"}, headers=headers)
+    assert response.status == 400, (route, field, response.status, await response.text())
+    assert "not valid Unicode" in (await response.json())["error"]
+    assert await _state(client, handoff_id) == before
+
+
+async def test_header_bytes_that_are_not_utf8_are_refused(client: TestClient) -> None:
+    host, port = client.server.host, client.server.port
+    for header in (b"Authorization: Bearer \xff\xfe", b"Idempotency-Key: \xff\xfe"):
+        reader, writer = await asyncio.open_connection(host, port)
+        body = b'{"sender_id": "u", "trigger": "explicit"}'
+        auth = b"" if header.startswith(b"Authorization") else b"Authorization: Bearer " + BOT["Authorization"][7:].encode() + b"\r\n"
+        writer.write(b"POST /bot/v1/handoffs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + auth
+                     + header + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        await writer.drain()
+        status_line = await reader.readline()
+        writer.close()
+        status = int(status_line.split()[1])
+        assert status in (400, 401), (header, status_line)
+    assert (await (await client.get("/api/v1/queue", headers=SARAH)).json())["handoffs"] == []
+
+
+@pytest.mark.parametrize("levels", [100_000, 10_000, 33])
+async def test_json_nested_too_deep_is_refused_before_it_is_parsed(client: TestClient, levels: int) -> None:
+    deep = "[" * levels + "]" * levels
+    response = await _raw_json(client, "POST", "/bot/v1/handoffs", '{"sender_id": "u", "x": ' + deep + "}",
+                               {**BOT, "Idempotency-Key": "deep"})
+    # 100,000 levels is also over the size limit (413); either way a clear 4xx, never a RecursionError.
+    assert response.status in (400, 413)
+    if response.status == 400:
+        assert "nested deeper" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize("after", ["99999999999999999999", "-1", "1e3", str(2**63)])
+async def test_event_ids_out_of_range_are_a_400(client: TestClient, after: str) -> None:
+    response = await client.get(f"/api/v1/events?after={after}", headers=SARAH)
+    assert response.status == 400
+
+
+@pytest.mark.parametrize("transcript", [
+    [{"role": "user", "text": "hi"}],  # no timestamp
+    [{"role": "robot", "text": "hi", "timestamp": "2026-01-01T10:00:00+00:00"}],
+    [{"role": "user", "text": 5, "timestamp": "2026-01-01T10:00:00+00:00"}],
+    ["just text"],
+    "not a list",
+])
+async def test_a_context_the_desk_could_not_read_is_refused_at_the_door(client: TestClient, transcript: Any) -> None:
+    response = await client.post("/bot/v1/handoffs", json=handoff_body(transcript=transcript),
+                                 headers={**BOT, "Idempotency-Key": "bad-context"})
+    assert response.status == 400 and "transcript" in (await response.json())["error"]
+    assert (await (await client.get("/api/v1/queue", headers=SARAH)).json())["handoffs"] == []
+
+
+async def test_a_path_that_is_not_utf8_is_a_400_not_a_500(client: TestClient) -> None:
+    response = await client.get("/api/v1/handoffs/%ED%A0%80", headers=SARAH)
+    assert 400 <= response.status < 500
