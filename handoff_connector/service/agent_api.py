@@ -51,8 +51,16 @@ def _sender(agent: Agent) -> Dict[str, Any]:
     return {"agent_id": agent.id, "agent_name": agent.name, "agent_title": agent.title}
 
 
-def render(request: web.Request, template: str, **values: str) -> str:
-    return request.app[CONFIG].templates[template].format_map(values)
+async def render(request: web.Request, template: str, handoff: Dict[str, Any], **values: str) -> str:
+    """A template for the user of ``handoff``; {user_name} and {team} are always there."""
+    config = request.app[CONFIG]
+    team = await request.app[STORE].accounts.team_of(handoff["queue"]) or handoff["queue"]
+    return config.templates[template].format_map(
+        {"user_name": config.user_name(handoff["context"]), "team": team, **values})
+
+
+def _as_agent(agent: Agent) -> Dict[str, str]:
+    return {"agent_name": agent.name, "agent_role": article(agent.title), "agent_title": agent.title}
 
 
 async def login(request: web.Request) -> web.Response:
@@ -158,8 +166,9 @@ async def get_handoff(request: web.Request) -> web.Response:
 async def claim(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/claim: atomic; the agent is introduced to the user."""
     agent = await current_agent(request)
-    intro = render(request, "introduction", agent_name=agent.name, agent_role=article(agent.title),
-                   agent_title=agent.title)
+    waiting = await request.app[STORE].handoffs.get(request.match_info["id"])
+    intro = await render(request, "introduction", waiting, agent_name=agent.name, agent_role=article(agent.title),
+                         agent_title=agent.title)
     handoff = await request.app[STORE].handoffs.claim(request.match_info["id"], agent.id,
                                                       {**_sender(agent), "text": intro})
     await update_positions(request.app)  # the others in line moved up
@@ -212,17 +221,16 @@ async def transfer(request: web.Request) -> web.Response:
     if to_agent:
         target = await store.accounts.get(to_agent)
         messages = [
-            (speaker.id, {**_sender(speaker), "text": render(
-                request, "transfer_out_agent", to_name=target.name, to_role=article(target.title),
-                agent_name=speaker.name)}),
-            (target.id, {**_sender(target), "text": render(
-                request, "transfer_in", agent_name=target.name, agent_role=article(target.title),
-                agent_title=target.title, from_name=speaker.name)}),
+            (speaker.id, {**_sender(speaker), "text": await render(
+                request, "transfer_out_agent", handoff, to_name=target.name, to_role=article(target.title),
+                **_as_agent(speaker))}),
+            (target.id, {**_sender(target), "text": await render(
+                request, "transfer_in", handoff, from_name=speaker.name, **_as_agent(target))}),
         ]
     else:
         team = await store.accounts.team_of(str(to_queue)) or str(to_queue)
-        messages = [(speaker.id, {**_sender(speaker), "text": render(
-            request, "transfer_out_queue", team=team, agent_name=speaker.name)})]
+        messages = [(speaker.id, {**_sender(speaker), "text": await render(
+            request, "transfer_out_queue", handoff, team=team, **_as_agent(speaker))})]
     moved = await store.handoffs.transfer(handoff["id"], agent.id, note, to_agent=to_agent,
                                           to_queue=to_queue, messages_for_user=messages)
     request.app[OUTBOX].wake()
@@ -252,9 +260,8 @@ async def close(request: web.Request) -> web.Response:
     if resume and handoff["state"] == "assigned":
         token = secrets.token_urlsafe(24)
         speaker = await request.app[STORE].accounts.get(handoff["agent_id"])
-        messages = [(speaker.id, {**_sender(speaker), "text": render(
-            request, "resume_link", agent_name=speaker.name, agent_role=article(speaker.title),
-            link=f"{config.public_url}/resume/{token}")})]
+        messages = [(speaker.id, {**_sender(speaker), "text": await render(
+            request, "resume_link", handoff, link=f"{config.public_url}/resume/{token}", **_as_agent(speaker))})]
     closed = await request.app[STORE].handoffs.close(
         handoff["id"], agent.id, str(resolution), note, {"intent": CLOSE_INTENT},
         messages_for_user=messages, resume_token=token, resume_seconds=config.resume_link_days * 86400,

@@ -10,6 +10,7 @@ WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET.
 from __future__ import annotations
 
 import os
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -79,6 +80,18 @@ DEFAULT_TEMPLATES = {
 TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
                    "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
                    "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t"}
+# What each text really receives: checked at start, so a placeholder a template never
+# gets is a config error, not a failing claim. Every one gets {user_name} and {team}.
+_AGENT = ("agent_name", "agent_role", "agent_title")
+TEMPLATE_USES = {
+    "introduction": _AGENT,
+    "transfer_out_agent": (*_AGENT, "to_name", "to_role"),
+    "transfer_in": (*_AGENT, "from_name"),
+    "transfer_out_queue": _AGENT,
+    "resume_link": (*_AGENT, "link"),
+    "queue_update": ("position", "wait"),
+    "saved_reply": _AGENT,  # filled in by the desk
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,13 @@ class Config:
     webchat_typing_url: Optional[str] = None
     webchat_typing_secret: Optional[str] = None
     saved_replies: List[SavedReply] = field(default_factory=list)
+    # The slot holding the user's name, for {user_name} ("there" when unknown).
+    user_name_slot: str = "name"
+
+    def user_name(self, context: Dict[str, Any]) -> str:
+        """{user_name}: the slot ``user_name_slot`` from the bot's context, else "there"."""
+        value = ((context or {}).get("slots") or {}).get(self.user_name_slot)
+        return str(value).strip() if isinstance(value, (str, int)) and str(value).strip() else "there"
 
     def queue(self, name: str) -> Optional[QueueConfig]:
         return next((q for q in self.queues if q.name == name), None)
@@ -168,7 +188,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         reply = SavedReply(str(r.get("shortcut", "")), str(r.get("title", "")), str(r.get("text", "")))
         if not (reply.shortcut and reply.text):
             raise ConfigError(f"{source}: saved_replies[{i}] needs a `shortcut` and a `text`.")
-        _check_template(reply.text, f"{source}: saved_replies[{i}]")
+        _check_template(reply.text, f"{source}: saved_replies[{i}]", "saved_reply")
         saved.append(reply)
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
@@ -202,6 +222,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         webchat_ws_url=_env_or(raw, "webchat_ws_url", "WEBCHAT_WS_URL"),
         webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
         webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
+        user_name_slot=str(raw.get("user_name_slot") or "name"),
     )
 
 
@@ -217,12 +238,17 @@ def _seconds(raw: Dict[str, Any], key: str, default: float, source: str) -> floa
     return float(value)
 
 
-def _check_template(text: str, where: str) -> None:
+def _check_template(text: str, where: str, kind: str) -> None:
+    fields = (*TEMPLATE_USES[kind], "user_name", "team")
     try:
-        text.format_map(TEMPLATE_FIELDS)
-    except (KeyError, ValueError, IndexError) as error:
+        used = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        wrong = next((name for name in used if name not in fields), None)
+        if wrong is not None:
+            raise KeyError(wrong)  # also {a.b} and {a[0]}: only plain names are filled in
+        text.format_map({name: TEMPLATE_FIELDS[name] for name in fields})
+    except (KeyError, ValueError, IndexError, AttributeError) as error:
         raise ConfigError(
-            f"{where}: bad placeholder {error}; use {{{'}, {'.join(TEMPLATE_FIELDS)}}}."
+            f"{where}: bad placeholder {error}; this text can use {{{'}, {'.join(fields)}}}."
         ) from error
 
 
@@ -233,7 +259,7 @@ def _parse_templates(raw: Dict[str, Any], source: str) -> Dict[str, str]:
                           f"known: {', '.join(DEFAULT_TEMPLATES)}.")
     templates = {**DEFAULT_TEMPLATES, **{k: str(v) for k, v in raw.items()}}
     for name, text in templates.items():
-        _check_template(text, f"{source}: templates.{name}")
+        _check_template(text, f"{source}: templates.{name}", name)
     return templates
 
 

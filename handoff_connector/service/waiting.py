@@ -57,7 +57,8 @@ async def update_positions(app: web.Application) -> int:
                 continue
             minutes = await estimate_minutes(app, queue["name"], position)
             text = config.templates["queue_update"].format_map(
-                {"position": position, "wait": wait_phrase(minutes), "team": queue["team"]})
+                {"position": position, "wait": wait_phrase(minutes), "team": queue["team"],
+                 "user_name": config.user_name(handoff["context"])})
             await store.line.tell_position(handoff, position, text)
             told += 1
     if told:

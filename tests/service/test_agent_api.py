@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -9,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
 from handoff_connector.service.openapi import document
-from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config
+from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
 
 
 async def test_queue_lists_oldest_first_with_context(client: TestClient) -> None:
@@ -145,3 +146,17 @@ async def test_openapi_describes_exactly_the_served_routes(tmp_path: Path, aioht
     assert served == described
     client = await aiohttp_client(app)
     assert (await (await client.get("/api/v1/openapi.json")).json()) == spec
+
+
+async def test_the_introduction_greets_the_user_by_the_name_the_bot_knows(tmp_path: Path, database: str,
+                                                                          aiohttp_client: Any) -> None:
+    config = make_config(tmp_path, database, templates={"introduction": "Hi {user_name}, {agent_name} from the {team}."})
+    client = await aiohttp_client(create_app(config))
+    await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
+    named = await create(client, "k1", sender="u1", slots={"name": "Maria", "topic": "housing"})
+    unnamed = await create(client, "k2", sender="u2", slots={"topic": "housing"})
+    for ticket in (named, unnamed):
+        assert (await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)).status == 200
+    intros = [i["payload"]["text"] for i in await outbox_items(client.app)
+              if i["kind"] == "message" and not i["payload"].get("system")]
+    assert intros == ["Hi Maria, Sarah from the Housing Help team.", "Hi there, Sarah from the Housing Help team."]

@@ -34,6 +34,11 @@ def base() -> Dict[str, Any]:
         ({"agents": [{"id": "a", "name": "A", "token": "t", "role": "boss"}]}, "`role` must be agent or supervisor"),
         ({"agents": [{"id": "a", "name": "A", "token": "t"}, {"id": "b", "name": "B", "token": "t"}]}, "unique"),
         ({"port": "eighty"}, "`port` must be a port number"),
+        # a placeholder the template never receives: refused at start, not at every claim
+        ({"templates": {"introduction": "Hi, you are number {position}"}}, "templates.introduction: bad placeholder"),
+        ({"templates": {"queue_update": "{agent_name} will be with you"}}, "templates.queue_update: bad placeholder"),
+        ({"templates": {"introduction": "Hi {user_name.upper}"}}, "templates.introduction: bad placeholder"),
+        ({"saved_replies": [{"shortcut": "x", "title": "X", "text": "{link}"}]}, "saved_replies[0]: bad placeholder"),
     ],
 )
 def test_bad_config_names_the_key(change: Dict[str, Any], says: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,3 +78,11 @@ def test_the_connector_never_imports_rasa() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_template_may_use_the_user_name_and_team() -> None:
+    texts = {name: "Hi {user_name}, {team}." for name in
+             ("introduction", "transfer_out_agent", "transfer_in", "transfer_out_queue", "resume_link", "queue_update")}
+    config = parse_config({**base(), "templates": texts}, "connector.yml")
+    assert config.user_name({"slots": {"name": "Maria"}}) == "Maria"
+    assert config.user_name({"slots": {}}) == config.user_name({}) == "there"
