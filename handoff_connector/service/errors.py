@@ -35,6 +35,12 @@ class Conflict(HandoffError):
     status = 409
 
 
+class Unprocessable(HandoffError):
+    """Well-formed, but it contradicts what was sent before (an idempotency key reused)."""
+
+    status = 422
+
+
 class TooManyRequests(HandoffError):
     """Slowed down: ``retry_after`` seconds until the next try."""
 

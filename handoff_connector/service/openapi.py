@@ -119,8 +119,9 @@ PATHS: Dict[str, Any] = {
     "/bot/v1/handoffs": {"post": {
         **_op("Create a handoff (idempotent by Idempotency-Key)", "botSecret",
               {"201": _json(_ref("HandoffTicket"), "Created"),
-               "200": _json(_ref("HandoffTicket"), "Same key: the existing handoff")},
-              body=_ref("HandoffRequest"), errors=_ERRORS),
+               "200": _json(_ref("HandoffTicket"), "Same key, or an open handoff: the existing handoff")},
+              body=_ref("HandoffRequest"),
+              errors={**_ERRORS, "422": _json(_ref("Error"), "The key was used for a different request")}),
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
                         "schema": {"type": "string", "maxLength": 200}}]}},
     "/bot/v1/handoffs/{id}/messages": {"post": _op(

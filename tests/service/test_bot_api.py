@@ -140,3 +140,18 @@ async def test_survey_rejects_bad_input(client: TestClient, body, says) -> None:
     ticket = await create(client)
     response = await client.post(f"/bot/v1/handoffs/{ticket['id']}/survey", json=body, headers=BOT)
     assert response.status == 400 and says in (await response.json())["error"]
+
+
+async def test_idempotency_keys_belong_to_their_conversation_and_their_request(client: TestClient) -> None:
+    key = {**BOT, "Idempotency-Key": "shared"}
+    first = await client.post("/bot/v1/handoffs", json=handoff_body(sender="user-a"), headers=key)
+    other = await client.post("/bot/v1/handoffs", json=handoff_body(sender="user-b"), headers=key)
+    assert (first.status, other.status) == (201, 201)  # another conversation's key is not theirs
+    assert (await first.json())["id"] != (await other.json())["id"]
+    retry = await client.post("/bot/v1/handoffs", json=handoff_body(sender="user-a"), headers=key)
+    assert retry.status == 200 and (await retry.json())["id"] == (await first.json())["id"]
+    changed = await client.post("/bot/v1/handoffs", json=handoff_body(sender="user-a", trigger="frustration"),
+                                headers=key)
+    assert changed.status == 422 and "different request" in (await changed.json())["error"]
+    queue = (await (await client.get("/api/v1/queue", headers=SARAH)).json())["handoffs"]
+    assert sorted(h["sender_id"] for h in queue) == ["user-a", "user-b"]

@@ -8,13 +8,15 @@ the agent's row, so an agent's capacity holds across instances.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
 from handoff_connector.common.wording import iso_utc
-from handoff_connector.service.errors import Conflict, NotFound
+from handoff_connector.service.errors import Conflict, NotFound, Unprocessable
 from handoff_connector.service.storage.accounts import check_capacity, lock_agent
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
@@ -49,15 +51,22 @@ class Handoffs:
         A conversation has one open handoff at most (a unique index holds it
         against concurrent requests): asking again returns the open one.
         """
-        by_key = sa.select(handoffs).where(handoffs.c.idempotency_key == key)
+        scoped = f"{sender_id}\n{key}"  # another bot client's same key is another request
+        digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
+        by_key = sa.select(handoffs).where(handoffs.c.idempotency_key == scoped)
 
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
-            existing = await tx.one(by_key) or await tx.one(open_of(sender_id))
+            again = await tx.one(by_key)
+            if again is not None and again["request_digest"] not in (None, digest):
+                raise Unprocessable("This Idempotency-Key was used for a different request in this "
+                                    "conversation; use a new key for a new request.")
+            existing = again or await tx.one(open_of(sender_id))
             if existing:
                 return existing, False
             handoff_id = uuid.uuid4().hex
             await tx.run(handoffs.insert().values(
-                id=handoff_id, idempotency_key=key, sender_id=sender_id, channel=channel, queue=queue,
+                id=handoff_id, idempotency_key=scoped, request_digest=digest, sender_id=sender_id,
+                channel=channel, queue=queue,
                 state="queued", trigger=trigger, reasons=reasons, context=context, created_at=tx.now,
                 last_user_at=tx.now))
             await transition(tx, handoff_id, None, "requested", "bot")

@@ -22,7 +22,10 @@ OPEN_WHERE = "state IN ('queued', 'assigned')"
 handoffs = sa.Table(
     "handoffs", metadata,
     sa.Column("id", sa.Text, primary_key=True),
+    # The bot's Idempotency-Key, scoped to the conversation ("<sender>\n<key>"), and a
+    # digest of the request it came with: the same key with another request is refused.
     sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    sa.Column("request_digest", sa.Text),
     sa.Column("sender_id", sa.Text, nullable=False),
     sa.Column("channel", sa.Text),
     sa.Column("queue", sa.Text, nullable=False),

@@ -1,4 +1,5 @@
-"""Nothing lost, nothing twice: one open handoff per conversation, late messages, dead letters.
+"""Nothing lost, nothing twice: one open handoff per conversation, late messages, dead
+letters; idempotency keys scoped to the conversation, with the request's digest.
 
 Revision ID: 0003
 Revises: 0002
@@ -21,6 +22,7 @@ OPEN_WHERE = "state IN ('queued', 'assigned')"
 def upgrade() -> None:
     with op.batch_alter_table("handoffs") as handoffs:
         handoffs.add_column(sa.Column("last_agent_at", Time))
+        handoffs.add_column(sa.Column("request_digest", sa.Text))
     with op.batch_alter_table("messages") as messages:
         messages.add_column(sa.Column("sent_at", Time))
         messages.add_column(sa.Column("late", sa.Integer, nullable=False, server_default="0"))
@@ -55,4 +57,5 @@ def downgrade() -> None:
         messages.drop_column("late")
         messages.drop_column("sent_at")
     with op.batch_alter_table("handoffs") as handoffs:
+        handoffs.drop_column("request_digest")
         handoffs.drop_column("last_agent_at")
