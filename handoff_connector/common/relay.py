@@ -27,6 +27,11 @@ def triggered_by_connector(event: Dict[str, Any]) -> bool:
     return bool((event.get("metadata") or {}).get("is_external"))
 
 
+def typed_by_user(message: Dict[str, Any]) -> bool:
+    """Rasa's slash syntax ("/EXTERNAL_handoff_closed"): the user's words, whatever intent they name."""
+    return str(message.get("text") or "").lstrip().startswith("/")
+
+
 def user_messages_during(sender_id: str, events: Iterable[Dict[str, Any]], handoff_id: str) -> List[Dict[str, Any]]:
     """The user's messages while the ``handoff_id`` slot held this handoff, oldest first.
 

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from handoff_connector.common.relay import (
     clean_text,
     message_id,
-    triggered_by_connector,
+    typed_by_user,
     user_messages_during,
 )
 from handoff_connector.common.wording import wait_phrase
@@ -260,7 +260,7 @@ class ActionHandoffEnded(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        if not triggered_by_connector(tracker.latest_message):
+        if typed_by_user(tracker.latest_message):
             return []  # typed by the user: only the connector ends a handoff
         if tracker.get_slot("handoff_id"):
             dispatcher.utter_message(response="utter_handoff_abandoned")
@@ -320,7 +320,7 @@ class ActionHandoffReturn(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        if not triggered_by_connector(tracker.latest_message):
+        if typed_by_user(tracker.latest_message):
             return []  # typed by the user: only the connector ends a handoff
         handoff_id = closed_handoff(tracker)
         dispatcher.utter_message(response="utter_handoff_returned")

@@ -26,7 +26,8 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, EXTERNAL_MESSAGE_PREFIX, IS_EXTERNAL
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -57,14 +58,13 @@ def _latest_intent(tracker: DialogueStateTracker) -> str:
 
 def typed_external(tracker: DialogueStateTracker) -> bool:
     """An ``EXTERNAL_*`` intent the user typed ("/EXTERNAL_handoff_closed"), not one
-    the connector triggered: Rasa's ``trigger_intent`` marks its own message
-    (``is_external`` metadata and the "EXTERNAL: " text), which a typed one never has."""
+    the connector triggered. A user reaches such an intent only through Rasa's slash
+    syntax, so the text starts with "/"; ``trigger_intent`` writes "EXTERNAL: ..."
+    (and stories and rules write no text at all)."""
     message = tracker.latest_message
     if message is None or not _latest_intent(tracker).startswith("EXTERNAL_"):
         return False
-    triggered = (message.text or "").startswith(EXTERNAL_MESSAGE_PREFIX) and bool(
-        (message.metadata or {}).get(IS_EXTERNAL))
-    return not triggered
+    return (message.text or "").lstrip().startswith(INTENT_MESSAGE_PREFIX)
 
 
 def _user_just_spoke(tracker: DialogueStateTracker) -> bool:
