@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Dict
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -21,6 +22,7 @@ from handoff_connector.service.waiting import housekeeping_ctx
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PAGE_HEADERS = web.AppKey("page_headers", dict)
 
 
 def error_body(status: int, message: str) -> web.Response:
@@ -91,6 +93,27 @@ async def _delivery(app: web.Application) -> AsyncIterator[None]:
     await rasa.close()
 
 
+def page_headers(config: Config) -> Dict[str, str]:
+    """For the pages the connector serves (desk, web chat, links): scripts only from
+    here, no framing by other sites, no referrer (a link's token stays put)."""
+    rasa = ""
+    if config.webchat_ws_url:
+        parts = urlsplit(config.webchat_ws_url)
+        rasa = f" {parts.scheme}://{parts.netloc}"
+    policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+              f"connect-src 'self'{rasa}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+              "object-src 'none'")
+    return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff"}
+
+
+async def _page_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if response.content_type in ("text/html", "application/javascript", "text/javascript", "text/css"):
+        response.headers.update(request.app[PAGE_HEADERS])
+    else:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
 async def _close_sockets(app: web.Application) -> None:
     if BUS in app:
         await app[BUS].close_all()
@@ -107,6 +130,8 @@ def create_app(config: Config) -> web.Application:
         middlewares=[error_middleware], client_max_size=config.max_body_bytes
     )
     app[CONFIG] = config
+    app[PAGE_HEADERS] = page_headers(config)
+    app.on_response_prepare.append(_page_headers)
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)

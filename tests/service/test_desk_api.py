@@ -273,3 +273,20 @@ async def test_an_agent_without_a_configured_token_cannot_use_one(desk: TestClie
     # These accounts have passwords only: the static tokens of other tests don't work.
     for headers in (SARAH, MIGUEL, DANA):
         assert (await desk.get("/api/v1/me", headers=headers)).status == 401
+
+
+async def test_pages_forbid_framing_foreign_scripts_and_referrers(desk: TestClient) -> None:
+    for path in ("/desk", "/chat", "/resume/no-such-token"):
+        response = await desk.get(path)
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        assert response.headers["X-Frame-Options"] == "DENY" and response.headers["Referrer-Policy"] == "no-referrer"
+
+
+
+async def test_the_web_chat_may_talk_to_rasas_socket_and_only_there(tmp_path: Path, database: str,
+                                                                    aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(make_config(
+        tmp_path, database, webchat_ws_url="ws://rasa.example:5005/webhooks/webchat/ws")))
+    policy = (await client.get("/chat")).headers["Content-Security-Policy"]
+    assert "connect-src 'self' ws://rasa.example:5005;" in policy

@@ -1,7 +1,7 @@
 /* User chat: talks to Rasa's webchat channel over a WebSocket.
  *
- * Where Rasa is: GET /chat/config.json -> {"rasa_ws_url": ...}; if that fails,
- * the `rasa` query parameter. Who the user is: the `sender` query parameter,
+ * Where Rasa is: GET /chat/config.json -> {"rasa_ws_url": ...} (only there: never
+ * from the address bar). Who the user is: the `sender` query parameter,
  * else the id kept in localStorage, else a new random one.
  */
 (() => {
@@ -61,9 +61,10 @@
         if (config && typeof config.rasa_ws_url === "string" && config.rasa_ws_url) return config.rasa_ws_url;
       }
     } catch (error) {
-      console.info("webchat: /chat/config.json not available, trying the `rasa` parameter", error);
+      console.info("webchat: /chat/config.json not available", error);
     }
-    return params.get("rasa") || null;
+    // Never from the address bar: a link could otherwise send the user's words elsewhere.
+    return null;
   }
 
   function socketUrl(base, sender) {
