@@ -12,6 +12,7 @@ assert the tracker still holds it once.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -173,6 +174,8 @@ def _close_race(system: System, device: Device, agent: Agent, n: int) -> dict:
 
     def close() -> None:
         barrier.wait()
+        # 0-400 ms later: sometimes the message is relayed first, sometimes the close wins.
+        time.sleep(random.Random(n).uniform(0, 0.4))
         agent.call("POST", f"/handoffs/{handoff_id}/close", {"resolution": "resolved"})
 
     def type_meanwhile() -> None:
