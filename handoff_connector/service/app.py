@@ -51,7 +51,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise
-        return error_body(error.status, f"{error.reason}: {request.method} {request.path}")
+        response = error_body(error.status, f"{error.reason}: {request.method} {request.path}")
+        if "Allow" in error.headers:  # a 405 says which methods the path takes
+            response.headers["Allow"] = error.headers["Allow"]
+        return response
     except Exception:  # noqa: BLE001 - the one place that logs the unexpected
         logger.exception("handoff.request.unexpected %s %s", request.method, request.path)
         return error_body(500, "Internal error; it has been logged. Retry, or report it.")

@@ -31,6 +31,9 @@ _ERRORS = {
 _AGENT_ERRORS = {**_ERRORS, "403": _json(_ref("Error"), "Not your queue or conversation"),
                  "409": _json(_ref("Error"), "Wrong state for this action")}
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_TOKEN = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}]
+_AFTER = {"name": "after", "in": "query", "required": False,
+          "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}}
 
 
 def _op(summary: str, security: str, responses: Dict[str, Any], body: Any = None,
@@ -186,16 +189,19 @@ _AGENT_PATHS: Dict[str, Any] = {
     "/api/v1/events": {"get": _op(
         "Events after an id (catch-up without a WebSocket)", "agentToken",
         {"200": _json({"type": "object"})},
-        parameters=[{"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}}])},
+        parameters=[_AFTER])},
     "/api/v1/events/ws": {"get": {
         "summary": "WebSocket of live events; ?token=<session token>&after=<last seen id>",
         "security": [], "responses": {"101": {"description": "Switching protocols"}, **_ERRORS},
         "parameters": [{"name": "token", "in": "query", "required": True, "schema": {"type": "string"}},
-                       {"name": "after", "in": "query", "required": False, "schema": {"type": "integer"}}]}},
+                       _AFTER]}},
     "/desk": {"get": {"summary": "The agent desk page", "security": [],
                       "responses": {"200": {"description": "HTML"}}}},
     "/static/{filename}": {"get": {"summary": "The desk's static files", "security": [],
-                                   "responses": {"200": {"description": "A file"}}}},
+                                   "parameters": [{"name": "filename", "in": "path", "required": True,
+                                                   "schema": {"type": "string"}}],
+                                   "responses": {"200": {"description": "A file"},
+                                                 "404": {"description": "No such file"}}}},
 }
 _AGENT_PATHS.update({
     "/api/v1/handoffs/{id}/typing": {"post": _op(
@@ -217,9 +223,9 @@ _AGENT_PATHS.update({
                                   "responses": {"200": _json({"type": "object"}), "404": _json(_ref("Error"))}}},
     "/resume/{token}": {
         "get": {"summary": "A conversation link: a page with a button (GET changes nothing)",
-                "security": [], "responses": {"200": {"description": "HTML"},
+                "security": [], "parameters": _TOKEN, "responses": {"200": {"description": "HTML"},
                                               "404": {"description": "Unknown or expired"}}},
-        "post": {"summary": "Back to the same agent, then to the chat", "security": [],
+        "post": {"summary": "Back to the same agent, then to the chat", "security": [], "parameters": _TOKEN,
                  "responses": {"302": {"description": "To /chat"},
                                "404": {"description": "Unknown or expired"}}}},
 })

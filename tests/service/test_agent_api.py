@@ -160,3 +160,19 @@ async def test_the_introduction_greets_the_user_by_the_name_the_bot_knows(tmp_pa
     intros = [i["payload"]["text"] for i in await outbox_items(client.app)
               if i["kind"] == "message" and not i["payload"].get("system")]
     assert intros == ["Hi Maria, Sarah from the Housing Help team.", "Hi there, Sarah from the Housing Help team."]
+
+
+async def test_a_wrong_method_says_which_ones_the_path_takes(client: TestClient) -> None:
+    response = await client.delete("/api/v1/queue", headers=SARAH)
+    assert response.status == 405 and "GET" in response.headers["Allow"]
+    assert (await response.json())["status"] == 405
+
+
+async def test_the_survey_answer_says_skipped_as_true_or_false(client: TestClient) -> None:
+    ticket = await create(client)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/close", json={"resolution": "resolved"}, headers=SARAH)
+    stored = await (await client.post(f"/bot/v1/handoffs/{ticket['id']}/survey", json={"skipped": True},
+                                      headers=BOT)).json()
+    detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
+    assert stored["skipped"] is True and detail["survey"]["skipped"] is True

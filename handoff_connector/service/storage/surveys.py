@@ -29,7 +29,7 @@ class Surveys:
             handoff = await handoff_row(tx, handoff_id)
             existing = await tx.one(by_handoff)
             if existing:
-                return existing, False
+                return _view(existing), False
             if handoff["state"] not in ENDED_WITH_A_PERSON:
                 raise Conflict(f"Handoff {handoff_id} is {handoff['state']}; the survey is for a "
                                f"conversation a person has closed.")
@@ -37,6 +37,7 @@ class Surveys:
                 handoff_id=handoff_id, rating=rating, comment=comment, skipped=int(skipped),
                 created_at=tx.now).returning(*surveys.c))
             assert survey is not None
+            survey = _view(survey)
             await self._events.emit(tx, "handoff.survey", {"handoff_id": handoff_id, "survey": survey},
                                     handoff_id=handoff_id, queue=handoff["queue"], agent_id=handoff["agent_id"])
             return survey, True
@@ -44,4 +45,10 @@ class Surveys:
         return await self._db.run_keyed(work)
 
     async def of(self, handoff_id: str) -> Optional[Dict[str, Any]]:
-        return await self._db.run(lambda tx: tx.one(sa.select(surveys).where(surveys.c.handoff_id == handoff_id)))
+        found = await self._db.run(lambda tx: tx.one(sa.select(surveys).where(surveys.c.handoff_id == handoff_id)))
+        return _view(found) if found else None
+
+
+def _view(survey: Dict[str, Any]) -> Dict[str, Any]:
+    """As the API documents it: ``skipped`` is true or false (stored as 0 or 1)."""
+    return {**survey, "skipped": bool(survey["skipped"])}
