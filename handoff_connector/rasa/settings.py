@@ -25,7 +25,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class HandoffSettings:
     connector_url: str = "http://localhost:5034"
-    bot_secret: str = "demo-bot-secret"
+    bot_secret: str = ""  # no default: the connector's bot_secret, from handoff.yml or HANDOFF_BOT_SECRET
     timeout: float = 5.0
     recent_intents: int = 5
 
@@ -36,9 +36,16 @@ def parse_settings(raw: Dict[str, Any], source: str) -> HandoffSettings:
     unknown = set(raw) - set(defaults.__dataclass_fields__)
     if unknown:
         raise SettingsError(f"{source}: unknown key(s) {sorted(unknown)}.")
+    raw = {**raw}
+    for name, env in (("connector_url", "HANDOFF_CONNECTOR_URL"), ("bot_secret", "HANDOFF_BOT_SECRET")):
+        if os.environ.get(env):
+            raw[name] = os.environ[env]
     values: Dict[str, Any] = {}
     for name, default in defaults.__dict__.items():
         value = raw.get(name, default)
+        if name == "bot_secret" and not value:
+            raise SettingsError(f"{source}: `bot_secret` is not set; give the connector's `bot_secret` in "
+                                f"handoff.yml or in HANDOFF_BOT_SECRET.")
         if isinstance(default, str) and not (isinstance(value, str) and value):
             raise SettingsError(f"{source}: `{name}` must be a non-empty string.")
         if isinstance(default, int) and (
@@ -50,15 +57,13 @@ def parse_settings(raw: Dict[str, Any], source: str) -> HandoffSettings:
         ):
             raise SettingsError(f"{source}: `{name}` must be a number of seconds > 0.")
         values[name] = value
-    values["connector_url"] = os.environ.get("HANDOFF_CONNECTOR_URL", values["connector_url"])
-    values["bot_secret"] = os.environ.get("HANDOFF_BOT_SECRET", values["bot_secret"])
     values["connector_url"] = values["connector_url"].rstrip("/")
     return HandoffSettings(**values)
 
 
 @functools.lru_cache(maxsize=1)
 def load_settings() -> HandoffSettings:
-    """Loads ``$HANDOFF_SETTINGS`` or ``./handoff.yml``; defaults if absent."""
+    """Loads ``$HANDOFF_SETTINGS`` or ``./handoff.yml``; defaults (and the environment) if absent."""
     path = Path(os.environ.get(SETTINGS_ENV, DEFAULT_FILE))
     if not path.exists():
         if SETTINGS_ENV in os.environ:

@@ -24,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from handoff_connector.service.app import create_app
-from handoff_connector.service.config import ConfigError, load_config
+from handoff_connector.service.config import ConfigError, demo_leftovers, is_loopback, load_config
 from handoff_connector.service.errors import HandoffError
 from handoff_connector.service.storage import Storage
 
@@ -47,6 +47,12 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     port = args.port if args.port is not None else config.port
     host = args.host or config.host
+    leftovers = demo_leftovers(config)
+    if leftovers and not is_loopback(host) and not args.insecure_demo:
+        print(f"error: refusing to serve on {host}, reachable from other machines, with the demo's "
+              f"secrets:\n" + "\n".join(f"  - {item}" for item in leftovers)
+              + "\n(for a throwaway demo only: --insecure-demo)", file=sys.stderr)
+        return 2
     if not _port_free(host, port):
         print(f"error: port {port} on {host} is already in use; stop what uses it "
               f"or pass --port.", file=sys.stderr)
@@ -185,6 +191,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     run.add_argument("--config", default="connector.yml")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
+    run.add_argument("--insecure-demo", action="store_true",
+                     help="serve on a non-loopback address even with the demo's secrets (a throwaway only)")
     run.set_defaults(func=serve)
     _admin_parsers(sub)
     play = sub.add_parser("agent", help="act as an agent from the terminal")

@@ -138,6 +138,31 @@ class Config:
         return next((q for q in self.queues if q.name == name), None)
 
 
+DEMO_PREFIX = "demo-"  # every secret and password the demo ships with starts with it
+
+
+def demo_leftovers(config: Config) -> List[str]:
+    """What a throwaway demo uses and a real line must not: each with how to set it."""
+    found = [f"`{key}` is a demo value; set {env} or `{key}` in the config to a secret of your own"
+             for key, env, value in (("bot_secret", "HANDOFF_BOT_SECRET", config.bot_secret),
+                                     ("rasa_token", "RASA_TOKEN", config.rasa_token),
+                                     ("webchat_typing_secret", "WEBCHAT_TYPING_SECRET", config.webchat_typing_secret))
+             if value and value.startswith(DEMO_PREFIX)]
+    for agent in config.agents:
+        if agent.password and agent.password.startswith(DEMO_PREFIX):
+            found.append(f"agent `{agent.id}` has a demo password; remove it from the config and set one "
+                         f"with `handoff-connector agents passwd {agent.id}`")
+        if agent.token and agent.token.startswith(DEMO_PREFIX):
+            found.append(f"agent `{agent.id}` has a demo API token; remove `token` from the config")
+    if config.demo_chat:
+        found.append("`demo_chat` is on (unauthenticated /demo routes); set `demo_chat: false`")
+    return found
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+
 def _require(raw: Dict[str, Any], key: str, kind: type, source: str) -> Any:
     value = raw.get(key)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:

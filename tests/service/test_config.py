@@ -7,7 +7,13 @@ from typing import Any, Dict
 
 import pytest
 
-from handoff_connector.service.config import ConfigError, load_config, parse_config
+from handoff_connector.service.config import (
+    ConfigError,
+    demo_leftovers,
+    is_loopback,
+    load_config,
+    parse_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +76,25 @@ def test_serve_with_a_bad_config_fails_fast(tmp_path: Path) -> None:
                             capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 2
     assert "c.yml: `queues` must be a list" in result.stderr
+
+
+def test_the_demo_secrets_are_refused_on_an_address_other_machines_reach(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    for env in ("HANDOFF_BOT_SECRET", "RASA_TOKEN", "WEBCHAT_TYPING_SECRET"):
+        monkeypatch.delenv(env, raising=False)
+    result = subprocess.run([sys.executable, "-m", "handoff_connector.service", "serve", "--config",
+                             str(ROOT / "connector.yml"), "--host", "0.0.0.0", "--port", "1"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    for says in ("`bot_secret` is a demo value; set HANDOFF_BOT_SECRET", "`rasa_token` is a demo value",
+                 "agent `sarah` has a demo password", "agent `sarah` has a demo API token", "--insecure-demo"):
+        assert says in result.stderr, says
+
+
+def test_a_config_with_real_secrets_has_no_demo_leftovers() -> None:
+    config = parse_config({**base(), "bot_secret": "k3x9-real", "agents": [
+        {"id": "a", "name": "A", "password": "a long real password"}]}, "connector.yml")
+    assert demo_leftovers(config) == [] and is_loopback("127.0.0.1") and not is_loopback("0.0.0.0")
 
 
 def test_the_connector_never_imports_rasa() -> None:
