@@ -18,66 +18,30 @@ import os
 import signal
 import sqlite3
 import threading
-import time
 import uuid
-from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import requests
 import yaml
 
 from stack import ROOT, Ports, Stack
+from tests.e2e.conftest import AGENTS, Inbox, wait_for
+from tests.e2e.conftest import Agent as DeskAgent
+from tests.e2e.conftest import _handler as inbox_handler
 
-AGENTS = {"sarah": "demo-token-sarah", "miguel": "demo-token-miguel", "dana": "demo-token-dana"}
 SURVEY_QUESTION = "How would you rate the help you got"
 BACK = "You're back with the assistant"  # utter_handoff_returned
 REPORT: List[Dict[str, Any]] = []
 
 
-class Device:
-    """Every user's phone: what reached each user, and a hook run before answering Rasa."""
-
-    def __init__(self) -> None:
-        self.messages: Dict[str, List[str]] = defaultdict(list)
-        self.lock = threading.Lock()
-        self.on_receive: Optional[Callable[[str, str], None]] = None
-        self.url = ""
-
-    def texts(self, sender: str) -> List[str]:
-        with self.lock:
-            return list(self.messages[sender])
-
-
-def _handler(device: Device) -> type:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with device.lock:
-                device.messages[body["recipient_id"]].append(body.get("text") or "")
-            hook = device.on_receive
-            if hook is not None:
-                hook(body["recipient_id"], body.get("text") or "")
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # Rasa gave up on this send (its caller, the connector, was killed)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
 @pytest.fixture(scope="session")
-def device() -> Iterator[Device]:
-    phone = Device()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(phone))
+def device() -> Iterator[Inbox]:
+    """Every user's phone: the end-to-end suite's callback device, with its hook."""
+    phone = Inbox()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), inbox_handler(phone))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     phone.url = f"http://127.0.0.1:{server.server_address[1]}/user"
     yield phone
@@ -113,7 +77,7 @@ class System(Stack):
 
 
 @pytest.fixture(scope="session")
-def system(device: Device, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system(device: Inbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     workdir = tmp_path_factory.mktemp("faults")
     config = yaml.safe_load((ROOT / "connector.yml").read_text())
     # Short chores, a long backoff: a delivery that comes soon after Rasa is back
@@ -136,18 +100,8 @@ def system(device: Device, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             print(f"\n----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-3000:]}")
 
 
-class Agent:
-    def __init__(self, system: Stack, name: str) -> None:
-        self.system, self.name = system, name
-        self.headers = {"Authorization": f"Bearer {AGENTS[name]}"}
-
-    def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None,
-             expect: Optional[int] = 200) -> Any:
-        """``expect`` None: any answer (for tidying up)."""
-        response = requests.request(method, f"{self.system.connector_url}/api/v1{path}",
-                                    json=body, headers=self.headers, timeout=30)
-        assert expect is None or response.status_code == expect, (response.status_code, response.text)
-        return response.json()
+class Agent(DeskAgent):
+    """An agent through the agent API, with what the fault tests read."""
 
     def waiting(self, sender: str) -> Optional[Dict[str, Any]]:
         return next((h for h in self.call("GET", "/queue")["handoffs"] if h["sender_id"] == sender), None)
@@ -167,7 +121,7 @@ class Agent:
 class User:
     """One person on Rasa's callback channel."""
 
-    def __init__(self, system: Stack, device: Device) -> None:
+    def __init__(self, system: Stack, device: Inbox) -> None:
         self.id = f"user-{uuid.uuid4().hex[:8]}"
         self.system, self.device = system, device
 
@@ -183,18 +137,7 @@ class User:
         return sum(fragment in text for text in self.received())
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.2)
-
-
-def in_handoff(system: System, device: Device, agent: Agent) -> tuple[User, str]:
+def in_handoff(system: System, device: Inbox, agent: Agent) -> tuple[User, str]:
     """A user who asked for a person, and the agent who claimed them (introduced)."""
     user = User(system, device)
     user.say("I want to talk to a human")
@@ -227,7 +170,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(autouse=True)
-def everyone_free(system: System, device: Device) -> Iterator[None]:
+def everyone_free(system: System, device: Inbox) -> Iterator[None]:
     """Before each test: every agent online; after it: what it left open is closed."""
     for name in AGENTS:
         Agent(system, name).call("PUT", "/me/presence", {"status": "online"})

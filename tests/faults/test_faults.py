@@ -25,7 +25,7 @@ from tests.faults.conftest import (
     BACK,
     SURVEY_QUESTION,
     Agent,
-    Device,
+    Inbox,
     System,
     User,
     in_handoff,
@@ -53,7 +53,7 @@ def in_order(received: List[str], expected: List[str]) -> bool:
     return deduped == expected
 
 
-def test_connector_killed_with_an_agent_message_in_flight(system: System, device: Device) -> None:
+def test_connector_killed_with_an_agent_message_in_flight(system: System, device: Inbox) -> None:
     sarah = Agent(system, "sarah")
     user, handoff_id = in_handoff(system, device, sarah)
     killed = threading.Event()
@@ -84,7 +84,7 @@ def test_connector_killed_with_an_agent_message_in_flight(system: System, device
     assert len(ids) == len(set(ids)) and [t for t in bot_texts(system, user.id) if t in expected] == expected
 
 
-def test_connector_killed_with_agent_messages_accepted_but_not_sent(system: System, device: Device) -> None:
+def test_connector_killed_with_agent_messages_accepted_but_not_sent(system: System, device: Inbox) -> None:
     sarah = Agent(system, "sarah")
     user, handoff_id = in_handoff(system, device, sarah)
     expected = [f"queued {n}" for n in range(1, 6)]
@@ -108,7 +108,7 @@ def test_connector_killed_with_agent_messages_accepted_but_not_sent(system: Syst
     assert [t for t in bot_texts(system, user.id) if t in expected] == expected
 
 
-def test_rasa_stopped_and_restarted_while_the_agent_writes(system: System, device: Device) -> None:
+def test_rasa_stopped_and_restarted_while_the_agent_writes(system: System, device: Inbox) -> None:
     sarah = Agent(system, "sarah")
     user, handoff_id = in_handoff(system, device, sarah)
     expected = [f"while rasa was down {n}" for n in range(1, 6)]
@@ -128,7 +128,7 @@ def test_rasa_stopped_and_restarted_while_the_agent_writes(system: System, devic
     assert [t for t in bot_texts(system, user.id) if t in expected] == expected
 
 
-def test_action_server_killed_while_the_user_writes(system: System, device: Device) -> None:
+def test_action_server_killed_while_the_user_writes(system: System, device: Inbox) -> None:
     sarah = Agent(system, "sarah")
     user, handoff_id = in_handoff(system, device, sarah)
     said = [f"are you there {n}" for n in range(1, 6)]
@@ -150,7 +150,7 @@ def test_action_server_killed_while_the_user_writes(system: System, device: Devi
     assert [m["sent_at"] for m in heard[:5]] == sorted(m["sent_at"] for m in heard[:5])
 
 
-def test_connector_killed_while_the_user_writes(system: System, device: Device) -> None:
+def test_connector_killed_while_the_user_writes(system: System, device: Inbox) -> None:
     sarah = Agent(system, "sarah")
     user, handoff_id = in_handoff(system, device, sarah)
     said = [f"hello? {n}" for n in range(1, 4)]
@@ -168,7 +168,7 @@ def test_connector_killed_while_the_user_writes(system: System, device: Device) 
     assert all(m["late"] for m in heard)
 
 
-def _close_race(system: System, device: Device, agent: Agent, n: int) -> dict:
+def _close_race(system: System, device: Inbox, agent: Agent, n: int) -> dict:
     user, handoff_id = in_handoff(system, device, agent)
     barrier = threading.Barrier(2)
 
@@ -193,7 +193,7 @@ def _close_race(system: System, device: Device, agent: Agent, n: int) -> dict:
     return {"handoff": agent.detail(handoff_id), "returned": user.got(BACK), "user": user.id}
 
 
-def test_forty_closes_racing_a_message_keep_every_survey(system: System, device: Device) -> None:
+def test_forty_closes_racing_a_message_keep_every_survey(system: System, device: Inbox) -> None:
     agents = [Agent(system, name) for name in ("sarah", "miguel", "dana")]
     refused_before = system.log("actions").count("handoff.relay.not_open")
     with ThreadPoolExecutor(6) as pool:
@@ -211,7 +211,7 @@ def test_forty_closes_racing_a_message_keep_every_survey(system: System, device:
     assert all(r["returned"] == 1 for r in results)  # the bot came back once per handoff
 
 
-def test_a_user_typing_the_connectors_intents_ends_nothing(system: System, device: Device) -> None:
+def test_a_user_typing_the_connectors_intents_ends_nothing(system: System, device: Inbox) -> None:
     sarah = Agent(system, "sarah")
     user, handoff_id = in_handoff(system, device, sarah)
     typed = ["/EXTERNAL_handoff_closed", "/EXTERNAL_handoff_abandoned",
@@ -238,7 +238,7 @@ def test_a_user_typing_the_connectors_intents_ends_nothing(system: System, devic
     report("user typing each EXTERNAL_ intent", 4, [m["text"] for m in detail["messages"]], [*typed, "still there?"])
 
 
-def test_a_poison_outbox_item_is_set_aside_and_the_rest_flow(system: System, device: Device) -> None:
+def test_a_poison_outbox_item_is_set_aside_and_the_rest_flow(system: System, device: Inbox) -> None:
     sarah, miguel = Agent(system, "sarah"), Agent(system, "miguel")
     user, handoff_id = in_handoff(system, device, sarah)
     other, other_id = in_handoff(system, device, miguel)
@@ -267,7 +267,7 @@ def test_a_poison_outbox_item_is_set_aside_and_the_rest_flow(system: System, dev
            set_aside=len(dead))
 
 
-def test_a_handoff_claimed_while_the_user_chooses_gets_their_words(system: System, device: Device) -> None:
+def test_a_handoff_claimed_while_the_user_chooses_gets_their_words(system: System, device: Inbox) -> None:
     agents = [Agent(system, name) for name in ("sarah", "miguel", "dana")]
     for agent in agents:
         agent.call("PUT", "/me/presence", {"status": "away"})
