@@ -25,7 +25,8 @@ from handoff_connector.service.keys import BUS, STORE
 from handoff_connector.service.storage import Agent, Storage
 
 logger = logging.getLogger(__name__)
-AGENT_REFRESH_SECONDS = 5.0  # a desk follows a change of the agent's queues or role this fast
+AGENT_REFRESH_SECONDS = 5.0  # a desk follows a change of the agent's queues, role or session this fast
+SESSION_ENDED = 4001  # the close code when the socket's token no longer stands
 
 
 class EventBus:
@@ -181,14 +182,20 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if events is None:  # further behind than the window: from the log
                 events = await store.events.after(last)
             if time.monotonic() - checked > AGENT_REFRESH_SECONDS:
-                # Queues or role may have changed (or the account gone: NotFound).
-                agent, checked = await store.accounts.get(agent.id, details=False), time.monotonic()
+                # The token still stands (not logged out, expired, revoked by a new
+                # password, nor its account removed); queues or role may have changed.
+                still = await store.accounts.for_token(token)
+                if still is None:
+                    logger.info("handoff.ws.session_ended agent=%s", agent.id)
+                    await ws.close(code=SESSION_ENDED, message=b"session ended; sign in again")
+                    break
+                agent, checked = still, time.monotonic()
             for event in events:
                 if visible(agent, event):
                     await ws.send_json(wire(event))
             last = events[-1]["id"] if events else last
             if not events:
-                waiter = asyncio.create_task(bus.wait(seen, 15))
+                waiter = asyncio.create_task(bus.wait(seen, AGENT_REFRESH_SECONDS))
                 await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
     except NotFound:

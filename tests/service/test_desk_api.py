@@ -11,8 +11,9 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
-from handoff_connector.service import create_app
+from handoff_connector.service import create_app, live
 from handoff_connector.service.credentials import hash_password, verify_password
+from handoff_connector.service.keys import STORE
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
 
 PASSWORDS = [
@@ -290,3 +291,21 @@ async def test_the_web_chat_may_talk_to_rasas_socket_and_only_there(tmp_path: Pa
         tmp_path, database, webchat_ws_url="ws://rasa.example:5005/webhooks/webchat/ws")))
     policy = (await client.get("/chat")).headers["Content-Security-Policy"]
     assert "connect-src 'self' ws://rasa.example:5005;" in policy
+
+
+@pytest.mark.parametrize("ending", ["logout", "new password", "account removed"])
+async def test_an_open_desk_socket_closes_within_seconds_when_its_session_ends(
+        desk: TestClient, ending: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "AGENT_REFRESH_SECONDS", 0.2)
+    headers = await sign_in(desk, "sarah", "pw-sarah")
+    token = headers["Authorization"].split()[1]
+    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    assert (await ws.receive_json())["type"] == "hello"
+    if ending == "logout":
+        await desk.post("/api/v1/logout", headers=headers)
+    elif ending == "new password":
+        await desk.app[STORE].accounts.set_password("sarah", "a brand new password")
+    else:
+        await desk.app[STORE].accounts.remove("sarah")
+    closing = await asyncio.wait_for(ws.receive(), 5)
+    assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED) and ws.close_code == live.SESSION_ENDED

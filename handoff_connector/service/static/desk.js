@@ -806,10 +806,15 @@
       try { message = JSON.parse(event.data); } catch (error) { return; }
       onSocketMessage(message);
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (S.ws !== ws) return;
       S.ws = null;
       if (!S.token) return;
+      if (event.code === 4001) {
+        // The session ended (signed out elsewhere, expired, new password): back to the login.
+        api("GET", "/api/v1/me").catch(() => {});
+        return;
+      }
       setWsStatus("reconnecting");
       scheduleReconnect();
     };
