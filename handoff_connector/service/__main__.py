@@ -23,6 +23,7 @@ from typing import Any, List, Optional
 import aiohttp
 from aiohttp import web
 
+from handoff_connector.service.access_log import AccessLogger
 from handoff_connector.service.app import create_app
 from handoff_connector.service.config import ConfigError, demo_leftovers, is_loopback, load_config
 from handoff_connector.service.errors import HandoffError
@@ -58,7 +59,8 @@ def serve(args: argparse.Namespace) -> int:
               f"or pass --port.", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=5)
+    web.run_app(create_app(config), host=host, port=port, print=None, shutdown_timeout=5,
+                access_log_class=AccessLogger)
     return 0
 
 
