@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from pathlib import Path
 from typing import Any, Dict
@@ -64,6 +65,10 @@ async def test_a_release_0_2_database_is_upgraded_without_losing_a_row(tmp_path:
     assert items[0]["tries"] == 0 and items[2]["tries"] == 0
     queue = await (await client.get("/api/v1/queue", headers=SARAH)).json()
     assert [h["sender_id"] for h in queue["handoffs"]] == ["u2"]
+    # A conversation link's token is kept hashed now; the link itself is the same.
+    stored = await store.db.run(lambda tx: tx.scalar(
+        sa.select(sa.column("resume_token")).select_from(sa.table("handoffs")).where(sa.column("id") == rows[0]["id"])))
+    assert stored == hashlib.sha256(b"resume-token-1").hexdigest()
 
 
 def _schema_differences(connection: sa.Connection) -> list:

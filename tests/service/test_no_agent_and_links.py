@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from handoff_connector.common.contact import normalise_contact
 from handoff_connector.service import create_app
 from handoff_connector.service.config import ConfigError, parse_config
 from handoff_connector.service.hours import parse_hours
+from handoff_connector.service.keys import STORE
 from tests.service.conftest import BOT, DANA, SARAH, create, make_config, outbox_items
 
 
@@ -153,3 +155,15 @@ async def test_typing_is_only_for_the_assigned_agent_on_the_web_chat(client: Tes
     assert bad.status == 400
     answer = await (await client.post(url, json={"active": True}, headers=SARAH)).json()
     assert answer == {"delivered": False, "reason": "the callback channel shows no typing indicator"}
+
+
+async def test_a_conversation_links_token_is_stored_only_hashed(client: TestClient) -> None:
+    ticket = await create(client)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    closed = await (await client.post(f"/api/v1/handoffs/{ticket['id']}/close",
+                                      json={"resolution": "resolved", "resume_link": True}, headers=SARAH)).json()
+    token = closed["resume_url"].rsplit("/", 1)[1]
+    stored = (await client.app[STORE].handoffs.get(ticket["id"]))["resume_token"]
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    assert (await client.get(f"/resume/{token}")).status == 200  # the link works
+    assert (await client.get(f"/resume/{stored}")).status == 404  # the stored value is no link

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from handoff_connector.common.wording import iso_utc
+from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.errors import Conflict, NotFound, Unprocessable
 from handoff_connector.service.storage.accounts import check_capacity, lock_agent
 from handoff_connector.service.storage.database import Database, Tx
@@ -213,7 +214,7 @@ class Handoffs:
             await check_may_act(tx, actor_id, handoff, "close")
             await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(
                 state="closed", resolution=resolution, close_note=note, closed_at=tx.now,
-                resume_token=resume_token,
+                resume_token=token_digest(resume_token) if resume_token else None,  # stored hashed
                 resume_expires_at=tx.now + resume_seconds if resume_token else None))
             await transition(tx, handoff_id, handoff["state"], "closed", f"agent:{actor_id}")
             if handoff["state"] == "assigned":
@@ -274,7 +275,7 @@ class Handoffs:
         return await self._db.run(lambda tx: tx.one(
             sa.select(handoffs.c.id, agents.c.name.label("agent_name"))
             .select_from(handoffs.outerjoin(agents, agents.c.id == handoffs.c.agent_id))
-            .where(handoffs.c.resume_token == token, handoffs.c.resume_expires_at >= tx.now)))
+            .where(handoffs.c.resume_token == token_digest(token), handoffs.c.resume_expires_at >= tx.now)))
 
     async def resume(self, token: str) -> Dict[str, Any]:
         """Opens a new handoff from a closed one's link, with the same agent.
@@ -283,7 +284,8 @@ class Handoffs:
         not offline; otherwise it waits in the same queue. Single use.
         """
         async def work(tx: Tx) -> Dict[str, Any]:
-            old = await tx.one(sa.select(handoffs).where(handoffs.c.resume_token == token).with_for_update())
+            digest = token_digest(token)
+            old = await tx.one(sa.select(handoffs).where(handoffs.c.resume_token == digest).with_for_update())
             if old is None or (old["resume_expires_at"] or 0) < tx.now:
                 raise NotFound("This link is unknown or has expired. You can still ask the assistant "
                                "for a person.")
@@ -295,7 +297,7 @@ class Handoffs:
             assign = agent is not None and agent["presence"] != "offline"
             handoff_id = uuid.uuid4().hex
             await tx.run(handoffs.insert().values(
-                id=handoff_id, idempotency_key=f"resume:{token}", sender_id=old["sender_id"],
+                id=handoff_id, idempotency_key=f"resume:{digest}", sender_id=old["sender_id"],
                 channel=old["channel"], queue=old["queue"], state="assigned" if assign else "queued",
                 trigger="resume", reasons=["resume_link"], context=await _resumed_context(tx, old),
                 agent_id=old["agent_id"] if assign else None, created_at=tx.now,

@@ -1,5 +1,6 @@
 """Nothing lost, nothing twice: one open handoff per conversation, late messages, dead
-letters; idempotency keys scoped to the conversation, with the request's digest.
+letters; idempotency keys scoped to the conversation, with the request's digest;
+conversation-link tokens hashed.
 
 Revision ID: 0003
 Revises: 0002
@@ -7,6 +8,7 @@ Revises: 0002
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import sqlalchemy as sa
@@ -45,6 +47,11 @@ def upgrade() -> None:
         bind.execute(sa.text(
             "INSERT INTO transitions (handoff_id, from_state, to_state, actor, at) "
             "VALUES (:id, :state, 'cancelled', 'upgrade', :now)"), {"id": handoff_id, "state": state, "now": now})
+    # Conversation-link tokens are kept hashed, like session tokens.
+    for handoff_id, token in bind.execute(sa.text(
+            "SELECT id, resume_token FROM handoffs WHERE resume_token IS NOT NULL")).all():
+        bind.execute(sa.text("UPDATE handoffs SET resume_token = :digest WHERE id = :id"),
+                     {"digest": hashlib.sha256(token.encode()).hexdigest(), "id": handoff_id})
     op.create_index("handoffs_one_open", "handoffs", ["sender_id"], unique=True,
                     sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE))
 
