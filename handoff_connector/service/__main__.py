@@ -25,7 +25,13 @@ from aiohttp import web
 
 from handoff_connector.service.access_log import AccessLogger
 from handoff_connector.service.app import create_app
-from handoff_connector.service.config import ConfigError, demo_leftovers, is_loopback, load_config
+from handoff_connector.service.config import (
+    MIN_PASSWORD,
+    ConfigError,
+    demo_leftovers,
+    is_loopback,
+    load_config,
+)
 from handoff_connector.service.errors import HandoffError
 from handoff_connector.service.storage import Storage
 
@@ -95,13 +101,16 @@ def agent(args: argparse.Namespace) -> int:
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.password:
-        return str(args.password)
-    first = getpass.getpass("password: ")
-    if first != getpass.getpass("again: "):
-        raise HandoffError("The two passwords differ; nothing was changed.")
-    if len(first) < 8:
-        raise HandoffError("Use at least 8 characters; nothing was changed.")
+    """Asked twice on the terminal, or one line on standard input (--password-stdin):
+    never on the command line, where other users and the shell history see it."""
+    if args.password_stdin:
+        first = sys.stdin.readline().rstrip("\r\n")
+    else:
+        first = getpass.getpass("password: ")
+        if first != getpass.getpass("again: "):
+            raise HandoffError("The two passwords differ; nothing was changed.")
+    if len(first) < MIN_PASSWORD:
+        raise HandoffError(f"Use at least {MIN_PASSWORD} characters; nothing was changed.")
     return first
 
 
@@ -167,10 +176,11 @@ def _admin_parsers(sub: Any) -> None:
     add.add_argument("--role", choices=["agent", "supervisor"], default="agent")
     add.add_argument("--capacity", type=int, default=3)
     add.add_argument("--queue", action="append", help="repeat for several queues")
-    add.add_argument("--password", help="for scripts; otherwise you are asked")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
     passwd = leaf(cmds, "passwd")
     passwd.add_argument("id")
-    passwd.add_argument("--password", help="for scripts; otherwise you are asked")
+    passwd.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input (scripts)")
     leaf(cmds, "remove").add_argument("id")
     queues = sub.add_parser("queues", help="manage queues (teams)")
     qcmds = queues.add_subparsers(dest="command", required=True)

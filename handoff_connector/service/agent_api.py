@@ -69,7 +69,7 @@ async def login(request: web.Request) -> web.Response:
     name = str(text_field(body, "login", max_len=100))
     password = str(text_field(body, "password", max_len=200))
     accounts = request.app[STORE].accounts
-    token = await accounts.login(name, password)
+    token = await accounts.login(name, password, request.remote or "")
     agent = await accounts.get(name)
     return web.json_response({"token": token, "agent": agent.as_dict()})
 

@@ -138,6 +138,7 @@ class Config:
         return next((q for q in self.queues if q.name == name), None)
 
 
+MIN_PASSWORD = 8  # as credentials.MIN_PASSWORD (this module stays free of the hashing library)
 DEMO_PREFIX = "demo-"  # every secret and password the demo ships with starts with it
 
 
@@ -304,6 +305,8 @@ def _parse_agent(raw: Dict[str, Any], queues: set, source: str) -> AgentConfig:
     )
     if not (agent.password or agent.token):
         raise ConfigError(f"{source}: give the agent a `password` (desk login) or a `token` (API).")
+    if agent.password is not None and len(agent.password) < MIN_PASSWORD:
+        raise ConfigError(f"{source}: `password` must have at least {MIN_PASSWORD} characters.")
     if agent.role not in ("agent", "supervisor"):
         raise ConfigError(f"{source}: `role` must be agent or supervisor, got {agent.role!r}.")
     unknown = set(agent.queues) - queues

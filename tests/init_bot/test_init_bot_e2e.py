@@ -81,8 +81,8 @@ def system(bot: Path, model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     # The bot's first agent, made with the connector's own command.
     added = subprocess.run(
         [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "agents", "add", "sam", "Sam",
-         "--role", "supervisor", "--queue", "general", "--password", "sam-at-the-desk-2026", "--config", str(bot / "connector.yml")],
-        cwd=bot, env=stack.env(), capture_output=True, text=True, timeout=60)
+         "--role", "supervisor", "--queue", "general", "--password-stdin", "--config", str(bot / "connector.yml")],
+        cwd=bot, env=stack.env(), capture_output=True, text=True, timeout=60, input="sam-at-the-desk-2026\n")
     assert added.returncode == 0, added.stdout + added.stderr
     try:
         with stack.running():

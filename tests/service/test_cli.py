@@ -23,15 +23,18 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def cli(config: Path, *args: str) -> subprocess.CompletedProcess:
+def cli(config: Path, *args: str, password: str = "") -> subprocess.CompletedProcess:
+    """The CLI as a script runs it; ``password`` goes to standard input (--password-stdin)."""
     command = [sys.executable, "-m", "handoff_connector.service", *args, "--config", str(config)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    if password:
+        command.append("--password-stdin")
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60, input=password + "\n")
 
 
 def test_accounts_queues_and_membership(config: Path) -> None:
     assert cli(config, "queues", "add", "housing", "Housing Help team").returncode == 0
     added = cli(config, "agents", "add", "kim", "Kim", "--title", "caseworker", "--queue", "general",
-                "--password", "a-long-password")
+                password="a-long-password")
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["queues"] == ["general"]
     member = json.loads(cli(config, "members", "add", "kim", "housing").stdout)
@@ -40,7 +43,9 @@ def test_accounts_queues_and_membership(config: Path) -> None:
     assert [(a["id"], a["title"]) for a in agents] == [("kim", "caseworker")]
     queues = json.loads(cli(config, "queues", "list").stdout)
     assert {q["name"] for q in queues} == {"general", "housing"}
-    assert cli(config, "agents", "passwd", "kim", "--password", "another-password").returncode == 0
+    assert cli(config, "agents", "passwd", "kim", password="another-password").returncode == 0
+    short = cli(config, "agents", "passwd", "kim", password="short")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
     assert cli(config, "agents", "remove", "kim").returncode == 0
     assert json.loads(cli(config, "agents", "list").stdout) == []
 
@@ -48,12 +53,13 @@ def test_accounts_queues_and_membership(config: Path) -> None:
 @pytest.mark.parametrize(
     "args, says",
     [
-        (["agents", "add", "kim", "Kim", "--queue", "nowhere", "--password", "long-enough"], "No queue named 'nowhere'"),
+        (["agents", "add", "kim", "Kim", "--queue", "nowhere", "--password-stdin"], "No queue named 'nowhere'"),
         (["agents", "remove", "ghost"], "No agent with id 'ghost'"),
         (["members", "add", "ghost", "general"], "No agent with id 'ghost'"),
         (["queues", "add", "general", "Again"], "exists already"),
     ],
 )
 def test_mistakes_get_a_clear_error(config: Path, args: list, says: str) -> None:
-    result = cli(config, *args)
+    command = [sys.executable, "-m", "handoff_connector.service", *args, "--config", str(config)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60, input="long-enough\n")
     assert result.returncode == 2 and says in result.stderr

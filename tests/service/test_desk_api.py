@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import sqlalchemy as sa
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
-from handoff_connector.service import create_app, live
+from handoff_connector.service import create_app, credentials, live
 from handoff_connector.service.credentials import hash_password, verify_password
 from handoff_connector.service.keys import STORE
+from handoff_connector.service.storage.schema import agents
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
 
 PASSWORDS = [
@@ -21,7 +24,7 @@ PASSWORDS = [
      "queues": ["general", "housing"], "capacity": 2},
     {"id": "miguel", "name": "Miguel", "title": "benefits navigator", "password": "pw-miguel",
      "queues": ["general", "food"], "capacity": 1},
-    {"id": "dana", "name": "Dana", "title": "supervisor", "password": "pw-dana", "role": "supervisor"},
+    {"id": "dana", "name": "Dana", "title": "supervisor", "password": "pw-dana-desk", "role": "supervisor"},
 ]
 
 
@@ -36,11 +39,42 @@ async def sign_in(client: TestClient, login: str, password: str) -> Dict[str, st
     return {"Authorization": f"Bearer {(await response.json())['token']}"}
 
 
-def test_passwords_are_stored_as_scrypt_hashes() -> None:
+def test_passwords_are_stored_as_argon2id_hashes() -> None:
     stored = hash_password("correct horse")
-    assert stored.startswith("scrypt$") and "correct horse" not in stored
-    assert verify_password("correct horse", stored) and not verify_password("wrong", stored)
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored) == (True, None)
+    assert verify_password("wrong", stored) == (False, None)
     assert hash_password("correct horse") != stored  # salted
+    with pytest.raises(ValueError, match="at least 8 characters"):
+        hash_password("short")
+
+
+async def test_an_earlier_releases_scrypt_hash_still_signs_in_and_is_replaced(desk: TestClient) -> None:
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"old scrypt password", salt=salt, dklen=32, n=2**14, r=8, p=1)
+    old = f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+    store = desk.app[STORE]
+    await store.db.run(lambda tx: tx.run(agents.update().where(agents.c.id == "sarah").values(password_hash=old)))
+    await sign_in(desk, "sarah", "old scrypt password")
+    now = await store.db.run(lambda tx: tx.scalar(sa.select(agents.c.password_hash).where(agents.c.id == "sarah")))
+    assert now.startswith("$argon2id$") and verify_password("old scrypt password", now)[0]
+
+
+async def test_parallel_guesses_all_count_and_the_agent_still_signs_in_from_elsewhere(desk: TestClient) -> None:
+    guesses = await asyncio.gather(*[desk.post("/api/v1/login", json={"login": "sarah", "password": f"guess-{n}"})
+                                     for n in range(8)])
+    statuses = sorted(g.status for g in guesses)
+    assert statuses.count(401) <= 3 and statuses.count(429) >= 5  # counted before checking, atomically
+    after = await desk.post("/api/v1/login", json={"login": "sarah", "password": "pw-sarah"})
+    assert after.status == 429  # the guesser's address is slowed, even with the right password
+    store = desk.app[STORE]
+    assert await store.accounts.login("sarah", "pw-sarah", "10.0.0.7")  # her own desk, another address
+
+
+async def test_a_flood_of_sign_ins_is_refused_without_queueing_up(desk: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(credentials, "_WAITING_LIMIT", 0)
+    response = await desk.post("/api/v1/login", json={"login": "miguel", "password": "pw-miguel"})
+    assert response.status == 429 and "Too many sign-ins at once" in (await response.json())["error"]
 
 
 async def test_login_gives_a_session_that_logout_ends(desk: TestClient) -> None:
@@ -58,7 +92,7 @@ async def test_repeated_failed_logins_are_slowed_down(desk: TestClient) -> None:
         statuses.append(response.status)
     assert statuses[:3] == [401, 401, 401] and statuses[3] == 429
     assert int(response.headers["Retry-After"]) >= 1
-    assert "Too many failed logins" in (await response.json())["error"]
+    assert "Too many failed sign-ins" in (await response.json())["error"]
     # Even the right password waits until the lock-out ends.
     locked = await desk.post("/api/v1/login", json={"login": "sarah", "password": "pw-sarah"})
     assert locked.status == 429
@@ -263,7 +297,7 @@ async def test_websocket_rejects_bad_requests(desk: TestClient, query: str, stat
 
 async def test_supervisor_sees_and_acts_on_everything(desk: TestClient) -> None:
     sarah, handoff_id = await claimed_by_sarah(desk)
-    dana = await sign_in(desk, "dana", "pw-dana")
+    dana = await sign_in(desk, "dana", "pw-dana-desk")
     assigned = await (await desk.get("/api/v1/handoffs/assigned", headers=dana)).json()
     assert [h["agent_id"] for h in assigned["handoffs"]] == ["sarah"]
     closed = await desk.post(f"/api/v1/handoffs/{handoff_id}/close", json={"resolution": "resolved"}, headers=dana)

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
-from handoff_connector.service.credentials import hash_password, new_token, token_digest, verify_password
+from handoff_connector.service.credentials import (
+    HashingBusy,
+    PasswordTooShort,
+    hash_off_loop,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_off_loop,
+)
 from handoff_connector.service.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
@@ -32,7 +40,9 @@ if TYPE_CHECKING:
 
 PRESENCE = ("online", "away", "offline")
 SESSION_SECONDS = 12 * 3600
-FREE_FAILURES = 3  # failed logins before the lock-out starts
+FREE_FAILURES = 3  # attempts at one login from one address before the lock-out starts
+FREE_FROM_ADDRESS = 20  # attempts at any login from one address
+FREE_FOR_LOGIN = 50  # attempts at one login from anywhere
 MAX_LOCK_SECONDS = 300
 SEED_LOCK = 7_150_003  # pg_advisory_xact_lock key for seeding from the config
 
@@ -161,39 +171,59 @@ class Accounts:
 
         return await self._db.run(work)
 
-    async def login(self, login: str, password: str) -> str:
-        """Checks the password and opens a session; returns the session token."""
-        async def locked(tx: Tx) -> Optional[Dict[str, Any]]:
-            return await tx.one(sa.select(login_failures).where(login_failures.c.login == login))
+    async def login(self, login: str, password: str, address: str = "") -> str:
+        """Checks the password and opens a session; returns the session token.
 
-        lock = await self._db.run(locked)
-        now = self._db.clock()
-        if lock and lock["locked_until"] > now:
-            wait = int(lock["locked_until"] - now) + 1
-            raise TooManyRequests(f"Too many failed logins for {login!r}; try again in {wait} s.", wait)
+        Every attempt is counted before the password is checked, in one
+        transaction with the lock-out check, so guesses sent in parallel all
+        count. Three counters: this login from this address (locks quickly),
+        this address for any login, and this login from anywhere (both far more
+        lenient), so a guesser is slowed while the agent can still sign in
+        from their own desk.
+        """
+        keys = [(f"pair:{login}\n{address}", FREE_FAILURES), (f"addr:{address}", FREE_FROM_ADDRESS),
+                (f"login:{login}", FREE_FOR_LOGIN)]
+
+        async def attempt(tx: Tx) -> float:
+            rows = []
+            for key, free in keys:
+                await tx.upsert(login_failures, {"login": key, "failures": 0, "locked_until": 0}, ["login"])
+                rows.append((await tx.one(sa.select(login_failures).where(login_failures.c.login == key)
+                                          .with_for_update()), free))
+            wait = max((row["locked_until"] - tx.now for row, _ in rows if row), default=0)
+            if wait > 0:
+                return wait
+            for row, free in rows:
+                assert row is not None  # upserted just above
+                failures = row["failures"] + 1
+                locked = tx.now + min(2 ** (failures - free), MAX_LOCK_SECONDS) if failures >= free else 0
+                await tx.run(login_failures.update().where(login_failures.c.login == row["login"])
+                             .values(failures=failures, locked_until=locked))
+            return 0
+
+        wait = await self._db.run(attempt)
+        if wait > 0:
+            raise TooManyRequests(f"Too many failed sign-ins; try again in {int(wait) + 1} s.", int(wait) + 1)
         row = await self._db.run(lambda tx: tx.one(sa.select(agents).where(agents.c.id == login)))
-        if not verify_password(password, row["password_hash"] if row else None):
-            await self._db.run(lambda tx: self._record_failure(tx, login))
+        try:
+            right, rehashed = await verify_off_loop(password, row["password_hash"] if row else None)
+        except HashingBusy as error:
+            raise TooManyRequests(str(error), 1) from error
+        if not right:
             raise Unauthorized("Wrong login or password.")
         token = new_token()
 
         async def work(tx: Tx) -> None:
-            await tx.run(login_failures.delete().where(login_failures.c.login == login))
+            # Signed in: this login's counters start again (the address's keeps counting).
+            await tx.run(login_failures.delete().where(login_failures.c.login.in_([keys[0][0], keys[2][0]])))
+            if rehashed:  # an older hash (earlier parameters, or scrypt): replaced now
+                await tx.run(agents.update().where(agents.c.id == login).values(password_hash=rehashed))
             await tx.run(sessions.delete().where(sessions.c.expires_at <= tx.now))
             await tx.run(sessions.insert().values(token_hash=token_digest(token), agent_id=login,
                                                   expires_at=tx.now + SESSION_SECONDS))
 
         await self._db.run(work)
         return token
-
-    @staticmethod
-    async def _record_failure(tx: Tx, login: str) -> None:
-        await tx.upsert(login_failures, {"login": login, "failures": 0, "locked_until": 0}, ["login"])
-        row = await tx.one(sa.select(login_failures).where(login_failures.c.login == login).with_for_update())
-        failures = (row["failures"] if row else 0) + 1
-        locked = tx.now + min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS) if failures >= FREE_FAILURES else 0
-        await tx.run(login_failures.update().where(login_failures.c.login == login)
-                     .values(failures=failures, locked_until=locked))
 
     async def logout(self, token: str) -> None:
         await self._db.run(lambda tx: tx.run(sessions.delete().where(sessions.c.token_hash == token_digest(token))))
@@ -282,7 +312,7 @@ class Accounts:
 
     async def add(self, agent_id: str, name: str, title: str, role: str, password: str,
                   capacity: int, member_of: List[str]) -> None:
-        hashed = hash_password(password)
+        hashed = await _hashed(password)
 
         async def work(tx: Tx) -> None:
             if await tx.one(sa.select(agents.c.id).where(agents.c.id == agent_id)):
@@ -295,7 +325,7 @@ class Accounts:
         await self._db.run(work)
 
     async def set_password(self, agent_id: str, password: str) -> None:
-        hashed = hash_password(password)
+        hashed = await _hashed(password)
 
         async def work(tx: Tx) -> None:
             if not await tx.run(agents.update().where(agents.c.id == agent_id).values(password_hash=hashed)):
@@ -349,3 +379,10 @@ class Accounts:
     async def remove_member(self, agent_id: str, queue: str) -> None:
         await self._db.run(lambda tx: tx.run(memberships.delete().where(
             memberships.c.agent_id == agent_id, memberships.c.queue == queue)))
+
+
+async def _hashed(password: str) -> str:
+    try:
+        return await hash_off_loop(password)
+    except PasswordTooShort as error:
+        raise BadRequest(f"{error} Nothing was changed.") from error
