@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import quote
@@ -33,14 +34,27 @@ logger = logging.getLogger(__name__)
 class DeliveryError(Exception):
     """Rasa could not be reached or refused the request.
 
-    ``permanent``: Rasa refused it for good (a 4xx other than a timeout, a
-    conflict or too many requests); sending it again cannot help.
+    ``permanent``: Rasa itself refused this request for good (its own error
+    answer with a 4xx about the request); sending it again cannot help. Not
+    permanent: credentials refused (401/403: the connector's configuration, not
+    the item), timeouts, conflicts, too many requests, and a 4xx that is not
+    Rasa's own answer (a route Rasa does not serve: started without --enable-api?).
     """
 
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
+    def __init__(self, message: str, status: Optional[int] = None, rasa_refused: bool = False) -> None:
         super().__init__(message)
         self.status = status
-        self.permanent = status is not None and 400 <= status < 500 and status not in (408, 409, 425, 429)
+        self.permanent = (rasa_refused and status is not None and 400 <= status < 500
+                          and status not in (401, 403, 408, 409, 425, 429))
+
+
+def is_rasa_error(text: str) -> bool:
+    """Rasa's own error answer ({"status": "failure", "reason": ...}), not a web server's."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("status") == "failure" and "reason" in body
 
 
 class RasaClient:
@@ -71,9 +85,9 @@ class RasaClient:
         try:
             async with self._session.request(method, url, params=params, json=json) as response:
                 if response.status >= 300:
-                    text = (await response.text())[:300]
-                    raise DeliveryError(f"Rasa answered {response.status} to {method} {path}: {text}",
-                                        response.status)
+                    text = (await response.text())[:2000]
+                    raise DeliveryError(f"Rasa answered {response.status} to {method} {path}: {text[:300]}",
+                                        response.status, rasa_refused=is_rasa_error(text))
                 return await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise DeliveryError(f"Rasa unreachable at {url}: {type(error).__name__} {error}") from error

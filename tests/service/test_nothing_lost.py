@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app
+from handoff_connector.service.delivery import DeliveryError, is_rasa_error
 from handoff_connector.service.keys import STORE
 from handoff_connector.service.live import EventBus
 from handoff_connector.service.storage import Storage
@@ -165,3 +166,16 @@ async def test_a_commit_during_the_event_read_is_not_lost_until_the_next_poll(tm
         if store.postgres:
             await wakeups.stop()
         await store.shutdown()
+
+
+def test_only_rasas_own_refusal_of_the_request_sets_an_item_aside() -> None:
+    refused = '{"version": "3.6.21", "status": "failure", "message": "no such intent", "reason": "NotFound", "code": 404}'
+    assert DeliveryError("x", 404, rasa_refused=is_rasa_error(refused)).permanent
+    assert DeliveryError("x", 400, rasa_refused=is_rasa_error(refused)).permanent
+    # The connector's configuration, not the item: every item would fail the same way.
+    for status in (401, 403):
+        assert not DeliveryError("x", status, rasa_refused=is_rasa_error(refused)).permanent
+    # A route Rasa does not serve (started without --enable-api) answers a web server's 404.
+    assert not DeliveryError("x", 404, rasa_refused=is_rasa_error("<html>Not Found</html>")).permanent
+    for status in (408, 409, 429, 500, 503, None):
+        assert not DeliveryError("x", status, rasa_refused=True).permanent
