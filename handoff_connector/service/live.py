@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from aiohttp import WSMsgType, web
 
 from handoff_connector.service.agent_api import agent_from_token, current_agent
+from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import BUS, STORE
 from handoff_connector.service.storage import Agent, Storage
@@ -44,6 +45,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self.sockets: "set[web.WebSocketResponse]" = set()
+        self.tokens: "Dict[web.WebSocketResponse, str]" = {}  # each socket's token digest
         self.generation = 0
         self.last_id = 0
         self._ids: List[int] = []
@@ -51,16 +53,37 @@ class EventBus:
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
         self._task: "Optional[asyncio.Task[None]]" = None
+        self._sessions: "Optional[asyncio.Task[None]]" = None
 
     async def start(self, store: Storage) -> None:
         self.last_id = await store.events.last_id()
         self._task = asyncio.create_task(self._follow(store), name="handoff-event-bus")
+        self._sessions = asyncio.create_task(self._check_sessions(store), name="handoff-desk-sessions")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._sessions):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _check_sessions(self, store: Storage) -> None:
+        """Every few seconds, one query for all of this instance's sockets: a socket
+        whose token no longer stands (logout, expiry, a new password, the account
+        removed) is closed with ``SESSION_ENDED``; the desk goes back to the login."""
+        while True:
+            await asyncio.sleep(AGENT_REFRESH_SECONDS)
+            try:
+                held = dict(self.tokens)
+                standing = await store.accounts.standing(set(held.values())) if held else set()
+            except Exception:  # noqa: BLE001 - the database may be back next round
+                logger.exception("handoff.ws.session_check_failed")
+                continue
+            for ws, digest in held.items():
+                if digest not in standing and not ws.closed:
+                    logger.info("handoff.ws.session_ended")
+                    with contextlib.suppress(Exception):
+                        await ws.close(code=SESSION_ENDED, message=b"session ended; sign in again")
 
     async def close_all(self) -> None:
         """On shutdown: desks reconnect (to another instance, or after restart)."""
@@ -168,6 +191,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     last = after if after is not None else await store.events.last_id()
     socket_id, opened = uuid.uuid4().hex, False
     bus.sockets.add(ws)
+    bus.tokens[ws] = token_digest(token)
     reader = asyncio.create_task(_drain_client(ws))
     try:
         # Counted for presence before the desk hears hello, and always forgotten in `finally`.
@@ -182,28 +206,26 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if events is None:  # further behind than the window: from the log
                 events = await store.events.after(last)
             if time.monotonic() - checked > AGENT_REFRESH_SECONDS:
-                # The token still stands (not logged out, expired, revoked by a new
-                # password, nor its account removed); queues or role may have changed.
-                still = await store.accounts.for_token(token)
-                if still is None:
-                    logger.info("handoff.ws.session_ended agent=%s", agent.id)
-                    await ws.close(code=SESSION_ENDED, message=b"session ended; sign in again")
-                    break
-                agent, checked = still, time.monotonic()
+                # Queues or role may have changed (or the account gone: NotFound).
+                # Whether the token still stands, the bus checks for every socket at once.
+                agent, checked = await store.accounts.get(agent.id, details=False), time.monotonic()
             for event in events:
                 if visible(agent, event):
                     await ws.send_json(wire(event))
             last = events[-1]["id"] if events else last
             if not events:
-                waiter = asyncio.create_task(bus.wait(seen, AGENT_REFRESH_SECONDS))
+                waiter = asyncio.create_task(bus.wait(seen, 15))
                 await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
     except NotFound:
         logger.info("handoff.ws.account_removed agent=%s", agent.id)
+        with contextlib.suppress(Exception):
+            await ws.close(code=SESSION_ENDED, message=b"account removed")
     except (ConnectionResetError, RuntimeError):
         logger.info("handoff.ws.dropped agent=%s", agent.id)
     finally:
         bus.sockets.discard(ws)
+        bus.tokens.pop(ws, None)
         reader.cancel()
         # The agent's last desk anywhere closed: they can no longer take conversations.
         if opened:

@@ -155,6 +155,17 @@ class Accounts:
 
         return await self._db.run(work)
 
+    async def standing(self, digests: "set[str]") -> "set[str]":
+        """Those of the token digests that still let someone in (one query each kind)."""
+        async def work(tx: Tx) -> "set[str]":
+            live = await tx.all(sa.select(sessions.c.token_hash)
+                                .select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
+                                .where(sessions.c.token_hash.in_(digests), sessions.c.expires_at > tx.now))
+            static = await tx.all(sa.select(agents.c.api_token_hash).where(agents.c.api_token_hash.in_(digests)))
+            return {r["token_hash"] for r in live} | {r["api_token_hash"] for r in static}
+
+        return await self._db.run(work)
+
     async def get(self, agent_id: str, details: bool = True) -> Agent:
         async def work(tx: Tx) -> Optional[Agent]:
             return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)), details)
