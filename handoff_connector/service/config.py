@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from handoff_connector.service.credentials import MIN_PASSWORD
 from handoff_connector.service.hours import Hours, HoursError, parse_hours
 
 
@@ -138,7 +139,6 @@ class Config:
         return next((q for q in self.queues if q.name == name), None)
 
 
-MIN_PASSWORD = 8  # as credentials.MIN_PASSWORD (this module stays free of the hashing library)
 DEMO_PREFIX = "demo-"  # every secret and password the demo ships with starts with it
 
 

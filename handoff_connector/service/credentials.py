@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import secrets
@@ -22,11 +23,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()
-_DUMMY = _HASHER.hash("no account has this password")  # verified against for unknown logins
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="handoff-hash")
 _WAITING_LIMIT = 16  # hashes queued for the pool at most; more is a flood: refused at once
 _waiting = 0
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against for unknown logins; made on first use, not at import."""
+    return _HASHER.hash("no account has this password")
 
 
 class PasswordTooShort(ValueError):
@@ -52,7 +57,7 @@ def verify_password(password: str, stored: Optional[str]) -> Tuple[bool, Optiona
     if not stored:
         # Same work as a real check, so timing does not reveal unknown accounts.
         with contextlib.suppress(VerificationError):
-            _HASHER.verify(_DUMMY, password)
+            _HASHER.verify(_dummy_hash(), password)
         return False, None
     if stored.startswith("scrypt$"):
         _, n, r, p, salt, digest = stored.split("$")
