@@ -433,7 +433,7 @@ async def bare_claims(run: Run, count: int, workers: int) -> float:
 async def desks(session: aiohttp.ClientSession, url: str, count: int, agents: int) -> List[aiohttp.ClientWebSocketResponse]:
     sockets = []
     for n in range(count):
-        ws = await session.ws_connect(f"{url}?token=t-agent{n % agents}" if "events" in url else url)
+        ws = await session.ws_connect(url, headers={"Authorization": f"Bearer t-agent{n % agents}"} if "events" in url else None)
         await ws.receive_json(timeout=30)  # hello
         sockets.append(ws)
     return sockets

@@ -3,6 +3,8 @@
     serve   --config connector.yml [--port N]     run the connector
     agents  list | add ID NAME [--title T] [--role R] [--capacity N] [--queue Q]...
             | passwd ID | remove ID                manage accounts (asks for passwords)
+    tokens  create ID [--name N] [--days D] | list [ID] | revoke TOKEN_ID
+                                                   API tokens for scripts (each expires)
     queues  list | add NAME TEAM                   manage queues (teams)
     members add ID QUEUE | remove ID QUEUE         manage membership
     agent   --token T [--url U] queue | mine | show ID | claim ID | say ID TEXT
@@ -18,7 +20,8 @@ import json
 import logging
 import socket
 import sys
-from typing import Any, List, Optional
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 from aiohttp import web
@@ -130,7 +133,10 @@ async def _admin(args: argparse.Namespace) -> Any:
             return (await store.get(args.id)).as_dict()
         if kind == "agents" and command == "passwd":
             await store.set_password(args.id, _password(args))
-            return {"status": f"password of {args.id} changed; their sessions were ended"}
+            return {"status": f"password of {args.id} changed; their sessions were ended and "
+                              f"their API tokens revoked"}
+        if kind == "tokens":
+            return await _tokens(store, args)
         if kind == "agents" and command == "remove":
             await store.remove(args.id)
             return {"status": f"{args.id} removed"}
@@ -146,6 +152,26 @@ async def _admin(args: argparse.Namespace) -> Any:
         return (await store.get(args.id)).as_dict()
     finally:
         await storage.shutdown()
+
+
+async def _tokens(store: Any, args: argparse.Namespace) -> Any:
+    if args.command == "create":
+        made = await store.create_token(args.id, args.name, args.days)
+        return {**_token_view(made), "token": made["token"],
+                "note": "Shown this once: keep it in your secret store. Revoke with `tokens revoke "
+                        f"{made['id']}`."}
+    if args.command == "revoke":
+        return _token_view(await store.revoke_token(args.token_id))
+    return [_token_view(t) for t in await store.list_tokens(args.id)]
+
+
+def _token_view(token: Dict[str, Any]) -> Dict[str, Any]:
+    def when(at: Optional[float]) -> Optional[str]:
+        return None if at is None else datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="seconds")
+
+    return {"id": token["id"], "agent_id": token["agent_id"], "name": token["name"], "state": token["state"],
+            "created_at": when(token["created_at"]), "expires_at": when(token["expires_at"]),
+            "revoked_at": when(token["revoked_at"])}
 
 
 def admin(args: argparse.Namespace) -> int:
@@ -182,6 +208,14 @@ def _admin_parsers(sub: Any) -> None:
     passwd.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input (scripts)")
     leaf(cmds, "remove").add_argument("id")
+    tokens = sub.add_parser("tokens", help="API tokens for scripts and integrations")
+    tcmds = tokens.add_subparsers(dest="command", required=True)
+    create = leaf(tcmds, "create")
+    create.add_argument("id", help="the agent the token acts as")
+    create.add_argument("--name", default="script", help="what it is for, shown in `tokens list`")
+    create.add_argument("--days", type=int, default=90, help="how long it lives (1 to 366 days; default 90)")
+    leaf(tcmds, "list").add_argument("id", nargs="?", help="only this agent's")
+    leaf(tcmds, "revoke").add_argument("token_id")
     queues = sub.add_parser("queues", help="manage queues (teams)")
     qcmds = queues.add_subparsers(dest="command", required=True)
     leaf(qcmds, "list")

@@ -23,11 +23,13 @@ from handoff_connector.service.agent_api import agent_from_token, current_agent
 from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
 from handoff_connector.service.keys import BUS, STORE
+from handoff_connector.service.payloads import bearer_token
 from handoff_connector.service.storage import Agent, Storage
 
 logger = logging.getLogger(__name__)
 AGENT_REFRESH_SECONDS = 5.0  # a desk follows a change of the agent's queues, role or session this fast
-SESSION_ENDED = 4001  # the close code when the socket's token no longer stands
+SESSION_ENDED = 4001  # the close code when the socket's token no longer stands (or never did)
+AUTH_TIMEOUT_SECONDS = 10.0  # a desk socket must say who it is this soon
 
 
 class EventBus:
@@ -179,15 +181,27 @@ async def list_events(request: web.Request) -> web.Response:
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    """GET /api/v1/events/ws?token=T&after=N: the desk's live feed."""
-    token = request.query.get("token", "")
-    agent = await agent_from_token(request, token) if token else None
-    if agent is None:
-        raise Unauthorized("Open the WebSocket with ?token=<session token>.")
+    """GET /api/v1/events/ws?after=N: the desk's live feed.
+
+    The token never goes in the address (addresses end up in logs and
+    proxies): a browser sends ``{"type": "auth", "token": ...}`` as its first
+    frame, any other client may send ``Authorization: Bearer`` instead.
+    """
+    if "token" in request.query:
+        raise Unauthorized("Don't put the token in the address (it gets logged): send "
+                           '{"type": "auth", "token": ...} as the first frame, or an Authorization header.')
     after = _after(request)
+    header = request.headers.get("Authorization")
+    agent = await current_agent(request) if header is not None else None
     store, bus = request.app[STORE], request.app[BUS]
-    ws = web.WebSocketResponse(heartbeat=20)
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
     await ws.prepare(request)
+    if agent is None:
+        agent, token = await _first_frame_auth(request, ws)
+        if agent is None:
+            return ws
+    else:
+        token = bearer_token(request)
     last = after if after is not None else await store.events.last_id()
     socket_id, opened = uuid.uuid4().hex, False
     bus.sockets.add(ws)
@@ -233,6 +247,31 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await store.accounts.socket_closed(socket_id, agent.id)
         await ws.close()
     return ws
+
+
+async def _first_frame_auth(request: web.Request,
+                            ws: web.WebSocketResponse) -> Tuple[Optional[Agent], str]:
+    """Waits for ``{"type": "auth", "token": ...}``; closes the socket (4001) if it does not come or fails."""
+    reason = "send {\"type\": \"auth\", \"token\": ...} first"
+    try:
+        message = await ws.receive(timeout=AUTH_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        message = None
+    if message is not None and message.type == WSMsgType.TEXT:
+        try:
+            frame = json.loads(message.data)
+        except ValueError:
+            frame = None
+        token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+        if isinstance(token, str) and token and len(token) <= 512 and token.isprintable():
+            agent = await agent_from_token(request, token)
+            if agent is not None:
+                return agent, token
+            reason = "unknown or expired token; sign in again"
+    if not ws.closed:
+        await ws.send_json({"type": "error", "error": reason[:1].upper() + reason[1:] + "."})
+        await ws.close(code=SESSION_ENDED, message=reason.encode()[:120])
+    return None, ""
 
 
 async def _drain_client(ws: web.WebSocketResponse) -> None:

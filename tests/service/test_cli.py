@@ -50,6 +50,22 @@ def test_accounts_queues_and_membership(config: Path) -> None:
     assert json.loads(cli(config, "agents", "list").stdout) == []
 
 
+def test_api_tokens_from_the_command_line(config: Path) -> None:
+    assert cli(config, "agents", "add", "kim", "Kim", "--queue", "general", password="a-long-password").returncode == 0
+    made = cli(config, "tokens", "create", "kim", "--name", "crm", "--days", "30")
+    assert made.returncode == 0, made.stderr
+    token = json.loads(made.stdout)
+    assert token["token"].startswith("hct_") and token["state"] == "active" and token["name"] == "crm"
+    listed = json.loads(cli(config, "tokens", "list", "kim").stdout)
+    assert [(t["id"], t["state"]) for t in listed] == [(token["id"], "active")]
+    assert "token" not in listed[0]  # shown once, when made
+    revoked = json.loads(cli(config, "tokens", "revoke", token["id"]).stdout)
+    assert revoked["state"] == "revoked" and revoked["revoked_at"]
+    again = cli(config, "tokens", "create", "kim", "--days", "400")
+    assert again.returncode == 2 and "1 to 366 days" in again.stderr
+    assert cli(config, "agents", "passwd", "kim", password="another-password").returncode == 0
+
+
 @pytest.mark.parametrize(
     "args, says",
     [
@@ -57,6 +73,8 @@ def test_accounts_queues_and_membership(config: Path) -> None:
         (["agents", "remove", "ghost"], "No agent with id 'ghost'"),
         (["members", "add", "ghost", "general"], "No agent with id 'ghost'"),
         (["queues", "add", "general", "Again"], "exists already"),
+        (["tokens", "revoke", "nope"], "No API token with id 'nope'"),
+        (["tokens", "create", "ghost"], "No agent with id 'ghost'"),
     ],
 )
 def test_mistakes_get_a_clear_error(config: Path, args: list, says: str) -> None:

@@ -222,7 +222,8 @@ async def read_events(ws: Any, count: int, timeout: float = 5.0) -> List[Dict[st
 async def test_events_arrive_live_and_in_order(desk: TestClient) -> None:
     sarah = await sign_in(desk, "sarah", "pw-sarah")
     token = sarah["Authorization"].split()[1]
-    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    ws = await desk.ws_connect("/api/v1/events/ws")
+    await ws.send_json({"type": "auth", "token": token})  # as the desk does: never in the address
     hello = (await ws.receive()).json()
     assert hello["type"] == "hello" and hello["agent"]["id"] == "sarah"
     ticket = await create(desk, slots={})
@@ -239,7 +240,8 @@ async def test_events_arrive_live_and_in_order(desk: TestClient) -> None:
 async def test_reconnect_gets_exactly_the_missed_events(desk: TestClient) -> None:
     sarah = await sign_in(desk, "sarah", "pw-sarah")
     token = sarah["Authorization"].split()[1]
-    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    ws = await desk.ws_connect("/api/v1/events/ws")
+    await ws.send_json({"type": "auth", "token": token})
     await ws.receive()
     first = await create(desk, "k1", sender="a", slots={})
     seen = await read_events(ws, 1)
@@ -248,7 +250,7 @@ async def test_reconnect_gets_exactly_the_missed_events(desk: TestClient) -> Non
     await create(desk, "k2", sender="b", slots={})
     await desk.post(f"/bot/v1/handoffs/{first['id']}/messages", json={"message_id": "m", "text": "x"}, headers=BOT)
     await create(desk, "k3", sender="c", slots={})
-    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}&after={seen[-1]['id']}")
+    ws = await desk.ws_connect(f"/api/v1/events/ws?after={seen[-1]['id']}", headers=sarah)
     await ws.receive()
     missed = await read_events(ws, 3)
     assert [e["type"] for e in missed] == ["handoff.created", "handoff.message", "handoff.created"]
@@ -263,7 +265,8 @@ async def test_reconnect_gets_exactly_the_missed_events(desk: TestClient) -> Non
 async def test_agents_only_get_events_of_their_queues(desk: TestClient) -> None:
     miguel = await sign_in(desk, "miguel", "pw-miguel")  # general, food: not housing
     token = miguel["Authorization"].split()[1]
-    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    ws = await desk.ws_connect("/api/v1/events/ws")
+    await ws.send_json({"type": "auth", "token": token})
     await ws.receive()
     await create(desk, "h", sender="a")  # routed to housing
     food = await create(desk, "f", sender="b", queue="food")
@@ -276,7 +279,8 @@ async def test_the_last_desk_closing_sets_the_agent_offline(desk: TestClient) ->
     sarah = await sign_in(desk, "sarah", "pw-sarah")
     await set_presence(desk, sarah, "online")
     token = sarah["Authorization"].split()[1]
-    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    ws = await desk.ws_connect("/api/v1/events/ws")
+    await ws.send_json({"type": "auth", "token": token})
     await ws.receive()
     await ws.close()
     for _ in range(50):
@@ -287,12 +291,35 @@ async def test_the_last_desk_closing_sets_the_agent_offline(desk: TestClient) ->
     assert me["presence"] == "offline"
 
 
-@pytest.mark.parametrize("query, status", [("", 401), ("?token=wrong", 401), ("?token=T&after=abc", 400)])
-async def test_websocket_rejects_bad_requests(desk: TestClient, query: str, status: int) -> None:
-    sarah = await sign_in(desk, "sarah", "pw-sarah")
-    query = query.replace("T", sarah["Authorization"].split()[1])
-    response = await desk.get(f"/api/v1/events/ws{query}")
+@pytest.mark.parametrize("query, header, status", [
+    ("?token=T", None, 401),  # the address gets logged: refused even when right
+    ("", "Bearer wrong", 401),
+    ("?after=abc", "Bearer T", 400),
+    ("?after=-1", "Bearer T", 400),
+])
+async def test_websocket_rejects_bad_requests(desk: TestClient, query: str, header: Any, status: int) -> None:
+    token = (await sign_in(desk, "sarah", "pw-sarah"))["Authorization"].split()[1]
+    headers = {"Authorization": header.replace("T", token)} if header else {}
+    response = await desk.get(f"/api/v1/events/ws{query.replace('T', token)}", headers=headers)
     assert response.status == status
+    assert "error" in await response.json()
+
+
+@pytest.mark.parametrize("first", [None, "not json", {"type": "auth", "token": "wrong"},
+                                   {"type": "hello", "token": "T"}, {"type": "auth", "token": 7}])
+async def test_a_desk_socket_that_does_not_sign_in_first_is_closed(
+        desk: TestClient, first: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "AUTH_TIMEOUT_SECONDS", 0.3)
+    token = (await sign_in(desk, "sarah", "pw-sarah"))["Authorization"].split()[1]
+    ws = await desk.ws_connect("/api/v1/events/ws")
+    if isinstance(first, str):
+        await ws.send_str(first)
+    elif first is not None:
+        await ws.send_json({k: token if v == "T" else v for k, v in first.items()})
+    error = await ws.receive(timeout=5)
+    assert error.type == WSMsgType.TEXT and error.json()["type"] == "error"
+    closing = await ws.receive(timeout=5)
+    assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED) and ws.close_code == live.SESSION_ENDED
 
 
 async def test_supervisor_sees_and_acts_on_everything(desk: TestClient) -> None:
@@ -333,7 +360,8 @@ async def test_an_open_desk_socket_closes_within_seconds_when_its_session_ends(
     monkeypatch.setattr(live, "AGENT_REFRESH_SECONDS", 0.2)
     headers = await sign_in(desk, "sarah", "pw-sarah")
     token = headers["Authorization"].split()[1]
-    ws = await desk.ws_connect(f"/api/v1/events/ws?token={token}")
+    ws = await desk.ws_connect("/api/v1/events/ws")
+    await ws.send_json({"type": "auth", "token": token})
     assert (await ws.receive_json())["type"] == "hello"
     if ending == "logout":
         await desk.post("/api/v1/logout", headers=headers)

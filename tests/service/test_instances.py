@@ -118,7 +118,7 @@ async def create(session: aiohttp.ClientSession, instance: Instance, key: str) -
 async def test_a_desk_on_one_instance_sees_a_change_made_on_the_other_within_a_second(cluster: Any) -> None:
     a, b, session = cluster
     latencies = []
-    async with session.ws_connect(f"{b.url}/api/v1/events/ws?token=t-agent0") as desk:
+    async with session.ws_connect(f"{b.url}/api/v1/events/ws", headers=agent(0)) as desk:
         hello = await desk.receive_json(timeout=5)
         assert hello["type"] == "hello"
         for n in range(20):
@@ -140,7 +140,7 @@ async def test_catch_up_by_event_id_works_on_either_instance(cluster: Any) -> No
         start = (await response.json())["last_id"]
     made = [await create(session, (a, b)[n % 2], f"catch-{n}") for n in range(6)]
     for instance in (a, b):
-        async with session.ws_connect(f"{instance.url}/api/v1/events/ws?token=t-agent0&after={start}") as desk:
+        async with session.ws_connect(f"{instance.url}/api/v1/events/ws?after={start}", headers=agent(0)) as desk:
             await desk.receive_json(timeout=5)  # hello
             seen = [(await desk.receive_json(timeout=2))["handoff"]["id"] for _ in made]
         assert seen == [h["id"] for h in made]  # exactly the missed ones, in order, whichever made them
@@ -196,8 +196,8 @@ async def test_presence_is_shared_an_agent_goes_offline_when_their_last_desk_any
     a, b, session = cluster
     async with session.put(f"{a.url}/api/v1/me/presence", json={"status": "online"}, headers=agent(3)) as r:
         assert r.status == 200
-    on_a = await session.ws_connect(f"{a.url}/api/v1/events/ws?token=t-agent3")
-    on_b = await session.ws_connect(f"{b.url}/api/v1/events/ws?token=t-agent3")
+    on_a = await session.ws_connect(f"{a.url}/api/v1/events/ws", headers=agent(3))
+    on_b = await session.ws_connect(f"{b.url}/api/v1/events/ws", headers=agent(3))
     await on_a.receive_json(timeout=5)
     await on_b.receive_json(timeout=5)
     await on_a.close()
@@ -215,7 +215,7 @@ async def test_a_dead_instances_desks_no_longer_count_for_presence(cluster: Any)
     a, b, session = cluster
     async with session.put(f"{b.url}/api/v1/me/presence", json={"status": "online"}, headers=agent(4)) as r:
         assert r.status == 200
-    desk = await session.ws_connect(f"{a.url}/api/v1/events/ws?token=t-agent4")
+    desk = await session.ws_connect(f"{a.url}/api/v1/events/ws", headers=agent(4))
     await desk.receive_json(timeout=5)
     a.kill()  # its sockets' rows stay behind until housekeeping on B reaps them
     await desk.close()

@@ -48,7 +48,13 @@ async def test_a_release_0_2_database_is_upgraded_without_losing_a_row(tmp_path:
     assert after == before
     head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
     version = await store.db.run(lambda tx: tx.scalar(sa.text("SELECT version_num FROM alembic_version")))
-    assert version == head == "0003"
+    assert version == head == "0004"
+    # The agents' static tokens are API tokens now, with an expiry (SARAH's is used below).
+    moved = await store.db.run(lambda tx: tx.all(sa.text("SELECT agent_id, expires_at - created_at AS life "
+                                                         "FROM api_tokens ORDER BY agent_id")))
+    assert [(m["agent_id"], round(m["life"] / 86400)) for m in moved] == [("dana", 90), ("miguel", 90), ("sarah", 90)]
+    assert await store.db.run(lambda tx: tx.scalar(sa.text(
+        "SELECT COUNT(*) FROM agents WHERE api_token_hash IS NOT NULL"))) == 0
     # The old rows read as before, through the new store and the API.
     rows = await store.db.run(lambda tx: tx.all(sa.text("SELECT id, state FROM handoffs ORDER BY created_at")))
     assert [r["state"] for r in rows] == ["closed", "queued", "no_agent", "assigned"]

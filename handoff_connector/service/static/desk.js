@@ -790,8 +790,9 @@
     clearTimeout(S.wsTimer);
     if (!S.token) return;
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    let url = `${proto}//${location.host}/api/v1/events/ws?token=${encodeURIComponent(S.token)}`;
-    if (S.lastEventId !== null) url += `&after=${S.lastEventId}`;
+    // The token goes in the first frame, never in the address (addresses are logged).
+    let url = `${proto}//${location.host}/api/v1/events/ws`;
+    if (S.lastEventId !== null) url += `?after=${S.lastEventId}`;
     let ws;
     try {
       ws = new WebSocket(url);
@@ -800,6 +801,8 @@
       return;
     }
     S.ws = ws;
+    const token = S.token;
+    ws.onopen = () => ws.send(JSON.stringify({type: "auth", token}));
     ws.onmessage = (event) => {
       if (S.ws !== ws) return;
       let message;

@@ -7,6 +7,7 @@ their last desk socket closes, wherever it was open.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
@@ -26,6 +27,7 @@ from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.schema import (
     agents,
+    api_tokens,
     desk_sockets,
     handoffs,
     login_failures,
@@ -45,6 +47,8 @@ FREE_FROM_ADDRESS = 20  # attempts at any login from one address
 FREE_FOR_LOGIN = 50  # attempts at one login from anywhere
 MAX_LOCK_SECONDS = 300
 SEED_LOCK = 7_150_003  # pg_advisory_xact_lock key for seeding from the config
+API_TOKEN_DAYS = 90  # an API token's life unless told otherwise (the config's too)
+MAX_API_TOKEN_DAYS = 366
 
 
 @dataclass
@@ -112,6 +116,26 @@ async def check_capacity(tx: Tx, agent_id: str) -> None:
                        f"close or transfer one first.")
 
 
+_TOKEN_FIELDS = (api_tokens.c.id, api_tokens.c.agent_id, api_tokens.c.name, api_tokens.c.created_at,
+                 api_tokens.c.expires_at, api_tokens.c.revoked_at)
+
+
+def _token_stands(tx: Tx) -> List[Any]:
+    return [api_tokens.c.revoked_at.is_(None), api_tokens.c.expires_at > tx.now]
+
+
+def _token_state(tx: Tx, row: Dict[str, Any]) -> Dict[str, Any]:
+    state = "revoked" if row["revoked_at"] is not None else "expired" if row["expires_at"] <= tx.now else "active"
+    return {**row, "state": state}
+
+
+async def _insert_token(tx: Tx, agent_id: str, token: str, name: str, days: int) -> str:
+    token_id = secrets.token_hex(4)
+    await tx.run(api_tokens.insert().values(id=token_id, agent_id=agent_id, token_hash=token_digest(token),
+                                            name=name, created_at=tx.now, expires_at=tx.now + days * 86400))
+    return token_id
+
+
 class Accounts:
     def __init__(self, db: Database, events: EventLog) -> None:
         self._db = db
@@ -131,8 +155,9 @@ class Accounts:
                     continue
                 await tx.run(agents.insert().values(
                     id=agent.id, name=agent.name, title=agent.title, role=agent.role,
-                    password_hash=hashed[agent.id], capacity=agent.capacity, created_at=tx.now,
-                    api_token_hash=token_digest(agent.token) if agent.token else None))
+                    password_hash=hashed[agent.id], capacity=agent.capacity, created_at=tx.now))
+                if agent.token:
+                    await _insert_token(tx, agent.id, agent.token, "from the config", API_TOKEN_DAYS)
                 names = agent.queues
                 if agent.role == "supervisor" and not names:
                     names = [q.name for q in config.queues]
@@ -150,7 +175,9 @@ class Accounts:
                 sa.select(agents).select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
                 .where(sessions.c.token_hash == digest, sessions.c.expires_at > tx.now))
             if row is None:
-                row = await tx.one(sa.select(agents).where(agents.c.api_token_hash == digest))
+                row = await tx.one(
+                    sa.select(agents).select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
+                    .where(api_tokens.c.token_hash == digest, *_token_stands(tx)))
             return await agent_from_row(tx, row, details=False)
 
         return await self._db.run(work)
@@ -161,8 +188,9 @@ class Accounts:
             live = await tx.all(sa.select(sessions.c.token_hash)
                                 .select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
                                 .where(sessions.c.token_hash.in_(digests), sessions.c.expires_at > tx.now))
-            static = await tx.all(sa.select(agents.c.api_token_hash).where(agents.c.api_token_hash.in_(digests)))
-            return {r["token_hash"] for r in live} | {r["api_token_hash"] for r in static}
+            static = await tx.all(sa.select(api_tokens.c.token_hash)
+                                  .where(api_tokens.c.token_hash.in_(digests), *_token_stands(tx)))
+            return {r["token_hash"] for r in live} | {r["token_hash"] for r in static}
 
         return await self._db.run(work)
 
@@ -342,8 +370,53 @@ class Accounts:
             if not await tx.run(agents.update().where(agents.c.id == agent_id).values(password_hash=hashed)):
                 raise NotFound(f"No agent with id {agent_id!r}.")
             await tx.run(sessions.delete().where(sessions.c.agent_id == agent_id))
+            await tx.run(api_tokens.update().where(api_tokens.c.agent_id == agent_id, api_tokens.c.revoked_at.is_(None))
+                         .values(revoked_at=tx.now))
 
         await self._db.run(work)
+
+    # -- API tokens, for scripts and integrations ------------------------------
+
+    async def create_token(self, agent_id: str, name: str, days: int = API_TOKEN_DAYS) -> Dict[str, Any]:
+        """A new token for ``agent_id``; the only time the token itself is shown."""
+        if not 1 <= days <= MAX_API_TOKEN_DAYS:
+            raise BadRequest(f"A token lives 1 to {MAX_API_TOKEN_DAYS} days.")
+        token = "hct_" + new_token()
+
+        async def work(tx: Tx) -> Dict[str, Any]:
+            if await lock_agent(tx, agent_id) is None:
+                raise NotFound(f"No agent with id {agent_id!r}.")
+            token_id = await _insert_token(tx, agent_id, token, name, days)
+            return {**await self._token(tx, token_id), "token": token}
+
+        return await self._db.run(work)
+
+    async def list_tokens(self, agent_id: Optional[str] = None) -> List[Dict[str, Any]]:
+        async def work(tx: Tx) -> List[Dict[str, Any]]:
+            query = sa.select(*_TOKEN_FIELDS).order_by(api_tokens.c.agent_id, api_tokens.c.created_at)
+            if agent_id is not None:
+                query = query.where(api_tokens.c.agent_id == agent_id)
+            return [_token_state(tx, row) for row in await tx.all(query)]
+
+        return await self._db.run(work)
+
+    async def revoke_token(self, token_id: str) -> Dict[str, Any]:
+        """Revokes at once: the next request with it is a 401, an open desk socket closes within seconds."""
+        async def work(tx: Tx) -> Dict[str, Any]:
+            changed = await tx.run(api_tokens.update()
+                                   .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                                   .values(revoked_at=tx.now))
+            if not changed and await tx.one(sa.select(api_tokens.c.id).where(api_tokens.c.id == token_id)) is None:
+                raise NotFound(f"No API token with id {token_id!r}; `tokens list` shows them.")
+            return await self._token(tx, token_id)
+
+        return await self._db.run(work)
+
+    @staticmethod
+    async def _token(tx: Tx, token_id: str) -> Dict[str, Any]:
+        row = await tx.one(sa.select(*_TOKEN_FIELDS).where(api_tokens.c.id == token_id))
+        assert row is not None  # written or checked in this transaction
+        return _token_state(tx, row)
 
     async def remove(self, agent_id: str) -> None:
         async def work(tx: Tx) -> None:

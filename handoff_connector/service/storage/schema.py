@@ -139,7 +139,7 @@ agents = sa.Table(
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("password_hash", sa.Text),
-    sa.Column("api_token_hash", sa.Text, unique=True),
+    sa.Column("api_token_hash", sa.Text, unique=True),  # unused since 0004 (api_tokens), always empty
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("presence", sa.Text, nullable=False, server_default="offline"),
     sa.Column("created_at", Time, nullable=False),
@@ -162,6 +162,20 @@ sessions = sa.Table(
     sa.Column("token_hash", sa.Text, primary_key=True),
     sa.Column("agent_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
     sa.Column("expires_at", Time, nullable=False),
+)
+
+# Tokens for scripts and integrations (``tokens create``): each expires, and
+# can be revoked; a new password revokes the agent's. Kept as SHA-256 digests.
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("agent_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("revoked_at", Time),
+    sa.Index("api_tokens_agent", "agent_id"),
 )
 
 login_failures = sa.Table(
