@@ -26,6 +26,7 @@ def config_dict(tmp_path: Path, database: Optional[str] = None, **overrides: Any
         "rasa_url": f"http://127.0.0.1:{free_port()}",
         "database": database or str(tmp_path / "handoff.db"),
         "max_body_bytes": 64 * 1024,
+        "webchat_typing_secret": "typing-secret",  # also what conversation links sign chat sessions with
         "queues": [{"name": "general", "team": "Community Help team"},
                    {"name": "housing", "team": "Housing Help team"},
                    {"name": "food", "team": "Food team"}],

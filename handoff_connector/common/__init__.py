@@ -1,1 +1,1 @@
-"""Plain Python shared by the Rasa side and the connector (no third-party imports)."""
+"""Code shared by the Rasa side and the connector: plain Python, and PyJWT (both environments have it)."""

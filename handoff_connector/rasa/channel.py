@@ -8,9 +8,13 @@ Registered in credentials.yml under its dotted class path::
 Rasa mounts the blueprint at ``/webhooks/webchat/``:
 
 * ``GET  /webhooks/webchat/``: health.
-* ``WS   /webhooks/webchat/ws?sender=<id>``: the chat. The page sends
-  ``{"type": "message", "text": ...}``; the server pushes ``message`` and
-  ``typing`` frames.
+* ``WS   /webhooks/webchat/ws``: the chat. The page's first frame is
+  ``{"type": "session", "session": <the one it keeps, or null>}``; the server
+  answers ``{"type": "session", "session": ..., "sender_id": ...}`` (a new
+  conversation when there was none, or it expired), then the page sends
+  ``{"type": "message", "text": ...}`` and the server pushes ``message`` and
+  ``typing`` frames. The session is the user's secret (signed with a key
+  derived from ``typing_secret``): a sender id alone opens nothing.
 * ``POST /webhooks/webchat/typing``: ``Authorization: Bearer <typing_secret>``,
   ``{"sender", "active", "agent_name"}``; shows "<agent> is typing" to the user.
 
@@ -35,6 +39,8 @@ import contextlib
 import hmac
 import json
 import logging
+import secrets
+import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, TypedDict, Union
 
 import redis.asyncio as aioredis
@@ -47,6 +53,8 @@ from sanic.response import HTTPResponse
 from sanic.server.websockets.impl import WebsocketImplProtocol
 from websockets.exceptions import ConnectionClosed
 
+from handoff_connector.common.chat_session import session_key, session_sender, sign_session
+
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_LEN = 200
@@ -58,6 +66,7 @@ MAX_SOCKETS_PER_SENDER = 20
 # after a rejection.
 CLOSE_REJECTED = 4400
 CLOSE_TOO_MANY = 4429
+SESSION_TIMEOUT_SECONDS = 10.0  # the page says which conversation it is this soon
 
 
 class Button(TypedDict):
@@ -92,7 +101,13 @@ class ErrorFrame(TypedDict):
     error: str
 
 
-Frame = Union[MessageFrame, TypingFrame, ErrorFrame]
+class SessionFrame(TypedDict):
+    type: str  # "session"
+    session: str
+    sender_id: str
+
+
+Frame = Union[MessageFrame, TypingFrame, ErrorFrame, SessionFrame]
 
 
 class BadRequest(Exception):
@@ -296,6 +311,10 @@ class WebChatInput(InputChannel):
     def __init__(self, typing_secret: Optional[Text] = None, redis_url: Optional[Text] = None,
                  redis_prefix: Text = "handoff:webchat:") -> None:
         self.typing_secret = typing_secret or None
+        if self.typing_secret is None:
+            logger.warning("webchat.session.ephemeral: no typing_secret in the credentials, so chat sessions "
+                           "last until Rasa restarts and conversation links cannot reopen a chat")
+        self.session_key = session_key(self.typing_secret or secrets.token_urlsafe(32))
         self.sockets = SocketRegistry()
         self.fanout = RedisFanout(redis_url, self.sockets, redis_prefix) if redis_url else None
         if self.typing_secret is None:
@@ -324,10 +343,12 @@ class WebChatInput(InputChannel):
     async def _serve_socket(
         self, request: Request, ws: WebsocketImplProtocol, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
-        sender = valid_sender(request.args.get("sender"))
+        if "sender" in request.args:
+            await _reject(ws, CLOSE_REJECTED, 'A conversation is opened with its session: send '
+                                              '{"type": "session", "session": ...} first, not a sender id.')
+            return
+        sender = await self._open_session(ws)
         if sender is None:
-            await _reject(ws, CLOSE_REJECTED, f"Query parameter `sender` is required: "
-                                              f"1 to {MAX_SENDER_LEN} printable characters.")
             return
         if not self.sockets.add(sender, ws):
             await _reject(ws, CLOSE_TOO_MANY, "Too many open chats for this conversation.")
@@ -352,6 +373,27 @@ class WebChatInput(InputChannel):
             if self.fanout is not None and self.sockets.count(sender) == 0:
                 await self.fanout.unwatch(sender)
             logger.debug("webchat.socket.closed sender=%s", sender)
+
+    async def _open_session(self, ws: WebsocketImplProtocol) -> Optional[str]:
+        """Reads the page's session frame; answers with a fresh session (a new conversation if needed)."""
+        try:
+            raw = await asyncio.wait_for(ws.recv(), SESSION_TIMEOUT_SECONDS)
+            data = json.loads(raw) if raw is not None else None
+        except ConnectionClosed:
+            return None
+        except (asyncio.TimeoutError, TypeError, ValueError):
+            data = None
+        if not isinstance(data, dict) or data.get("type") != "session":
+            await _reject(ws, CLOSE_REJECTED, 'Send {"type": "session", "session": <yours, or null>} first.')
+            return None
+        sender = valid_sender(session_sender(self.session_key, data.get("session")))
+        if sender is None:
+            sender = f"web-{uuid.uuid4().hex}"
+            logger.debug("webchat.session.new sender=%s", sender)
+        frame: SessionFrame = {"type": "session", "session": sign_session(self.session_key, sender),
+                               "sender_id": sender}
+        await ws.send(json.dumps(frame))
+        return sender
 
     async def _handle(
         self, sender: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from urllib.parse import quote
 
 from aiohttp import web
 
+from handoff_connector.common.chat_session import session_key, sign_session
 from handoff_connector.service.errors import NotFound
 from handoff_connector.service.keys import CONFIG, OUTBOX, STORE
 
@@ -60,13 +60,27 @@ async def resume_page(request: web.Request) -> web.Response:
 
 
 async def resume(request: web.Request) -> web.Response:
-    """POST /resume/{token}: back to the same agent, then into the web chat."""
+    """POST /resume/{token}: back to the same agent, then into the web chat.
+
+    The link works once. The page hands the browser a web chat session for
+    the conversation (in the page, never in an address) and opens the chat.
+    """
     try:
         handoff = await request.app[STORE].handoffs.resume(request.match_info["token"])
     except NotFound as error:
         return _page(404, "This link has expired", error.message, "<p><a href='/chat'>Open the chat</a></p>")
     request.app[OUTBOX].wake()
-    raise web.HTTPFound(f"/chat?sender={quote(handoff['sender_id'], safe='')}&resumed=1")
+    secret = request.app[CONFIG].webchat_typing_secret
+    if not secret:
+        # Without the secret the channel shares, no session can be made for the chat.
+        return _page(200, "Your conversation is back",
+                     "Your conversation is back with our team; answer in the app or chat where it started.")
+    session = sign_session(session_key(secret), handoff["sender_id"])
+    response = _page(200, "Opening your conversation…", "Taking you back to the chat.",
+                     f"<div id='chat-session' data-session='{html.escape(session)}' hidden></div>"
+                     "<p><a href='/chat'>Open the chat</a></p><script src='/static/resume.js'></script>")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def add_routes(app: web.Application) -> None:

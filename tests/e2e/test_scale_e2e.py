@@ -21,6 +21,7 @@ from postgres import create_database, drop_database, new_name, url_of
 from websockets.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from handoff_connector.common.chat_session import session_key, sign_session
 from stack import ROOT, Ports, Scale, Stack
 
 pytestmark = pytest.mark.e2e
@@ -55,14 +56,15 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 class Chat:
     """One web chat socket, reading every frame into ``frames`` as it arrives."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, session: str) -> None:
+        self.url, self.session = url, session
         self.frames: List[Dict[str, Any]] = []
         self._ws: Any = None
         self._reader: Optional[asyncio.Task[None]] = None
 
     async def __aenter__(self) -> "Chat":
         self._ws = await connect(self.url, open_timeout=10)
+        await self._ws.send(json.dumps({"type": "session", "session": self.session}))
         self._reader = asyncio.create_task(self._read())
         await asyncio.sleep(0.3)  # the instance subscribes for the sender on open
         return self
@@ -93,9 +95,11 @@ class Chat:
         return result
 
 
-def chat_url(stack: Stack, rasa: str, sender: str) -> str:
+def open_chat(stack: Stack, rasa: str, sender: str) -> Chat:
+    """The web chat of ``sender`` on one Rasa server, with a session for them (as a returning page has)."""
     port = getattr(stack.ports, rasa)
-    return f"ws://127.0.0.1:{port}/webhooks/webchat/ws?sender={sender}"
+    return Chat(f"ws://127.0.0.1:{port}/webhooks/webchat/ws",
+                sign_session(session_key(stack.typing_secret), sender))
 
 
 @pytest.fixture
@@ -122,9 +126,9 @@ async def handoff_of(http: aiohttp.ClientSession, stack: Stack, sender: str, con
 async def test_a_conversation_across_both_rasa_servers_and_both_connectors(scaled: Stack, http: Any) -> None:
     user = f"web-{uuid.uuid4().hex[:8]}"
     await call(http, scaled, "connector-2", "sarah", "PUT", "/me/presence", {"status": "online"})
-    async with Chat(chat_url(scaled, "rasa_2", user)) as on_b:
+    async with open_chat(scaled, "rasa_2", user) as on_b:
         # The user's earlier tab is on Rasa A: they escalate there.
-        async with Chat(chat_url(scaled, "rasa", user)) as on_a:
+        async with open_chat(scaled, "rasa", user) as on_a:
             await on_a.say("I got an eviction notice")
             await on_a.wait_for(lambda: on_a.texts("bot"), "the bot's answer on A")
             await on_a.say("can I talk to a real person")
@@ -175,7 +179,7 @@ async def test_a_connector_killed_mid_delivery_the_other_delivers_the_rest_once_
     users = [f"kill-{uuid.uuid4().hex[:6]}" for _ in range(4)]
     per_user = 15
     await call(http, scaled, "connector", "miguel", "PUT", "/me/presence", {"status": "online"})
-    chats = [Chat(chat_url(scaled, "rasa_2", u)) for u in users]
+    chats = [open_chat(scaled, "rasa_2", u) for u in users]
     for chat in chats:
         await chat.__aenter__()
     try:

@@ -38,9 +38,16 @@ def seed_wait_history(stack: Stack, agent: Agent, queue: str) -> None:
 
 def chat(browser: Browser, stack: Stack) -> Page:
     page = browser.new_context(viewport={"width": 430, "height": 900}).new_page()
-    page.goto(f"{stack.connector_url}/chat?sender=web-{uuid.uuid4().hex[:8]}")
+    page.goto(f"{stack.connector_url}/chat")
     expect(page.get_by_test_id("chat-status")).to_have_attribute("data-state", "open", timeout=15_000)
     return page
+
+
+def sender_of(page: Page) -> str:
+    """The conversation the channel opened for this page (its session stays in the page's storage)."""
+    sender = page.locator("#log").get_attribute("data-sender")
+    assert sender and sender.startswith("web-"), sender
+    return sender
 
 
 def say(page: Page, text: str) -> None:
@@ -60,7 +67,8 @@ def test_the_users_whole_handoff_in_the_web_chat(
     sarah = desk(browser, stack, "sarah", "demo-sarah")
     miguel = desk(browser, stack, "miguel", "demo-miguel")
     user = chat(browser, stack)
-    sender = user.url.split("sender=")[1]
+    sender = sender_of(user)
+    assert "sender" not in user.url
 
     say(user, "I got an eviction notice")
     expect(last(user, "bot")).to_contain_text("housing")
@@ -117,13 +125,16 @@ def test_the_users_whole_handoff_in_the_web_chat(
     expect(last(user, "bot")).to_contain_text("Thank you for your feedback")
     expect(miguel.get_by_test_id("survey")).to_contain_text("5", timeout=10_000)
 
-    # Later: the link brings the user back to Miguel, as "assigned to you".
-    user.goto("http" + resume_url)
-    user.get_by_test_id("resume-continue").click()
-    expect(user.get_by_test_id("chat-status")).to_have_attribute("data-state", "open", timeout=15_000)
-    say(user, "Hi Miguel, it's me again")
+    # Later, on another device (a browser with nothing stored): the link brings the user back to
+    # their own conversation with Miguel, as "assigned to you"; no address ever names the conversation.
+    later = browser.new_context(viewport={"width": 430, "height": 900}).new_page()
+    later.goto("http" + resume_url)
+    later.get_by_test_id("resume-continue").click()
+    expect(later.get_by_test_id("chat-status")).to_have_attribute("data-state", "open", timeout=15_000)
+    assert sender_of(later) == sender and "sender" not in later.url
+    say(later, "Hi Miguel, it's me again")
     resumed = miguel.locator('[data-testid="mine-item"]', has_text="Hi Miguel, it's me again")
     expect(resumed).to_be_visible(timeout=15_000)
     shot(miguel, "resumed")
-    for page in (sarah, miguel, user):
+    for page in (sarah, miguel, user, later):
         page.context.close()

@@ -10,11 +10,14 @@ through ``message.output_channel`` as the processor would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 import uuid
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import aiohttp
+import jwt
 import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
@@ -22,10 +25,13 @@ from websockets.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.legacy.client import WebSocketClientProtocol
 
+from handoff_connector.common.chat_session import AUDIENCE, session_key, session_sender, sign_session
+from handoff_connector.rasa import channel as webchat
 from handoff_connector.rasa.channel import WebChatInput
 from stack import free_port
 
 SECRET = "test-typing-secret"
+KEY = session_key(SECRET)
 Reply = Callable[[UserMessage], Dict[str, Any]]
 
 
@@ -47,9 +53,18 @@ class Server:
         self.http = f"http://127.0.0.1:{port}/webhooks/webchat"
         self.ws = f"ws://127.0.0.1:{port}/webhooks/webchat/ws"
 
-    def connect(self, sender: Optional[str]) -> Any:
-        url = self.ws if sender is None else f"{self.ws}?sender={sender}"
-        return connect(url, open_timeout=5, close_timeout=2)
+    def raw(self, query: str = "") -> Any:
+        """A socket that has not said which conversation it is yet."""
+        return connect(self.ws + query, open_timeout=5, close_timeout=2)
+
+    @contextlib.asynccontextmanager
+    async def connect(self, sender: str) -> AsyncIterator[WebSocketClientProtocol]:
+        """The chat of ``sender``, opened with a session signed for them (as a returning page does)."""
+        async with self.raw() as ws:
+            await ws.send(json.dumps({"type": "session", "session": sign_session(KEY, sender)}))
+            opened = await frame(ws)
+            assert opened["type"] == "session" and opened["sender_id"] == sender, opened
+            yield ws
 
     async def typing(self, body: Any, token: Optional[str] = SECRET) -> aiohttp.ClientResponse:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -165,18 +180,75 @@ async def test_buttons_arrive(chat: Server) -> None:
     assert reply["buttons"][-1] == {"title": "Skip", "payload": "skip"}
 
 
-@pytest.mark.parametrize("sender", [
-    None,  # no sender at all
-    "",  # empty
-    "x" * 201,  # longer than 200 characters
+async def test_a_first_visit_gets_a_new_conversation_and_its_session(chat: Server) -> None:
+    async with chat.raw() as ws:
+        await ws.send(json.dumps({"type": "session", "session": None}))
+        opened = await frame(ws)
+        await ws.send(json.dumps({"type": "message", "text": "hi"}))
+        await frame(ws)
+    assert opened["sender_id"].startswith("web-") and len(opened["sender_id"]) == 36
+    assert session_sender(KEY, opened["session"]) == opened["sender_id"]
+    assert [m.sender_id for m in chat.agent.messages] == [opened["sender_id"]]
+    # Coming back with it: the same conversation, and a fresh session.
+    async with chat.connect(opened["sender_id"]) as ws:
+        await ws.send(json.dumps({"type": "message", "text": "again"}))
+        await frame(ws)
+    assert [m.sender_id for m in chat.agent.messages] == [opened["sender_id"]] * 2
+
+
+@pytest.mark.parametrize("session", [
+    jwt.encode({"sub": "victim", "aud": AUDIENCE, "exp": int(time.time()) + 600}, b"x" * 32, algorithm="HS256"),
+    jwt.encode({"sub": "victim", "aud": AUDIENCE, "exp": int(time.time()) - 1}, KEY, algorithm="HS256"),
+    jwt.encode({"sub": "victim", "aud": "another-app", "exp": int(time.time()) + 600}, KEY, algorithm="HS256"),
+    jwt.encode({"sub": "victim", "aud": AUDIENCE}, KEY, algorithm="HS256"),  # never expires: not ours
+    jwt.encode({"sub": "victim", "aud": AUDIENCE, "exp": int(time.time()) + 600}, KEY * 2, algorithm="HS512"),
+    "victim", "", 17, "x" * 5000,
+], ids=["other key", "expired", "other audience", "no expiry", "other algorithm", "a sender id", "empty",
+        "a number", "huge"])
+async def test_a_session_that_is_not_ours_never_opens_someone_elses_chat(chat: Server, session: Any) -> None:
+    async with chat.raw() as ws:
+        await ws.send(json.dumps({"type": "session", "session": session}))
+        opened = await frame(ws)
+        await chat.channel.get_output_channel().send_response("victim", {"text": "for the victim only"})
+        await ws.send(json.dumps({"type": "message", "text": "who am I"}))
+        reply = await frame(ws)
+    assert opened["sender_id"] != "victim" and opened["sender_id"].startswith("web-")
+    assert reply["text"] == "You said: who am I"  # not the victim's message
+    assert [m.sender_id for m in chat.agent.messages] == [opened["sender_id"]]
+
+
+@pytest.mark.parametrize("query, first", [
+    ("?sender=victim", {"type": "session", "session": None}),  # a sender id in the address
+    ("", {"type": "message", "text": "hi"}),  # no session frame first
+    ("", "not json"),
 ])
-async def test_bad_sender_is_rejected(chat: Server, sender: Optional[str]) -> None:
-    async with chat.connect(sender) as ws:
+async def test_a_chat_that_does_not_open_with_its_session_is_refused(chat: Server, query: str, first: Any) -> None:
+    async with chat.raw(query) as ws:
+        with contextlib.suppress(ConnectionClosed):  # refused at once when the address names a sender
+            await ws.send(first if isinstance(first, str) else json.dumps(first))
         error = await frame(ws)
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
-    assert error["type"] == "error" and "sender" in error["error"]
+    assert error["type"] == "error" and "session" in error["error"]
+    assert ws.close_code == 4400 and chat.agent.messages == []
+
+
+async def test_a_silent_socket_is_closed(chat: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webchat, "SESSION_TIMEOUT_SECONDS", 0.3)
+    async with chat.raw() as ws:
+        assert "session" in (await frame(ws))["error"]
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
     assert ws.close_code == 4400
+
+
+async def test_without_a_secret_sessions_still_work_until_rasa_restarts() -> None:
+    async for server in start(channel_from({})):
+        async with server.raw() as ws:
+            await ws.send(json.dumps({"type": "session", "session": None}))
+            opened = await frame(ws)
+        assert session_sender(KEY, opened["session"]) is None  # not signed with a known key
+        assert session_sender(server.channel.session_key, opened["session"]) == opened["sender_id"]
 
 
 async def test_bad_frame_gets_an_error_and_the_socket_stays_open(chat: Server) -> None:

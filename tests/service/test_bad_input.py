@@ -5,6 +5,7 @@ event ids past 64 bits, and a bot context the desk could not read back."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, Dict, Optional
 
 import pytest
@@ -110,3 +111,99 @@ async def test_a_context_the_desk_could_not_read_is_refused_at_the_door(client: 
 async def test_a_path_that_is_not_utf8_is_a_400_not_a_500(client: TestClient) -> None:
     response = await client.get("/api/v1/handoffs/%ED%A0%80", headers=SARAH)
     assert 400 <= response.status < 500
+
+
+# -- every route that takes a JSON body, with every kind of broken body ----------------
+
+# (method, path, headers, a valid body): ``{id}`` is an assigned handoff of Sarah's.
+JSON_ROUTES = {
+    "create": ("POST", "/bot/v1/handoffs", {**BOT, "Idempotency-Key": "broken"}),
+    "relay": ("POST", "/bot/v1/handoffs/{id}/messages", BOT),
+    "survey": ("POST", "/bot/v1/handoffs/{id}/survey", BOT),
+    "callback": ("POST", "/bot/v1/handoffs/{id}/callback", BOT),
+    "login": ("POST", "/api/v1/login", {}),
+    "presence": ("PUT", "/api/v1/me/presence", SARAH),
+    "message": ("POST", "/api/v1/handoffs/{id}/messages", SARAH),
+    "note": ("POST", "/api/v1/handoffs/{id}/notes", SARAH),
+    "transfer": ("POST", "/api/v1/handoffs/{id}/transfer", SARAH),
+    "close": ("POST", "/api/v1/handoffs/{id}/close", SARAH),
+    "typing": ("POST", "/api/v1/handoffs/{id}/typing", SARAH),
+}
+BROKEN = {
+    "not json": "{not json",
+    "not an object": "[1, 2, 3]",
+    "a bare string": '"hello"',
+    "null": "null",
+    "empty": "",
+    "nested too deep": '{"text": ' + "[" * 40 + "]" * 40 + "}",
+    "not utf-8": b'{"text": "\xff\xfe"}',
+    "oversized": '{"text": "' + "x" * (70 * 1024) + '"}',  # the test config's limit is 64 KiB
+    "wrong types": '{"text": 5, "note": [], "sender_id": {}, "resolution": 1, "status": true, "rating": "x", '
+                   '"login": 1, "password": 2, "queue": 3, "agent_id": 4, "active": "yes", "contact": 6}',
+}
+
+
+async def _ready_for(client: TestClient, route: str) -> str:
+    """A handoff in the state the route acts on: assigned to Sarah, or closed for a survey."""
+    ticket = await create(client)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    if route == "survey":
+        await client.post(f"/api/v1/handoffs/{ticket['id']}/close", json={"resolution": "resolved"}, headers=SARAH)
+    return str(ticket["id"])
+
+
+@pytest.mark.parametrize("route", list(JSON_ROUTES))
+async def test_every_json_route_refuses_a_broken_body_clearly_and_changes_nothing(
+        client: TestClient, route: str) -> None:
+    handoff_id = await _ready_for(client, route)
+    before = await _state(client, handoff_id)
+    method, path, headers = JSON_ROUTES[route]
+    for broken, body in BROKEN.items():
+        response = await client.request(method, path.format(id=handoff_id),
+                                        data=body if isinstance(body, bytes) else body.encode(),
+                                        headers={"Content-Type": "application/json", **headers})
+        # 400 (or 413 for the oversized one): the route exists and the state is right, the body is wrong.
+        assert response.status in (400, 413), (route, broken, response.status, await response.text())
+        error = await response.json()
+        assert error["status"] == response.status and error["error"].strip()
+    assert await _state(client, handoff_id) == before
+
+
+@pytest.mark.parametrize("path, headers", [
+    ("/api/v1/me", None), ("/api/v1/queue", None), ("/api/v1/events/ws", None),
+    ("/bot/v1/conversations/u/handoff", None), ("/api/v1/handoffs/x/claim", "POST"),
+])
+async def test_credentials_that_are_not_utf8_are_refused_on_every_kind_of_route(
+        client: TestClient, path: str, headers: Optional[str]) -> None:
+    host, port = client.server.host, client.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    method = (headers or "GET").encode()
+    writer.write(method + b" " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xc3\x28\xff\r\n"
+                 b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert int(status_line.split()[1]) in (400, 401), (path, status_line)
+
+
+@pytest.mark.parametrize("route, field", [
+    ("survey", "comment"), ("callback", "contact"), ("relay-earlier", "text"), ("presence", "status"),
+    ("transfer", "queue"), ("transfer", "agent_id"), ("close", "resolution"),
+])
+async def test_odd_unicode_in_the_other_fields_is_refused_too(client: TestClient, route: str, field: str) -> None:
+    handoff_id = await _ready_for(client, route)
+    before = await _state(client, handoff_id)
+    path = {"survey": "/bot/v1/handoffs/{id}/survey", "callback": "/bot/v1/handoffs/{id}/callback",
+            "relay-earlier": "/bot/v1/handoffs/{id}/messages", "presence": "/api/v1/me/presence",
+            "transfer": "/api/v1/handoffs/{id}/transfer", "close": "/api/v1/handoffs/{id}/close"}[route]
+    bodies: Dict[str, Dict[str, Any]] = {
+        "survey": {"rating": 4, "comment": LONE}, "callback": {"contact": f"a{LONE}@b.org"},
+        "relay-earlier": {"message_id": "m2", "text": "now",
+                          "earlier": [{"message_id": "m1", "text": LONE, "timestamp": 1.0}]},
+        "presence": {"status": LONE}, "transfer": {field: LONE}, "close": {"resolution": LONE},
+    }
+    method = "PUT" if route == "presence" else "POST"
+    headers = BOT if path.startswith("/bot") else SARAH
+    response = await _raw_json(client, method, path.format(id=handoff_id), json.dumps(bodies[route]), headers)
+    assert response.status == 400, (route, response.status, await response.text())
+    assert await _state(client, handoff_id) == before

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from handoff_connector.common.chat_session import session_key, session_sender
 from handoff_connector.common.contact import normalise_contact
 from handoff_connector.service import create_app
 from handoff_connector.service.config import ConfigError, parse_config
@@ -121,7 +124,13 @@ async def test_a_conversation_link_brings_the_user_back_to_the_same_agent(client
     assert preview.status == 200 and "Continue with Sarah" in await preview.text()
     assert (await client.get(f"/resume/{token}")).status == 200  # changed nothing
     opened = await client.post(f"/resume/{token}", allow_redirects=False)
-    assert opened.status == 302 and opened.headers["Location"] == "/chat?sender=user-1&resumed=1"
+    page = await opened.text()
+    # A web chat session for the conversation, in the page (never in an address), signed with the key the
+    # channel derives from the secret they share.
+    assert opened.status == 200 and "user-1" not in page and opened.headers["Cache-Control"] == "no-store"
+    session = html.unescape(re.search(r"data-session='([^']+)'", page)[1])  # type: ignore[index]
+    assert session_sender(session_key("typing-secret"), session) == "user-1"
+    assert session_sender(session_key("another-secret"), session) is None
     mine = (await (await client.get("/api/v1/handoffs/assigned", headers=SARAH)).json())["handoffs"]
     assert [(h["trigger"], h["agent_id"], h["sender_id"]) for h in mine] == [("resume", "sarah", "user-1")]
     back = await (await client.get(f"/api/v1/handoffs/{mine[0]['id']}", headers=SARAH)).json()
@@ -133,6 +142,20 @@ async def test_a_conversation_link_brings_the_user_back_to_the_same_agent(client
     reused = await client.post(f"/resume/{token}", allow_redirects=False)
     assert reused.status == 404 and "unknown or has expired" in await reused.text()
     assert (await client.get(f"/resume/{token}")).status == 404
+
+
+async def test_without_the_web_chat_secret_a_link_still_brings_the_agent_back(
+        tmp_path: Path, database: str, aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path, database, webchat_typing_secret=None)))
+    await client.put("/api/v1/me/presence", json={"status": "online"}, headers=SARAH)
+    ticket = await create(client)
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    closed = await (await client.post(f"/api/v1/handoffs/{ticket['id']}/close",
+                                      json={"resolution": "resolved", "resume_link": True}, headers=SARAH)).json()
+    opened = await client.post(f"/resume/{closed['resume_url'].rsplit('/', 1)[1]}")
+    assert opened.status == 200 and "data-session" not in await opened.text()
+    mine = (await (await client.get("/api/v1/handoffs/assigned", headers=SARAH)).json())["handoffs"]
+    assert [h["trigger"] for h in mine] == ["resume"]
 
 
 async def test_survey_results_per_agent(client: TestClient) -> None:

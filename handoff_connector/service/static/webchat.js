@@ -1,56 +1,45 @@
 /* User chat: talks to Rasa's webchat channel over a WebSocket.
  *
  * Where Rasa is: GET /chat/config.json -> {"rasa_ws_url": ...} (only there: never
- * from the address bar). Who the user is: the `sender` query parameter,
- * else the id kept in localStorage, else a new random one.
+ * from the address bar). Who the user is: the session the channel signed for
+ * them, kept in localStorage and sent as the socket's first frame (never in an
+ * address); without one, the channel starts a new conversation and sends it.
  */
 (() => {
   "use strict";
 
   const TYPING_TTL_MS = 6000;
   const MAX_BACKOFF_MS = 15000;
-  const SENDER_KEY = "helpline.webchat.sender";
+  const SESSION_KEY = "helpline.webchat.session";
   const NO_RECONNECT = new Set([4400, 4429]);  // the server refused this chat for good
 
-  const params = new URLSearchParams(location.search);
   const $ = (id) => document.getElementById(id);
   const els = {
     log: $("log"), status: $("status"), typing: $("typing"), typingText: $("typing-text"),
     form: $("composer"), input: $("input"),
   };
   const state = {
-    url: null, ws: null, attempts: 0, retryTimer: null, stopped: false,
+    url: null, ws: null, ready: false, session: null, attempts: 0, retryTimer: null, stopped: false,
     pending: [], typingTimer: null, typingAgent: null, statusTimer: null, follow: true,
     seen: new Set(),
   };
 
   // ---- who and where -------------------------------------------------------
 
-  function validSender(value) {
-    return typeof value === "string" && value.trim() !== "" && value.length <= 200
-      && !/[\u0000-\u001f\u007f]/.test(value);
-  }
-
-  function randomId() {
-    if (window.crypto && crypto.randomUUID) return "web-" + crypto.randomUUID();
-    const bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  function senderId() {
-    const fromQuery = params.get("sender");
-    if (validSender(fromQuery)) return fromQuery.trim();
+  function keptSession() {
     try {
-      const kept = localStorage.getItem(SENDER_KEY);
-      if (validSender(kept)) return kept;
-      const fresh = randomId();
-      localStorage.setItem(SENDER_KEY, fresh);
-      return fresh;
+      localStorage.removeItem("helpline.webchat.sender");  // earlier releases kept a bare id
+      return localStorage.getItem(SESSION_KEY);
     } catch (error) {
-      // Storage can be switched off; the chat still works for this visit.
-      return randomId();
+      return null;  // storage can be switched off; the chat still works for this visit
     }
+  }
+
+  function keepSession(session) {
+    state.session = session;
+    try {
+      localStorage.setItem(SESSION_KEY, session);
+    } catch (error) { /* this visit only */ }
   }
 
   async function rasaSocketBase() {
@@ -67,11 +56,10 @@
     return null;
   }
 
-  function socketUrl(base, sender) {
+  function socketUrl(base) {
     const url = new URL(base, location.href);
     if (url.protocol === "http:") url.protocol = "ws:";
     if (url.protocol === "https:") url.protocol = "wss:";
-    url.searchParams.set("sender", sender);
     return url.toString();
   }
 
@@ -244,8 +232,9 @@
 
   // ---- socket --------------------------------------------------------------
 
+  // Open, and the channel has said which conversation this is.
   function isOpen() {
-    return state.ws !== null && state.ws.readyState === WebSocket.OPEN;
+    return state.ws !== null && state.ws.readyState === WebSocket.OPEN && state.ready;
   }
 
   function onFrame(event) {
@@ -256,7 +245,13 @@
       console.warn("webchat: ignored a frame that is not JSON");
       return;
     }
-    if (frame.type === "message") {
+    if (frame.type === "session") {
+      keepSession(frame.session);
+      els.log.dataset.sender = frame.sender_id;
+      state.ready = true;
+      setStatus("open", "Connected");
+      flushPending();
+    } else if (frame.type === "message") {
       // A message that can come twice (a connector that crashed mid-delivery
       // sends it again) carries a stable id: show it once.
       if (frame.id) {
@@ -302,8 +297,7 @@
     let rejection = null;
     ws.addEventListener("open", () => {
       state.attempts = 0;
-      setStatus("open", "Connected");
-      flushPending();
+      ws.send(JSON.stringify({type: "session", session: state.session}));
     });
     ws.addEventListener("message", (event) => {
       try {
@@ -315,6 +309,7 @@
     ws.addEventListener("close", (event) => {
       if (state.ws !== ws) return;
       state.ws = null;
+      state.ready = false;
       hideTyping();
       if (NO_RECONNECT.has(event.code)) {
         state.stopped = true;
@@ -387,8 +382,7 @@
   // ---- start ---------------------------------------------------------------
 
   async function start() {
-    const sender = senderId();
-    els.log.dataset.sender = sender;
+    state.session = keptSession();
     setStatus("connecting", "Connecting…");
     const base = await rasaSocketBase();
     if (!base) {
@@ -397,7 +391,7 @@
       return;
     }
     try {
-      state.url = socketUrl(base, sender);
+      state.url = socketUrl(base);
     } catch (error) {
       state.stopped = true;
       setStatus("error", "The chat address is not valid, so we cannot connect.");
