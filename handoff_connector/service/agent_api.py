@@ -15,11 +15,10 @@ from aiohttp import web
 
 from handoff_connector.common.wording import article
 from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from handoff_connector.service.keys import CONFIG, OUTBOX, RASA, STORE
+from handoff_connector.service.keys import CONFIG, OUTBOX, PLACE_NEWS, RASA, STORE
 from handoff_connector.service.payloads import bearer_token, read_json, text_field
 from handoff_connector.service.storage import Agent, summary
 from handoff_connector.service.storage.outbox import undelivered as undelivered_view
-from handoff_connector.service.waiting import update_positions
 
 CLOSE_INTENT = "EXTERNAL_handoff_closed"
 
@@ -154,6 +153,8 @@ async def get_handoff(request: web.Request) -> web.Response:
             **summary(handoff),
             "team": await store.accounts.team_of(handoff["queue"]),
             "context": handoff["context"],
+            # From the slot the designer named (`user_name_slot`); null when the bot learned no name.
+            "user_name": request.app[CONFIG].known_user_name(handoff["context"]),
             "close_note": handoff["close_note"],
             "transcript": before + during,
             "messages": during,
@@ -171,7 +172,7 @@ async def claim(request: web.Request) -> web.Response:
                          agent_title=agent.title)
     handoff = await request.app[STORE].handoffs.claim(request.match_info["id"], agent.id,
                                                       {**_sender(agent), "text": intro})
-    await update_positions(request.app)  # the others in line moved up
+    request.app[PLACE_NEWS].poke(handoff["queue"])  # the others in line moved up: told in the background
     request.app[OUTBOX].wake()
     return web.json_response(summary(handoff))
 
@@ -277,8 +278,11 @@ async def typing(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/typing {active}: best effort, web chat users only."""
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
-    if handoff["state"] != "assigned" or handoff["agent_id"] != agent.id:
-        raise Conflict("Only the assigned agent's typing is shown to the user.")
+    if handoff["state"] == "assigned" and handoff["agent_id"] != agent.id:
+        raise Forbidden(f"Handoff {handoff['id']} is assigned to {handoff['agent_id']}; "
+                        f"only their typing is shown to the user.")
+    if handoff["state"] != "assigned":
+        raise Conflict("Only the assigned agent's typing is shown to the user; claim it first.")
     body = await read_json(request)
     active = body.get("active")
     if not isinstance(active, bool):

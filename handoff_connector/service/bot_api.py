@@ -13,7 +13,7 @@ from aiohttp import web
 from handoff_connector.common.contact import normalise_contact
 from handoff_connector.service.config import Config
 from handoff_connector.service.errors import BadRequest, NotFound, Unauthorized
-from handoff_connector.service.keys import CONFIG, STORE
+from handoff_connector.service.keys import CONFIG, PLACE_NEWS, STORE
 from handoff_connector.service.payloads import (
     bearer_token,
     header_text,
@@ -21,7 +21,7 @@ from handoff_connector.service.payloads import (
     read_json,
     text_field,
 )
-from handoff_connector.service.waiting import estimate_minutes, update_positions
+from handoff_connector.service.waiting import estimate_minutes
 
 logger = logging.getLogger(__name__)
 
@@ -148,9 +148,9 @@ async def relay_message(request: web.Request) -> web.Response:
     cancelled = state == "cancelled"
     if created and intent in request.app[CONFIG].cancel_intents and state == "queued":
         # Only while waiting: with a person on, "never mind" is for them to read.
-        await store.handoffs.cancel(handoff_id)
+        gone = await store.handoffs.cancel(handoff_id)
         cancelled = True
-        await update_positions(request.app)
+        request.app[PLACE_NEWS].poke(gone["queue"])
     return web.json_response(
         {"id": message["id"], "duplicate": not created, "cancelled": cancelled},
         status=201 if created else 200,
@@ -233,7 +233,7 @@ async def request_callback(request: web.Request) -> web.Response:
     if found is None:
         raise BadRequest("Field `contact` must be a phone number (7-15 digits) or an email address.")
     ticket = await request.app[STORE].handoffs.to_ticket(request.match_info["id"], found[1])
-    await update_positions(request.app)
+    request.app[PLACE_NEWS].poke(ticket["queue"])
     return web.json_response({"id": ticket["id"], "state": ticket["state"], "contact": ticket["contact"],
                               "kind": found[0]})
 
@@ -242,7 +242,7 @@ async def cancel(request: web.Request) -> web.Response:
     """POST /bot/v1/handoffs/{id}/cancel: the user went back to the bot while waiting."""
     _check_secret(request)
     handoff = await request.app[STORE].handoffs.cancel(request.match_info["id"])
-    await update_positions(request.app)
+    request.app[PLACE_NEWS].poke(handoff["queue"])
     return web.json_response({"id": handoff["id"], "state": handoff["state"]})
 
 

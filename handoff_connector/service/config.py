@@ -130,10 +130,14 @@ class Config:
     # The slot holding the user's name, for {user_name} ("there" when unknown).
     user_name_slot: str = "name"
 
-    def user_name(self, context: Dict[str, Any]) -> str:
-        """{user_name}: the slot ``user_name_slot`` from the bot's context, else "there"."""
+    def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
+        """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
         value = ((context or {}).get("slots") or {}).get(self.user_name_slot)
-        return str(value).strip() if isinstance(value, (str, int)) and str(value).strip() else "there"
+        return str(value).strip() if isinstance(value, (str, int)) and str(value).strip() else None
+
+    def user_name(self, context: Dict[str, Any]) -> str:
+        """{user_name}: the user's name, else "there" ("Hi there")."""
+        return self.known_user_name(context) or "there"
 
     def queue(self, name: str) -> Optional[QueueConfig]:
         return next((q for q in self.queues if q.name == name), None)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from handoff_connector.service.delivery import OutboxWorker, RasaClient
     from handoff_connector.service.live import EventBus
     from handoff_connector.service.reconcile import Reconciler
+    from handoff_connector.service.waiting import PlaceNews
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Storage)
@@ -20,3 +21,4 @@ OUTBOX: "web.AppKey[OutboxWorker]" = web.AppKey("outbox")
 RASA: "web.AppKey[RasaClient]" = web.AppKey("rasa")
 BUS: "web.AppKey[EventBus]" = web.AppKey("bus")
 RECONCILER: "web.AppKey[Reconciler]" = web.AppKey("reconciler")
+PLACE_NEWS: "web.AppKey[PlaceNews]" = web.AppKey("place_news")

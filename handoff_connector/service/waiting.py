@@ -17,14 +17,14 @@ import logging
 import math
 import statistics
 import time
-from typing import Optional
+from typing import List, Optional, Set
 
 from aiohttp import web
 
 from handoff_connector.common.wording import wait_phrase
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import DeliveryError
-from handoff_connector.service.keys import CONFIG, OUTBOX, RECONCILER, STORE
+from handoff_connector.service.keys import CONFIG, OUTBOX, PLACE_NEWS, RECONCILER, STORE
 
 logger = logging.getLogger(__name__)
 HISTORY_SECONDS = 7 * 24 * 3600
@@ -43,27 +43,51 @@ async def estimate_minutes(app: web.Application, queue: str, position: int) -> O
     return max(1, math.ceil(statistics.median(waits) * position / 60))
 
 
-async def update_positions(app: web.Application) -> int:
-    """Tells waiting users who moved up; at most once per interval each, unless now first."""
+async def update_positions(app: web.Application, queues: Optional[List[str]] = None) -> int:
+    """Tells waiting users who moved up (of ``queues``; None: all); at most once per interval each,
+    unless now first."""
     store, config = app[STORE], app[CONFIG]
-    now, told = time.time(), 0
-    for queue in await store.accounts.list_queues():
-        for handoff in await store.line.waiting_in(queue["name"]):
-            position, before = handoff["position"], handoff["notified_position"]
-            if before is None or position >= before:
-                continue
-            recently = now - (handoff["notified_at"] or 0) < config.position_update_seconds
-            if recently and position != 1:
-                continue
-            minutes = await estimate_minutes(app, queue["name"], position)
-            text = config.templates["queue_update"].format_map(
-                {"position": position, "wait": wait_phrase(minutes), "team": queue["team"],
-                 "user_name": config.user_name(handoff["context"])})
-            await store.line.tell_position(handoff, position, text)
-            told += 1
-    if told:
+    due = await store.line.moved_up(queues, time.time(), config.position_update_seconds)
+    teams = {q["name"]: q["team"] for q in await store.accounts.list_queues()} if due else {}
+    for handoff in due:
+        position = handoff["position"]
+        minutes = await estimate_minutes(app, handoff["queue"], position)
+        text = config.templates["queue_update"].format_map(
+            {"position": position, "wait": wait_phrase(minutes), "team": teams.get(handoff["queue"], ""),
+             "user_name": config.user_name(handoff["context"])})
+        await store.line.tell_position(handoff, position, text)
+    if due:
         app[OUTBOX].wake()
-    return told
+    return len(due)
+
+
+class PlaceNews:
+    """Place-in-line news after claims, off the claim's request: claims close
+    together make one pass over their queues, not one each."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._queues: Set[str] = set()
+        self._task: "Optional[asyncio.Task[None]]" = None
+
+    def poke(self, queue: str) -> None:
+        self._queues.add(queue)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="handoff-place-news")
+
+    async def _run(self) -> None:
+        while self._queues:
+            queues, self._queues = sorted(self._queues), set()
+            try:
+                await update_positions(self._app, queues)
+            except Exception:  # noqa: BLE001 - housekeeping tells them on its next round
+                logger.exception("handoff.place_news.failed queues=%s", queues)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 def housekeeping_lease_seconds(config: Config) -> float:
@@ -115,9 +139,11 @@ async def heartbeat(app: web.Application) -> None:
 
 
 async def housekeeping_ctx(app: web.Application):  # type: ignore[no-untyped-def]
+    app[PLACE_NEWS] = PlaceNews(app)
     tasks = [asyncio.create_task(housekeeping(app), name="handoff-housekeeping"),
              asyncio.create_task(heartbeat(app), name="handoff-heartbeat")]
     yield
+    await app[PLACE_NEWS].close()
     for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

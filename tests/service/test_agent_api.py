@@ -134,14 +134,15 @@ async def test_me_reports_profile_and_resolutions(client: TestClient) -> None:
 
 @pytest.mark.parametrize("demo_chat", [False, True])
 async def test_openapi_describes_exactly_the_served_routes(tmp_path: Path, aiohttp_client, demo_chat: bool) -> None:
-    app = create_app(make_config(tmp_path, demo_chat=demo_chat))
+    config = make_config(tmp_path, demo_chat=demo_chat)
+    app = create_app(config)
     served = {
         (route.method.lower(), route.resource.canonical
          + ("/{filename}" if isinstance(route.resource, web.StaticResource) else ""))
         for route in app.router.routes()
         if route.method != "HEAD"
     }
-    spec = document(demo_chat)
+    spec = document(config)
     described = {(method, path) for path, ops in spec["paths"].items() for method in ops}
     assert served == described
     client = await aiohttp_client(app)
@@ -160,6 +161,16 @@ async def test_the_introduction_greets_the_user_by_the_name_the_bot_knows(tmp_pa
     intros = [i["payload"]["text"] for i in await outbox_items(client.app)
               if i["kind"] == "message" and not i["payload"].get("system")]
     assert intros == ["Hi Maria, Sarah from the Housing Help team.", "Hi there, Sarah from the Housing Help team."]
+
+
+async def test_the_desk_gets_the_name_from_the_slot_the_designer_named(tmp_path: Path, database: str,
+                                                                        aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path, database, user_name_slot="first_name")))
+    named = await create(client, "k1", sender="u1", slots={"first_name": "Maria", "name": "not this one"})
+    unnamed = await create(client, "k2", sender="u2", slots={"name": "nor this"})
+    for ticket, expected in ((named, "Maria"), (unnamed, None)):
+        detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
+        assert detail["user_name"] == expected
 
 
 async def test_a_wrong_method_says_which_ones_the_path_takes(client: TestClient) -> None:

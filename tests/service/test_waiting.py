@@ -56,7 +56,11 @@ async def test_users_are_told_when_they_move_up_but_not_flooded(tmp_path: Path, 
     tickets = [await create(client, f"k{n}", sender=f"u{n}", slots={}) for n in range(4)]
     assert [t["position"] for t in tickets] == [1, 2, 3, 4]
     await client.post(f"/api/v1/handoffs/{tickets[0]['id']}/claim", headers=SARAH)
-    # Now first in line: told at once. Moving from 3 to 2 so soon: not yet.
+    # Now first in line: told at once (just after the claim's answer). Moving from 3 to 2 so soon: not yet.
+    for _ in range(100):
+        if await messages_of(client, tickets[1]["id"]):
+            break
+        await asyncio.sleep(0.02)
     assert [m["text"] for m in await messages_of(client, tickets[1]["id"])] == [
         "You're now number 1 in line. Thanks for waiting."]
     assert await messages_of(client, tickets[2]["id"]) == []

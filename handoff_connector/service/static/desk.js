@@ -244,15 +244,15 @@
 
   function titleOf(id) {
     const d = S.details.get(id);
-    const name = d && d.context && d.context.slots && d.context.slots.name;
-    if (name) return String(name);
+    const name = userNameOf(d);
+    if (name) return name;
     const s = summaryOf(id);
     return (s && s.sender_id) || "Conversation";
   }
 
+  // The name the bot learned (from the slot the designer named: `user_name_slot`), or "".
   function userNameOf(d) {
-    const name = d && d.context && d.context.slots && d.context.slots.name;
-    return name ? String(name) : "";
+    return d && typeof d.user_name === "string" ? d.user_name : "";
   }
 
   function fillPlaceholders(text, d) {

@@ -75,6 +75,11 @@ class Agent:
                 "survey": {"count": self.survey_count, "average": self.survey_average}}
 
 
+_QUEUES_OF = (sa.select(memberships.c.queue).where(memberships.c.agent_id == sa.bindparam("id"))
+              .order_by(memberships.c.queue))
+_AGENT_LOCKED = sa.select(agents).where(agents.c.id == sa.bindparam("id")).with_for_update()
+
+
 def load_of(agent_id: Any) -> sa.ScalarSelect[Any]:
     """The number of conversations assigned to ``agent_id`` (a value or a column)."""
     return (sa.select(sa.func.count()).select_from(handoffs)
@@ -85,8 +90,7 @@ async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]], details: bool = 
     """The agent; without ``details`` only who they are and their queues (what access checks need)."""
     if row is None:
         return None
-    member_of = [r["queue"] for r in await tx.all(
-        sa.select(memberships.c.queue).where(memberships.c.agent_id == row["id"]).order_by(memberships.c.queue))]
+    member_of = [r["queue"] for r in await tx.all(_QUEUES_OF, {"id": row["id"]})]
     if not details:
         return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"], row["presence"], member_of)
     load = await tx.scalar(sa.select(load_of(row["id"])))
@@ -102,7 +106,7 @@ async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]], details: bool = 
 
 async def lock_agent(tx: Tx, agent_id: str) -> Optional[Dict[str, Any]]:
     """The agent's row, locked until commit (capacity checks and presence changes take turns)."""
-    return await tx.one(sa.select(agents).where(agents.c.id == agent_id).with_for_update())
+    return await tx.one(_AGENT_LOCKED, {"id": agent_id})
 
 
 async def check_capacity(tx: Tx, agent_id: str) -> None:
@@ -110,11 +114,18 @@ async def check_capacity(tx: Tx, agent_id: str) -> None:
     agent = await lock_agent(tx, agent_id)
     if agent is None:
         raise NotFound(f"No agent with id {agent_id!r}.")
-    load = await tx.scalar(sa.select(load_of(agent_id)))
+    load = await tx.scalar(_LOAD, {"id": agent_id})
     if load >= agent["capacity"]:
         raise Conflict(f"{agent_id} is at capacity ({load} of {agent['capacity']} conversations); "
                        f"close or transfer one first.")
 
+
+_LOAD = sa.select(load_of(sa.bindparam("id")))
+_BY_SESSION = (sa.select(agents).select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
+               .where(sessions.c.token_hash == sa.bindparam("digest"), sessions.c.expires_at > sa.bindparam("now")))
+_BY_API_TOKEN = (sa.select(agents).select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
+                 .where(api_tokens.c.token_hash == sa.bindparam("digest"), api_tokens.c.revoked_at.is_(None),
+                        api_tokens.c.expires_at > sa.bindparam("now")))
 
 _TOKEN_FIELDS = (api_tokens.c.id, api_tokens.c.agent_id, api_tokens.c.name, api_tokens.c.created_at,
                  api_tokens.c.expires_at, api_tokens.c.revoked_at)
@@ -171,13 +182,9 @@ class Accounts:
         digest = token_digest(token)
 
         async def work(tx: Tx) -> Optional[Agent]:
-            row = await tx.one(
-                sa.select(agents).select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
-                .where(sessions.c.token_hash == digest, sessions.c.expires_at > tx.now))
+            row = await tx.one(_BY_SESSION, {"digest": digest, "now": tx.now})
             if row is None:
-                row = await tx.one(
-                    sa.select(agents).select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
-                    .where(api_tokens.c.token_hash == digest, *_token_stands(tx)))
+                row = await tx.one(_BY_API_TOKEN, {"digest": digest, "now": tx.now})
             return await agent_from_row(tx, row, details=False)
 
         return await self._db.run(work)

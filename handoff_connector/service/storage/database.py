@@ -63,25 +63,31 @@ class Tx:
         self.after_commit: List[Callable[[], None]] = []
         self.emitted = False  # wrote an event (see events.EventLog.emit)
 
-    async def execute(self, statement: sa.Executable, rows: Optional[List[Dict[str, Any]]] = None) -> CursorResult[Any]:
+    async def execute(self, statement: sa.Executable,
+                      rows: Union[None, Dict[str, Any], List[Dict[str, Any]]] = None) -> CursorResult[Any]:
+        """``rows``: the values of a statement's bind parameters (a list: executemany).
+
+        A statement built once with ``sa.bindparam`` and run with ``rows`` skips
+        SQLAlchemy's building and cache-key work on every call: the hot paths do that.
+        """
         result = self.connection.execute(statement, rows) if rows is not None else self.connection.execute(statement)
         if isinstance(self.connection, AsyncConnection):
             return await result  # type: ignore[no-any-return, misc]
         return result  # type: ignore[return-value]
 
-    async def one(self, statement: sa.Executable) -> Optional[Dict[str, Any]]:
-        row = (await self.execute(statement)).mappings().first()
+    async def one(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+        row = (await self.execute(statement, params)).mappings().first()
         return dict(row) if row is not None else None
 
-    async def all(self, statement: sa.Executable) -> List[Dict[str, Any]]:
-        return [dict(row) for row in (await self.execute(statement)).mappings()]
+    async def all(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        return [dict(row) for row in (await self.execute(statement, params)).mappings()]
 
-    async def scalar(self, statement: sa.Executable) -> Any:
-        return (await self.execute(statement)).scalar()
+    async def scalar(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> Any:
+        return (await self.execute(statement, params)).scalar()
 
-    async def run(self, statement: sa.Executable) -> int:
+    async def run(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> int:
         """Executes a change; returns the number of rows it touched."""
-        return (await self.execute(statement)).rowcount
+        return (await self.execute(statement, params)).rowcount
 
     async def upsert(self, table: sa.Table, values: Dict[str, Any], key: List[str],
                      update: Optional[List[str]] = None) -> None:

@@ -25,6 +25,9 @@ from handoff_connector.service.storage.schema import events
 logger = logging.getLogger(__name__)
 CHANNEL = "handoff_events"
 EVENT_LOCK = 7_150_002  # pg_advisory_xact_lock key: one event writer at a time
+_INSERT = events.insert()
+_LOCK = sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK))
+_NOTIFY = sa.select(sa.func.pg_notify(CHANNEL, ""))
 
 
 class EventLog:
@@ -41,11 +44,10 @@ class EventLog:
         """Appends an event; call it last in a transaction (it serialises writers on PostgreSQL)."""
         first = not tx.emitted
         if tx.postgres and first:
-            await tx.run(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK)))
-            await tx.run(sa.select(sa.func.pg_notify(CHANNEL, "")))
-        await tx.run(events.insert().values(
-            type=kind, handoff_id=handoff_id, queue=queue, agent_id=agent_id,
-            previous_agent_id=previous_agent_id, payload=payload, created_at=tx.now))
+            await tx.run(_LOCK)
+            await tx.run(_NOTIFY)
+        await tx.run(_INSERT, {"type": kind, "handoff_id": handoff_id, "queue": queue, "agent_id": agent_id,
+                               "previous_agent_id": previous_agent_id, "payload": payload, "created_at": tx.now})
         if first:
             tx.emitted = True
             if not tx.postgres and self.listener is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
@@ -14,7 +14,6 @@ from handoff_connector.service.storage.records import (
     emit_message,
     handoff_row,
     insert_message,
-    oldest_first,
     transition,
 )
 from handoff_connector.service.storage.schema import handoffs
@@ -39,10 +38,26 @@ class Line:
                 handoffs.c.state == "queued", handoffs.c.queue == handoff["queue"],
                 _ahead_or_equal(handoff)))))
 
-    async def waiting_in(self, queue: str) -> List[Dict[str, Any]]:
-        """The queue's waiting handoffs with their current position."""
-        rows = await self._db.run(lambda tx: tx.all(oldest_first("queued", [queue])))
-        return [{**row, "position": index + 1} for index, row in enumerate(rows)]
+    async def moved_up(self, queues: Optional[List[str]], now: float, interval: float) -> List[Dict[str, Any]]:
+        """The waiting users to tell about a better place: moved up since they were last
+        told, and not told in the last ``interval`` (unless they are now first).
+
+        Places are counted in the database (a window over the queue's index), so
+        a queue of thousands is not read row by row; only those to tell are read in full.
+        """
+        place = sa.func.row_number().over(partition_by=handoffs.c.queue,
+                                          order_by=(handoffs.c.created_at, handoffs.c.id))
+        ranked = (sa.select(handoffs.c.id, handoffs.c.notified_position, handoffs.c.notified_at,
+                            place.label("position")).where(handoffs.c.state == "queued"))
+        if queues is not None:
+            ranked = ranked.where(handoffs.c.queue.in_(queues))
+        line = ranked.subquery("line")
+        due = (sa.select(handoffs.c.id, handoffs.c.queue, handoffs.c.context, line.c.position)
+               .join(line, line.c.id == handoffs.c.id)
+               .where(line.c.notified_position.is_not(None), line.c.position < line.c.notified_position,
+                      sa.or_(line.c.position == 1, sa.func.coalesce(line.c.notified_at, 0) < now - interval))
+               .order_by(handoffs.c.queue, line.c.position))
+        return await self._db.run(lambda tx: tx.all(due))
 
     async def note_position(self, handoff_id: str, position: int) -> None:
         """Remembers what the user was last told about their place in line."""

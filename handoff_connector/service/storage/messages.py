@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from handoff_connector.service.errors import Conflict
+from handoff_connector.service.errors import Conflict, Unprocessable
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import (
@@ -103,19 +103,21 @@ class Messages:
         self, handoff_id: str, agent_id: str, text: str, client_id: Optional[str],
         outbox_payload: Dict[str, Any],
     ) -> Tuple[Dict[str, Any], bool]:
-        """Stores an agent message and queues its delivery, once per ``client_id``."""
+        """Stores an agent message and queues its delivery, once per ``client_id`` of its author."""
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
             await check_may_see(tx, agent_id, handoff)
-            if client_id:
-                existing = await tx.one(_by_client_id(handoff_id, "agent", client_id))
-                if existing:
-                    return existing, False
+            existing = await tx.one(_by_client_id(handoff_id, "agent", client_id)) if client_id else None
+            if existing is not None and existing["author"] == agent_id:
+                return existing, False  # their retry (after a close, too): answered as done
             if handoff["state"] != "assigned" or handoff["agent_id"] != agent_id:
                 raise Conflict(
                     f"Handoff {handoff_id} is {handoff['state']}"
                     + (f" to {handoff['agent_id']}" if handoff["agent_id"] else "")
                     + "; only the assigned agent can send messages. Claim it first.")
+            if existing is not None:  # another agent's message: never answered as this one's
+                raise Unprocessable(f"`client_id` {client_id!r} belongs to another agent's message in this "
+                                    f"conversation; use a new one for a new message.")
             message = await agent_message(self._events, tx, handoff, agent_id,
                                           {**outbox_payload, "text": text}, client_id)
             return message, True

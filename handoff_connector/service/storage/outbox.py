@@ -23,10 +23,12 @@ from handoff_connector.service.storage.schema import handoffs, outbox
 LEASE_SECONDS = 15.0  # a dead instance's items wait this long at most
 
 
+_ENQUEUE = outbox.insert()
+
+
 async def enqueue(tx: Tx, handoff: Dict[str, Any], kind: str, payload: Dict[str, Any]) -> None:
-    await tx.run(outbox.insert().values(
-        handoff_id=handoff["id"], sender_id=handoff["sender_id"], kind=kind, payload=payload,
-        created_at=tx.now, next_attempt_at=tx.now))
+    await tx.run(_ENQUEUE, {"handoff_id": handoff["id"], "sender_id": handoff["sender_id"], "kind": kind,
+                            "payload": payload, "created_at": tx.now, "next_attempt_at": tx.now})
 
 
 def undelivered(item: Dict[str, Any]) -> Dict[str, Any]:

@@ -20,28 +20,39 @@ from handoff_connector.service.storage.schema import agents, handoffs, membershi
 OPEN_STATES = ("queued", "assigned")
 
 
+# Built once: the statements every change runs (see Tx.execute).
+_HANDOFF = sa.select(handoffs).where(handoffs.c.id == sa.bindparam("id"))
+_HANDOFF_LOCKED = _HANDOFF.with_for_update()
+_TRANSITION = transitions.insert()
+_MESSAGE = messages.insert().returning(*messages.c)
+_AGENT_WROTE = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
+    last_agent_at=sa.bindparam("now"))
+_ACTOR = sa.select(agents).where(agents.c.id == sa.bindparam("id"))
+_MEMBER = sa.select(memberships.c.queue).where(memberships.c.agent_id == sa.bindparam("agent"),
+                                               memberships.c.queue == sa.bindparam("queue"))
+
+
 async def handoff_row(tx: Tx, handoff_id: str, lock: bool = False) -> Dict[str, Any]:
-    statement = sa.select(handoffs).where(handoffs.c.id == handoff_id)
-    handoff = await tx.one(statement.with_for_update() if lock else statement)
+    handoff = await tx.one(_HANDOFF_LOCKED if lock else _HANDOFF, {"id": handoff_id})
     if handoff is None:
         raise NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
     return handoff
 
 
 async def transition(tx: Tx, handoff_id: str, from_state: Optional[str], to_state: str, actor: str) -> None:
-    await tx.run(transitions.insert().values(handoff_id=handoff_id, from_state=from_state,
-                                             to_state=to_state, actor=actor, at=tx.now))
+    await tx.run(_TRANSITION, {"handoff_id": handoff_id, "from_state": from_state, "to_state": to_state,
+                               "actor": actor, "at": tx.now})
 
 
 async def insert_message(tx: Tx, handoff_id: str, role: str, author: str, text: str,
                          client_id: Optional[str], sent_at: Optional[float] = None,
                          late: bool = False) -> Dict[str, Any]:
-    row = await tx.one(messages.insert().values(
-        handoff_id=handoff_id, role=role, author=author, text=text, client_id=client_id,
-        created_at=tx.now, sent_at=sent_at, late=int(late)).returning(*messages.c))
+    row = await tx.one(_MESSAGE, {"handoff_id": handoff_id, "role": role, "author": author, "text": text,
+                                  "client_id": client_id, "created_at": tx.now, "sent_at": sent_at,
+                                  "late": int(late)})
     assert row is not None
     if role in ("agent", "note"):
-        await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(last_agent_at=tx.now))
+        await tx.run(_AGENT_WROTE, {"hid": handoff_id, "now": tx.now})
     return {**row, "late": bool(row["late"])}
 
 
@@ -68,13 +79,12 @@ async def agent_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], agent
 
 async def check_may_see(tx: Tx, actor_id: str, handoff: Dict[str, Any]) -> Dict[str, Any]:
     """The actor's row, if they may see ``handoff`` now: a supervisor, its agent, or in its queue."""
-    actor = await tx.one(sa.select(agents).where(agents.c.id == actor_id))
+    actor = await tx.one(_ACTOR, {"id": actor_id})
     if actor is None:
         raise Forbidden(f"Agent {actor_id!r} no longer exists; sign in again.")
     if actor["role"] == "supervisor" or handoff["agent_id"] == actor_id:
         return actor
-    member = await tx.one(sa.select(memberships).where(
-        memberships.c.agent_id == actor_id, memberships.c.queue == handoff["queue"]))
+    member = await tx.one(_MEMBER, {"agent": actor_id, "queue": handoff["queue"]})
     if member is None:
         raise Forbidden(f"Handoff {handoff['id']} is not in your queues nor assigned to you.")
     return actor
