@@ -1,15 +1,16 @@
 """Agent API under /api/v1/: sign-in, queue, conversations, transfers, closing.
 
-Agents authenticate with a session token (``POST /api/v1/login``) or a static
-API token from the config. An agent sees the queues they belong to and the
+Agents authenticate with a session token (``POST /api/v1/login``) or an API
+token (``tokens create``; each expires). An agent sees the queues they belong to and the
 conversations assigned to them; a supervisor sees and acts on everything.
 Who may act is checked by the store, inside the transaction of the change.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -110,8 +111,14 @@ async def saved_replies(request: web.Request) -> web.Response:
     return web.json_response({"saved_replies": [vars(r) for r in replies]})
 
 
+QUEUE_PAGE = 100  # waiting handoffs per page unless ?limit= says otherwise
+MAX_QUEUE_PAGE = 500
+
+
 async def list_queue(request: web.Request) -> web.Response:
-    """GET /api/v1/queue[?queue=name]: waiting handoffs, oldest first."""
+    """GET /api/v1/queue[?queue=name][&limit=N][&after=cursor]: waiting handoffs, oldest first,
+    a page at a time; ``next`` is the cursor of the next page (null on the last), ``total``
+    how many wait in all."""
     agent = await current_agent(request)
     queues: Optional[List[str]] = None if agent.is_supervisor else list(agent.queues)
     wanted = request.query.get("queue")
@@ -119,8 +126,35 @@ async def list_queue(request: web.Request) -> web.Response:
         if queues is not None and wanted not in queues:
             raise Forbidden(f"You are not a member of queue {wanted!r}.")
         queues = [wanted]
-    handoffs = await request.app[STORE].handoffs.list_queue(queues)
-    return web.json_response({"handoffs": [summary(h) for h in handoffs]})
+    limit = _limit(request.query.get("limit"))
+    after = _cursor(request.query.get("after"))
+    page, total = await request.app[STORE].handoffs.list_queue(queues, limit + 1, after)
+    more = len(page) > limit
+    page = page[:limit]
+    cursor = f"{page[-1]['created_at']!r}~{page[-1]['id']}" if more else None
+    return web.json_response({"handoffs": [summary(h) for h in page], "total": total, "next": cursor})
+
+
+def _limit(raw: Optional[str]) -> int:
+    if raw is None:
+        return QUEUE_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_QUEUE_PAGE:
+        raise BadRequest(f"Query `limit` must be a whole number from 1 to {MAX_QUEUE_PAGE}.")
+    return int(raw)
+
+
+def _cursor(raw: Optional[str]) -> Optional[Tuple[float, str]]:
+    """The ``next`` of an earlier page: where that page ended."""
+    if raw is None:
+        return None
+    created_at, _, handoff_id = raw.partition("~")
+    try:
+        at = float(created_at)
+    except ValueError:
+        at = float("nan")
+    if not handoff_id or not math.isfinite(at) or len(handoff_id) > 64:
+        raise BadRequest("Query `after` must be the `next` of an earlier page of the queue.")
+    return at, handoff_id
 
 
 async def list_mine(request: web.Request) -> web.Response:
@@ -186,7 +220,7 @@ async def send_message(request: web.Request) -> web.Response:
                         f"only they can answer it.")
     body = await read_json(request)
     text = str(text_field(body, "text"))
-    client_id = text_field(body, "client_id", required=False, max_len=200)
+    client_id = text_field(body, "client_id", required=False, max_len=200, blank=False)
     message, created = await request.app[STORE].messages.add_agent_message(
         handoff["id"], agent.id, text, client_id, _sender(agent))
     request.app[OUTBOX].wake()

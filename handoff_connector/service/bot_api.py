@@ -18,6 +18,7 @@ from handoff_connector.service.payloads import (
     bearer_token,
     header_text,
     list_of_strings,
+    object_field,
     read_json,
     text_field,
 )
@@ -38,14 +39,14 @@ async def route_queue(request: web.Request, context: Dict[str, Any]) -> str:
     """The queue for a handoff: an explicit `queue`, else the first matching route."""
     config: Config = request.app[CONFIG]
     requested = context.get("queue")
-    if requested:
-        if await request.app[STORE].accounts.team_of(str(requested)) is None:
+    if requested is not None:
+        if not isinstance(requested, str) or await request.app[STORE].accounts.team_of(requested) is None:
             queues = await request.app[STORE].accounts.list_queues()
             raise BadRequest(
                 f"Unknown queue {requested!r}; known queues: "
-                f"{', '.join(q['name'] for q in queues)}."
+                f"{', '.join(q['name'] for q in queues)} (or leave `queue` out to route by slots)."
             )
-        return str(requested)
+        return requested
     slots = context.get("slots") or {}
     for route in config.routing:
         if str(slots.get(route.slot)) == route.value:
@@ -140,7 +141,9 @@ async def relay_message(request: web.Request) -> web.Response:
     message_id = text_field(body, "message_id", max_len=200)
     text = text_field(body, "text", required=False) or ""
     intent = text_field(body, "intent", required=False, max_len=100)
-    earlier = _earlier_messages(body)
+    text_field(body, "channel", required=False, max_len=100)  # informational; checked like the handoff's
+    # The message itself is stored as sent, not as an earlier one that came late.
+    earlier = [m for m in _earlier_messages(body) if m["message_id"] != message_id]
     store = request.app[STORE]
     handoff_id = request.match_info["id"]
     message, created, state = await store.messages.add_user_message(
@@ -165,8 +168,11 @@ def _check_context(body: Dict[str, Any]) -> None:
     """The parts of the bot's context the desk reads, checked at the door: a handoff
     stored with a malformed transcript would break every later read of it."""
     for key in ("slots", "frustration"):
-        if body.get(key) is not None and not isinstance(body[key], dict):
-            raise BadRequest(f"Field `{key}` must be a JSON object.")
+        object_field(body, key)
+    text_field(body, "language", required=False, max_len=100)
+    recent = body.get("recent_intents")
+    if recent is not None and (not isinstance(recent, list) or not all(isinstance(i, dict) for i in recent)):
+        raise BadRequest("Field `recent_intents` must be a list of objects.")
     transcript = body.get("transcript")
     if transcript is None:
         return
@@ -178,8 +184,8 @@ def _check_context(body: Dict[str, Any]) -> None:
             raise BadRequest(f"{where} must be an object with `role`, `text` and `timestamp`.")
         if entry.get("role") not in TRANSCRIPT_ROLES:
             raise BadRequest(f"{where}.role must be one of {', '.join(TRANSCRIPT_ROLES)}.")
-        if entry.get("text") is not None and not isinstance(entry["text"], str):
-            raise BadRequest(f"{where}.text must be a string.")
+        if "text" not in entry or (entry["text"] is not None and not isinstance(entry["text"], str)):
+            raise BadRequest(f"{where}.text is required (a string, or null for a turn without text).")
         if not isinstance(entry.get("timestamp"), (str, int, float)) or isinstance(entry.get("timestamp"), bool):
             raise BadRequest(f"{where}.timestamp is required (an ISO 8601 time).")
 
@@ -195,7 +201,9 @@ def _number(body: Dict[str, Any], key: str) -> Optional[float]:
 
 def _earlier_messages(body: Dict[str, Any]) -> List[Dict[str, Any]]:
     """`earlier`: the user's previous messages of the handoff, as Rasa has them."""
-    value = body.get("earlier") or []
+    value = body.get("earlier")
+    if value is None:
+        return []
     if not isinstance(value, list) or len(value) > EARLIER_LIMIT:
         raise BadRequest(f"Field `earlier` must be a list of at most {EARLIER_LIMIT} messages.")
     found = []
@@ -216,8 +224,11 @@ async def submit_survey(request: web.Request) -> web.Response:
     if not isinstance(skipped, bool):
         raise BadRequest("Field `skipped` must be true or false.")
     rating = body.get("rating")
-    if not skipped and (not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5):
-        raise BadRequest("Field `rating` must be a whole number from 1 to 5 (or set `skipped`).")
+    if isinstance(rating, float) and rating.is_integer():
+        rating = int(rating)  # JSON does not tell 4 from 4.0
+    if (rating is not None or not skipped) and (
+            not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5):
+        raise BadRequest("Field `rating` must be a whole number from 1 to 5 (or null with `skipped`).")
     comment = text_field(body, "comment", required=False, max_len=2000)
     survey, created = await request.app[STORE].surveys.save(
         request.match_info["id"], None if skipped else rating, None if skipped else comment, skipped
@@ -229,7 +240,7 @@ async def request_callback(request: web.Request) -> web.Response:
     """POST /bot/v1/handoffs/{id}/callback {contact}: nobody could take it; call back."""
     _check_secret(request)
     body = await read_json(request)
-    found = normalise_contact(text_field(body, "contact", max_len=300))
+    found = normalise_contact(text_field(body, "contact", max_len=254))  # the longest email address
     if found is None:
         raise BadRequest("Field `contact` must be a phone number (7-15 digits) or an email address.")
     ticket = await request.app[STORE].handoffs.to_ticket(request.match_info["id"], found[1])

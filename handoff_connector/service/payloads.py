@@ -90,8 +90,10 @@ def _encodable(text: str) -> bool:
 
 
 def text_field(
-    body: Dict[str, Any], key: str, *, required: bool = True, max_len: int = MAX_TEXT
+    body: Dict[str, Any], key: str, *, required: bool = True, max_len: int = MAX_TEXT, blank: bool = True
 ) -> Optional[str]:
+    """A string of at most ``max_len`` characters; a required one (or, with
+    ``blank=False``, an optional one when given) must not be empty or only spaces."""
     value = body.get(key)
     if value is None:
         if required:
@@ -99,22 +101,26 @@ def text_field(
         return None
     if not isinstance(value, str):
         raise BadRequest(f"Field `{key}` must be a string, got {type(value).__name__}.")
-    if required and not value.strip():
-        raise BadRequest(f"Field `{key}` must not be empty.")
+    if (required or not blank) and not value.strip():
+        raise BadRequest(f"Field `{key}` must not be empty." + ("" if required else " Leave it out instead."))
     if len(value) > max_len:
         raise BadRequest(f"Field `{key}` is {len(value)} characters; the limit is {max_len}.")
     return value
 
 
 def list_of_strings(body: Dict[str, Any], key: str) -> List[str]:
-    value = body.get(key) or []
+    value = body.get(key)
+    if value is None:
+        return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadRequest(f"Field `{key}` must be a list of strings.")
     return value
 
 
 def object_field(body: Dict[str, Any], key: str) -> Dict[str, Any]:
-    value = body.get(key) or {}
+    value = body.get(key)
+    if value is None:
+        return {}
     if not isinstance(value, dict):
         raise BadRequest(f"Field `{key}` must be a JSON object.")
     return value

@@ -187,3 +187,29 @@ async def test_the_survey_answer_says_skipped_as_true_or_false(client: TestClien
                                       headers=BOT)).json()
     detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
     assert stored["skipped"] is True and detail["survey"]["skipped"] is True
+
+
+async def test_the_queue_comes_a_page_at_a_time_oldest_first(client: TestClient) -> None:
+    made = [(await create(client, f"k{n}", sender=f"u{n}", slots={}))["id"] for n in range(7)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "?limit=3" + (f"&after={cursor}" if cursor else "")
+        page = await (await client.get(f"/api/v1/queue{query}", headers=SARAH)).json()
+        assert page["total"] == 7 and len(page["handoffs"]) <= 3
+        seen += [h["id"] for h in page["handoffs"]]
+        pages += 1
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (made, 3)  # each once, in the line's order
+    whole = await (await client.get("/api/v1/queue", headers=SARAH)).json()
+    assert [h["id"] for h in whole["handoffs"]] == made and whole["next"] is None
+    await client.post(f"/api/v1/handoffs/{made[0]}/claim", headers=SARAH)
+    assert (await (await client.get("/api/v1/queue?limit=1", headers=SARAH)).json())["total"] == 6
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=x", "limit=-1", "after=nonsense",
+                                   "after=nan~abc", "after=1.5~", "after=inf~abc"])
+async def test_a_bad_page_of_the_queue_is_a_400(client: TestClient, query: str) -> None:
+    response = await client.get(f"/api/v1/queue?{query}", headers=SARAH)
+    assert response.status == 400 and "Query" in (await response.json())["error"]

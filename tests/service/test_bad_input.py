@@ -98,6 +98,7 @@ async def test_event_ids_out_of_range_are_a_400(client: TestClient, after: str) 
     [{"role": "user", "text": "hi"}],  # no timestamp
     [{"role": "robot", "text": "hi", "timestamp": "2026-01-01T10:00:00+00:00"}],
     [{"role": "user", "text": 5, "timestamp": "2026-01-01T10:00:00+00:00"}],
+    [{"role": "user", "timestamp": "2026-01-01T10:00:00+00:00"}],  # no text: every listing was a 500
     ["just text"],
     "not a list",
 ])
@@ -207,3 +208,40 @@ async def test_odd_unicode_in_the_other_fields_is_refused_too(client: TestClient
     response = await _raw_json(client, method, path.format(id=handoff_id), json.dumps(bodies[route]), headers)
     assert response.status == 400, (route, response.status, await response.text())
     assert await _state(client, handoff_id) == before
+
+
+# Found by Schemathesis (test_schemathesis.py): values the OpenAPI document rules out, once accepted.
+@pytest.mark.parametrize("route, body", [
+    ("create", handoff_body("user-2", reasons=False)),  # a falsy non-list was taken for "no reasons"
+    ("create", handoff_body("user-2", queue="")),  # an empty queue was taken for "route by slots"
+    ("create", handoff_body("user-2", language=5)),
+    ("create", handoff_body("user-2", recent_intents="x")),
+    ("relay", {"message_id": "m1", "earlier": 0}),
+    ("relay", {"message_id": "m1", "channel": 5}),
+    ("message", {"text": "hi", "client_id": ""}),  # stored as a key; the next one was a 500
+    ("survey", {"skipped": True, "rating": "x"}),
+])
+async def test_values_the_document_rules_out_are_refused(client: TestClient, route: str, body: Any) -> None:
+    handoff_id = await _ready_for(client, route)
+    before = await _state(client, handoff_id)
+    method, path, headers = JSON_ROUTES[route]
+    response = await client.request(method, path.format(id=handoff_id), json=body, headers=headers)
+    assert response.status == 400, (route, body, response.status, await response.text())
+    assert await _state(client, handoff_id) == before
+
+
+async def test_a_relay_whose_earlier_messages_include_itself_stores_it_once(client: TestClient) -> None:
+    handoff_id = await _ready_for(client, "relay")
+    said = [{"message_id": "m0", "text": "before"}, {"message_id": "m1", "text": "hi"}]
+    response = await client.post(f"/bot/v1/handoffs/{handoff_id}/messages",
+                                 json={"message_id": "m1", "text": "hi", "earlier": said}, headers=BOT)
+    assert response.status == 201, await response.text()  # was a 500 (the message stored twice)
+    detail = await (await client.get(f"/api/v1/handoffs/{handoff_id}", headers=SARAH)).json()
+    assert [(m["text"], m["late"]) for m in detail["messages"] if m["role"] == "user"] == [
+        ("before", True), ("hi", False)]
+
+
+async def test_a_whole_number_rating_written_as_a_float_is_that_rating(client: TestClient) -> None:
+    handoff_id = await _ready_for(client, "survey")
+    response = await client.post(f"/bot/v1/handoffs/{handoff_id}/survey", json={"rating": 4.0}, headers=BOT)
+    assert response.status == 201 and (await response.json())["rating"] == 4

@@ -714,6 +714,8 @@
     ]);
     S.waiting = new Map();
     S.mine = new Map();
+    S.waitingTotal = queue.total;
+    S.waitingMore = Boolean(queue.next);
     for (const h of queue.handoffs) {
       S.summaries.set(h.id, h);
       S.waiting.set(h.id, h);
@@ -732,6 +734,8 @@
     try {
       const queue = await api("GET", "/api/v1/queue");
       S.waiting = new Map(queue.handoffs.map((h) => [h.id, h]));
+      S.waitingTotal = queue.total;
+      S.waitingMore = Boolean(queue.next);
       for (const h of queue.handoffs) S.summaries.set(h.id, h);
       renderLists();
     } catch (error) {
@@ -1452,7 +1456,9 @@
     const focus = rememberFocus(list);
     const all = [...S.waiting.values()].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
     const items = all.filter((h) => !S.filter || h.queue === S.filter);
-    $("#queue-count").textContent = String(items.length);
+    // The queue comes a page at a time (the longest waiting first): the count says how many wait in all.
+    const more = S.waitingMore && !S.filter;
+    $("#queue-count").textContent = more ? String(Math.max(S.waitingTotal, items.length)) : String(items.length);
     $("#queue-count").classList.toggle("is-hot", items.length > 0);
     list.setAttribute("aria-busy", S.listsLoaded ? "false" : "true");
     if (!S.listsLoaded) {
@@ -1468,6 +1474,10 @@
       return;
     }
     const now = nowSec();
+    const rest = S.waitingMore ? [el("li", { class: "empty", testid: "queue-more" }, [
+      el("span", { text: `Showing the ${all.length} waiting longest of ${Math.max(S.waitingTotal, all.length)}; ` +
+        "the others appear here as these are taken." }),
+    ])] : [];
     list.replaceChildren(...items.map((h) => {
       const last = S.lastText.get(h.id) || h.last_user_text;
       const wait = now - h.created_at;
@@ -1501,7 +1511,7 @@
           ]),
         ]),
       ]);
-    }));
+    }), ...rest);
     restoreFocus(list, focus);
   }
 

@@ -23,7 +23,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any, Callable, Coroutine, Dict, List, Optional, TypeVar, Union
+from typing import Any, Callable, Coroutine, Dict, List, Optional, Tuple, TypeVar, Union
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -112,7 +112,7 @@ class Database:
         self._async: Optional[AsyncEngine] = None
         self._sync: Optional[Engine] = None
         self._connection: Optional[Connection] = None  # SQLite's one connection
-        self._in_transaction = False
+        self._batch: List[Tuple[Callable[[Tx], Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]] = []
 
     async def open(self, upgrade: bool = True) -> None:
         """Connects and, unless told not to, brings the schema up to date."""
@@ -177,23 +177,51 @@ class Database:
             return await self.run(work)
 
     async def _run_sqlite(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> "tuple[Tx, T]":
-        connection = self._sqlite()
-        if self._in_transaction:
-            # Only possible if a store awaited something other than the database.
-            raise RuntimeError("SQLite transactions must not interleave; a store awaited outside the database.")
-        self._in_transaction = True
+        """Group commit: the transactions asked for in one turn of the event loop run one
+        after the other in one database transaction, each in a savepoint of its own (a
+        failing one changes nothing), and share one durable commit. Each caller hears
+        back only after that commit."""
+        self._sqlite()  # closed: StoreClosed now
+        future: "asyncio.Future[tuple[Tx, Any]]" = asyncio.get_running_loop().create_future()
+        self._batch.append((work, future))
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self._commit_batch)
+        return await future
+
+    def _commit_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        done: List[Tuple["asyncio.Future[Any]", Optional[BaseException], Any]] = []
         try:
+            connection = self._sqlite()
             with connection.begin():
-                tx = Tx(connection, self.clock(), postgres=False)
-                coroutine = work(tx)
-                try:
-                    coroutine.send(None)  # runs to the end: nothing in it suspends
-                except StopIteration as done:
-                    return tx, done.value
-                coroutine.close()
-                raise RuntimeError("A SQLite transaction tried to wait; stores may only await the database.")
-        finally:
-            self._in_transaction = False
+                for work, future in batch:
+                    if future.cancelled():
+                        continue  # its caller is gone: it never started
+                    savepoint = connection.begin_nested()
+                    tx = Tx(connection, self.clock(), postgres=False)
+                    try:
+                        value = _to_the_end(work(tx))
+                    except Exception as error:  # noqa: BLE001 - it is that caller's error
+                        savepoint.rollback()
+                        done.append((future, error, None))
+                    else:
+                        savepoint.commit()
+                        done.append((future, None, (tx, value)))
+        except BaseException as error:
+            # The commit (or the database) failed: none of them happened.
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else StoreClosed(str(error)))
+            if not isinstance(error, Exception):
+                raise
+            return
+        for future, failure, result in done:
+            if future.done():
+                continue
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(result)
 
     async def _run_postgres(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> "tuple[Tx, T]":
         assert self._async is not None
@@ -210,6 +238,16 @@ class Database:
                 logger.info("handoff.db.retry sqlstate=%s attempt=%s", code, attempt + 1)
                 await asyncio.sleep(0.01 * 2 ** attempt)
         raise AssertionError("unreachable")
+
+
+def _to_the_end(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs a store's work on SQLite: nothing in it suspends (the driver does not wait)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise RuntimeError("A SQLite transaction tried to wait; stores may only await the database.")
 
 
 def _sqlite_transactions(engine: Engine) -> None:

@@ -99,9 +99,26 @@ class Handoffs:
             sa.select(handoffs.c.id, handoffs.c.sender_id).where(handoffs.c.state.in_(states))
             .order_by(handoffs.c.id)))
 
-    async def list_queue(self, names: Optional[List[str]]) -> List[Dict[str, Any]]:
-        """Queued handoffs, oldest first; ``None`` means every queue."""
-        return await self._db.run(lambda tx: tx.all(oldest_first("queued", names)))
+    async def list_queue(self, names: Optional[List[str]], limit: Optional[int] = None,
+                         after: Optional[Tuple[float, str]] = None) -> Tuple[List[Dict[str, Any]], int]:
+        """Queued handoffs, oldest first (``None`` names: every queue): up to ``limit`` of them
+        after the place ``after`` (a handoff's created_at and id), and how many wait in all."""
+        statement = oldest_first("queued", names)
+        if after is not None:
+            created_at, handoff_id = after
+            statement = statement.where(sa.or_(
+                handoffs.c.created_at > created_at,
+                sa.and_(handoffs.c.created_at == created_at, handoffs.c.id > handoff_id)))
+        if limit is not None:
+            statement = statement.limit(limit)
+        total = sa.select(sa.func.count()).select_from(handoffs).where(handoffs.c.state == "queued")
+        if names is not None:
+            total = total.where(handoffs.c.queue.in_(names))
+
+        async def work(tx: Tx) -> Tuple[List[Dict[str, Any]], int]:
+            return await tx.all(statement), int(await tx.scalar(total))
+
+        return await self._db.run(work)
 
     async def list_tickets(self, names: Optional[List[str]]) -> List[Dict[str, Any]]:
         return await self._db.run(lambda tx: tx.all(oldest_first("no_agent", names)))
