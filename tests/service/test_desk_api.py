@@ -354,12 +354,15 @@ async def test_the_web_chat_may_talk_to_rasas_socket_and_only_there(tmp_path: Pa
     assert "connect-src 'self' ws://rasa.example:5005;" in policy
 
 
-@pytest.mark.parametrize("ending", ["logout", "new password", "account removed"])
+@pytest.mark.parametrize("ending", ["logout", "new password", "account removed", "api token revoked"])
 async def test_an_open_desk_socket_closes_within_seconds_when_its_session_ends(
         desk: TestClient, ending: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live, "AGENT_REFRESH_SECONDS", 0.2)
     headers = await sign_in(desk, "sarah", "pw-sarah")
     token = headers["Authorization"].split()[1]
+    if ending == "api token revoked":  # a script's token instead of a desk session
+        made = await desk.app[STORE].accounts.create_token("sarah", "a script")
+        token, headers = made["token"], {"Authorization": f"Bearer {made['token']}"}
     ws = await desk.ws_connect("/api/v1/events/ws")
     await ws.send_json({"type": "auth", "token": token})
     assert (await ws.receive_json())["type"] == "hello"
@@ -367,6 +370,8 @@ async def test_an_open_desk_socket_closes_within_seconds_when_its_session_ends(
         await desk.post("/api/v1/logout", headers=headers)
     elif ending == "new password":
         await desk.app[STORE].accounts.set_password("sarah", "a brand new password")
+    elif ending == "api token revoked":
+        await desk.app[STORE].accounts.revoke_token(made["id"])
     else:
         await desk.app[STORE].accounts.remove("sarah")
     closing = await asyncio.wait_for(ws.receive(), 10)  # the bus checks every AGENT_REFRESH_SECONDS (5 s first)
