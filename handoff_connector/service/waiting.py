@@ -48,12 +48,12 @@ async def update_positions(app: web.Application, queues: Optional[List[str]] = N
     unless now first."""
     store, config = app[STORE], app[CONFIG]
     due = await store.line.moved_up(queues, time.time(), config.position_update_seconds)
-    teams = {q["name"]: q["team"] for q in await store.accounts.list_queues()} if due else {}
+    teams = {queue: await store.accounts.team_of(queue) or "" for queue in {h["queue"] for h in due}}
     for handoff in due:
         position = handoff["position"]
         minutes = await estimate_minutes(app, handoff["queue"], position)
         text = config.templates["queue_update"].format_map(
-            {"position": position, "wait": wait_phrase(minutes), "team": teams.get(handoff["queue"], ""),
+            {"position": position, "wait": wait_phrase(minutes), "team": teams[handoff["queue"]],
              "user_name": config.user_name(handoff["context"])})
         await store.line.tell_position(handoff, position, text)
     if due:

@@ -123,16 +123,17 @@ async def check_capacity(tx: Tx, agent_id: str) -> None:
 _LOAD = sa.select(load_of(sa.bindparam("id")))
 _BY_SESSION = (sa.select(agents).select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
                .where(sessions.c.token_hash == sa.bindparam("digest"), sessions.c.expires_at > sa.bindparam("now")))
-_BY_API_TOKEN = (sa.select(agents).select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
-                 .where(api_tokens.c.token_hash == sa.bindparam("digest"), api_tokens.c.revoked_at.is_(None),
-                        api_tokens.c.expires_at > sa.bindparam("now")))
-
 _TOKEN_FIELDS = (api_tokens.c.id, api_tokens.c.agent_id, api_tokens.c.name, api_tokens.c.created_at,
                  api_tokens.c.expires_at, api_tokens.c.revoked_at)
 
 
-def _token_stands(tx: Tx) -> List[Any]:
-    return [api_tokens.c.revoked_at.is_(None), api_tokens.c.expires_at > tx.now]
+def _token_stands(now: Any) -> List[Any]:
+    """An API token lets its agent in: not revoked, not expired at ``now`` (a value or a bind parameter)."""
+    return [api_tokens.c.revoked_at.is_(None), api_tokens.c.expires_at > now]
+
+
+_BY_API_TOKEN = (sa.select(agents).select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
+                 .where(api_tokens.c.token_hash == sa.bindparam("digest"), *_token_stands(sa.bindparam("now"))))
 
 
 def _token_state(tx: Tx, row: Dict[str, Any]) -> Dict[str, Any]:
@@ -196,7 +197,7 @@ class Accounts:
                                 .select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
                                 .where(sessions.c.token_hash.in_(digests), sessions.c.expires_at > tx.now))
             static = await tx.all(sa.select(api_tokens.c.token_hash)
-                                  .where(api_tokens.c.token_hash.in_(digests), *_token_stands(tx)))
+                                  .where(api_tokens.c.token_hash.in_(digests), *_token_stands(tx.now)))
             return {r["token_hash"] for r in live} | {r["token_hash"] for r in static}
 
         return await self._db.run(work)
