@@ -146,6 +146,12 @@ UNEXPECTED_TRIES = 3  # an item that keeps failing in an unforeseen way is set a
 class OutboxWorker:
     """Background task that drains the outbox into Rasa.
 
+    Conversations go concurrently, each in order: the worker keeps up to
+    ``in_flight`` items on their way, at most one per conversation (the lease on
+    a conversation's oldest item holds its later ones back). Whenever tries end,
+    the delivered ones are marked in one transaction and the next items are
+    taken in another, so the database work per item shrinks as load grows.
+
     An item Rasa refuses for good, or one that keeps failing in a way nobody
     foresaw, is set aside (dead): the desks and the log say so, and the
     conversation's later items go on. While Rasa is unreachable the worker asks
@@ -154,15 +160,19 @@ class OutboxWorker:
     """
 
     def __init__(self, store: Storage, rasa: RasaClient, retry_max_seconds: float = 30.0,
-                 poll_seconds: float = 1.0,
+                 poll_seconds: float = 1.0, in_flight: int = 200,
                  on_rasa_back: Optional[Callable[[], Awaitable[None]]] = None) -> None:
         self._store = store
         self._rasa = rasa
         self._retry_max = retry_max_seconds
         self._poll = poll_seconds
+        self._in_flight = in_flight
         self._on_rasa_back = on_rasa_back
         self._wake = asyncio.Event()
         self._task: Optional[asyncio.Task[None]] = None
+        self._tries: Dict[int, "asyncio.Task[None]"] = {}
+        self._delivered: List[Dict[str, Any]] = []  # tried well, not marked yet
+        self._marking: Optional["asyncio.Task[None]"] = None
         self.rasa_down = False
 
     def start(self) -> None:
@@ -173,9 +183,17 @@ class OutboxWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            # What this instance held goes back to the others at once.
-            with contextlib.suppress(Exception):
-                await self._store.outbox.release()
+        for task in list(self._tries.values()):
+            task.cancel()
+        await asyncio.gather(*self._tries.values(), return_exceptions=True)
+        if self._marking is not None:
+            await asyncio.gather(self._marking, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._mark()  # what arrived is not sent again
+        # What this instance held goes back to the others at once; a try that was
+        # cut short counts, so whoever takes it over asks the tracker first.
+        with contextlib.suppress(Exception):
+            await self._store.outbox.release()
 
     def wake(self) -> None:
         self._wake.set()
@@ -185,36 +203,53 @@ class OutboxWorker:
             try:
                 if self.rasa_down:
                     await self._check_rasa()
-                await self.drain_once()
+                await self._take()
             except Exception:  # noqa: BLE001 - the worker must outlive any bad item
                 logger.exception("handoff.outbox.crashed")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             self._wake.clear()
 
-    async def drain_once(self) -> int:
-        """Delivers every due head-of-line item; returns how many were delivered."""
-        delivered = 0
-        while True:
-            items = await self._store.outbox.take_due()
-            if not items:
-                return delivered
-            # One item per conversation, so conversations go concurrently and each stays in order.
-            started: set[int] = set()
+    async def _take(self) -> None:
+        room = self._in_flight - len(self._tries)
+        if room <= 0:
+            return
+        for item in await self._store.outbox.take_due(limit=room):
+            self._tries[item["id"]] = asyncio.create_task(self._one(item), name=f"handoff-outbox-{item['id']}")
 
-            async def one(item: Dict[str, Any], started: set[int] = started) -> bool:
-                started.add(item["id"])
-                return await self._deliver(item)
+    async def _one(self, item: Dict[str, Any]) -> None:
+        try:
+            if await self._deliver(item):
+                self._delivered.append(item)
+                if self._marking is None:
+                    self._marking = asyncio.create_task(self._mark_soon(), name="handoff-outbox-mark")
+        except Exception:  # noqa: BLE001 - the store failed on the way: the lease runs out, it is retried
+            logger.exception("handoff.outbox.try_failed id=%s", item["id"])
+        finally:
+            self._tries.pop(item["id"], None)
+            self.wake()  # room for more, or the conversation's next item (once marked)
 
-            try:
-                done = await asyncio.gather(*(one(item) for item in items))
-            finally:
-                # Taken but not tried (a stop came first): free for anyone now.
-                with contextlib.suppress(Exception):
-                    await self._store.outbox.put_back([i["id"] for i in items if i["id"] not in started])
-            delivered += sum(done)
-            if not any(done):
-                return delivered
+    async def _mark_soon(self) -> None:
+        try:
+            while self._delivered:
+                await self._mark()
+                self.wake()
+        except Exception:  # noqa: BLE001 - unmarked items are retried after the tracker check
+            logger.exception("handoff.outbox.mark_failed")
+        finally:
+            self._marking = None
+
+    async def _mark(self) -> None:
+        """Marks every try that ended well as delivered, in one transaction."""
+        items, self._delivered = self._delivered, []
+        if not items:
+            return
+        held = await self._store.outbox.delivered([item["id"] for item in items])
+        if held < len(items):
+            logger.warning("handoff.outbox.lease_lost count=%s", len(items) - held)
+        for item in items:
+            if item["kind"] == "close":
+                await self._store.handoffs.mark_returned(item["handoff_id"])
 
     async def _check_rasa(self) -> None:
         if not await self._rasa.answers():
@@ -226,9 +261,8 @@ class OutboxWorker:
             await self._on_rasa_back()
 
     async def _deliver(self, item: Dict[str, Any]) -> bool:
-        tries = await self._store.outbox.start(item["id"])
-        if tries is None:
-            return False  # another instance holds it now
+        """One try (the item was leased and its try counted when taken); True if it arrived."""
+        tries = item["tries"]
         try:
             await asyncio.wait_for(self._try(item, tries), TRY_SECONDS)
         except DeliveryError as error:
@@ -250,10 +284,6 @@ class OutboxWorker:
             else:
                 await self._failed(item, f"{type(error).__name__}: {error}")
             return False
-        if not await self._store.outbox.delivered(item["id"]):
-            logger.warning("handoff.outbox.lease_lost id=%s", item["id"])
-        if item["kind"] == "close":
-            await self._store.handoffs.mark_returned(item["handoff_id"])
         return True
 
     async def _failed(self, item: Dict[str, Any], error: str) -> None:

@@ -10,7 +10,8 @@ the checks it depends on commit together or not at all.
   end without ever yielding to the loop: transactions cannot interleave, need no
   lock, and pay no thread hand-off per statement. Each starts with
   ``BEGIN IMMEDIATE``, so a second process (the CLI) waits its turn.
-* **PostgreSQL** (several instances): asyncpg through a pool. The stores lock
+* **PostgreSQL** (several instances): asyncpg's own pool; SQLAlchemy builds and
+  compiles the statements, asyncpg runs them (``pg.py``). The stores lock
   the rows they change (``FOR UPDATE``); a transaction that meets a deadlock or
   a serialisation failure is run again. The event log takes a
   transaction-scoped advisory lock so that event ids commit in order (see
@@ -21,23 +22,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Callable, Coroutine, Dict, List, Optional, Tuple, TypeVar, Union
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool, StaticPool
+
+from handoff_connector.service.storage.compiled import Statements
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRY_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
 MIGRATIONS = Path(__file__).parent / "migrations"
+POOL_SIZE = 20  # PostgreSQL connections per instance
+BATCH_MAX = 200  # SQLite: transactions that share one commit at most
 
 
 class StoreClosed(RuntimeError):
@@ -54,40 +61,43 @@ def engine_url(database: str) -> sa.URL:
 
 
 class Tx:
-    """One open transaction: the connection, the time it started, what to do after commit."""
+    """One open transaction: the connection, the time it started, what to do after commit.
 
-    def __init__(self, connection: Union[AsyncConnection, Connection], now: float, postgres: bool) -> None:
+    The stores call ``one``, ``all``, ``scalar``, ``run`` and ``execute`` with
+    SQLAlchemy Core statements; ``SqliteTx`` and ``pg.PgTx`` run them on the
+    driver (``compiled.py``). A statement built once with ``sa.bindparam`` and run
+    with ``params`` is compiled once: the hot paths do that.
+    """
+
+    def __init__(self, connection: Any, now: float, postgres: bool) -> None:
         self.connection = connection
         self.now = now
         self.postgres = postgres
         self.after_commit: List[Callable[[], None]] = []
         self.emitted = False  # wrote an event (see events.EventLog.emit)
 
-    async def execute(self, statement: sa.Executable,
-                      rows: Union[None, Dict[str, Any], List[Dict[str, Any]]] = None) -> CursorResult[Any]:
-        """``rows``: the values of a statement's bind parameters (a list: executemany).
+    async def _fetch(self, statement: sa.Executable, params: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        raise NotImplementedError
 
-        A statement built once with ``sa.bindparam`` and run with ``rows`` skips
-        SQLAlchemy's building and cache-key work on every call: the hot paths do that.
-        """
-        result = self.connection.execute(statement, rows) if rows is not None else self.connection.execute(statement)
-        if isinstance(self.connection, AsyncConnection):
-            return await result  # type: ignore[no-any-return, misc]
-        return result  # type: ignore[return-value]
+    async def execute(self, statement: sa.Executable,
+                      rows: Union[None, Dict[str, Any], List[Dict[str, Any]]] = None) -> int:
+        """Runs a change (``rows`` a list: once for each); returns the number of rows it touched."""
+        raise NotImplementedError
 
     async def one(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
-        row = (await self.execute(statement, params)).mappings().first()
-        return dict(row) if row is not None else None
+        rows = await self._fetch(statement, params)
+        return rows[0] if rows else None
 
     async def all(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        return [dict(row) for row in (await self.execute(statement, params)).mappings()]
+        return await self._fetch(statement, params)
 
     async def scalar(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> Any:
-        return (await self.execute(statement, params)).scalar()
+        rows = await self._fetch(statement, params)
+        return next(iter(rows[0].values())) if rows else None
 
     async def run(self, statement: sa.Executable, params: Optional[Dict[str, Any]] = None) -> int:
         """Executes a change; returns the number of rows it touched."""
-        return (await self.execute(statement, params)).rowcount
+        return await self.execute(statement, params)
 
     async def upsert(self, table: sa.Table, values: Dict[str, Any], key: List[str],
                      update: Optional[List[str]] = None) -> None:
@@ -99,7 +109,37 @@ class Tx:
                 index_elements=key, set_={name: statement.excluded[name] for name in update})
         else:
             statement = statement.on_conflict_do_nothing(index_elements=key)
-        await self.execute(statement)
+        await self.run(statement)
+
+
+SQLITE = Statements(sqlite.dialect())
+
+
+class SqliteTx(Tx):
+    """``Tx`` on SQLite's one connection (the driver's own, inside a savepoint)."""
+
+    def __init__(self, connection: sqlite3.Connection, now: float) -> None:
+        super().__init__(connection, now, postgres=False)
+
+    def _cursor(self, statement: sa.Executable, params: Any) -> Tuple[Any, Any]:
+        compiled, arguments = SQLITE.prepare(statement, params)
+        try:
+            if isinstance(params, list):
+                return compiled, self.connection.executemany(compiled.sql, arguments)
+            return compiled, self.connection.execute(compiled.sql, arguments)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
+
+    async def _fetch(self, statement: sa.Executable, params: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        compiled, cursor = self._cursor(statement, params)
+        return compiled.rows(cursor.fetchall(), cursor.description)
+
+    async def execute(self, statement: sa.Executable,
+                      rows: Union[None, Dict[str, Any], List[Dict[str, Any]]] = None) -> int:
+        _, cursor = self._cursor(statement, rows)
+        if cursor.description is not None:
+            cursor.fetchall()  # RETURNING: the count is known once the rows are read
+        return int(cursor.rowcount)
 
 
 class Database:
@@ -109,7 +149,8 @@ class Database:
         self.url = engine_url(database)
         self.postgres = self.url.get_backend_name() == "postgresql"
         self.clock = clock
-        self._async: Optional[AsyncEngine] = None
+        self._async: Optional[AsyncEngine] = None  # PostgreSQL: migrations and schema checks
+        self._pool: Any = None  # PostgreSQL: asyncpg's pool, for every transaction (see pg.py)
         self._sync: Optional[Engine] = None
         self._connection: Optional[Connection] = None  # SQLite's one connection
         self._batch: List[Tuple[Callable[[Tx], Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]] = []
@@ -119,7 +160,10 @@ class Database:
         from handoff_connector.service.storage.migrate import upgrade as run_upgrade
 
         if self.postgres:
-            self._async = create_async_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            from handoff_connector.service.storage import pg
+
+            self._async = create_async_engine(self.url, poolclass=NullPool)
+            self._pool = await pg.create_pool(self.dsn, POOL_SIZE)
         else:
             self._sync = sa.create_engine(self.url, poolclass=StaticPool,
                                           connect_args={"check_same_thread": False, "timeout": 30})
@@ -135,9 +179,17 @@ class Database:
         if self._sync is not None:
             self._sync.dispose()
             self._sync = None
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
         if self._async is not None:
             engine, self._async = self._async, None
             await engine.dispose()
+
+    @property
+    def dsn(self) -> str:
+        """The PostgreSQL URL as asyncpg takes it."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def run_sync(self, work: Callable[[Connection], T], begin: bool = False) -> T:
         """``work(connection)`` with a plain SQLAlchemy connection (migrations, schema checks)."""
@@ -157,7 +209,7 @@ class Database:
 
     async def run(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
         """Runs ``work`` in one transaction; after commit, its ``after_commit`` hooks."""
-        if self._async is None:
+        if not self.postgres:
             tx, result = await self._run_sqlite(work)
         else:
             tx, result = await self._run_postgres(work)
@@ -189,24 +241,33 @@ class Database:
         return await future
 
     def _commit_batch(self) -> None:
-        batch, self._batch = self._batch, []
+        batch, self._batch = self._batch[:BATCH_MAX], self._batch[BATCH_MAX:]
+        if self._batch:  # the rest commit together next, after the loop's other work
+            asyncio.get_running_loop().call_soon(self._commit_batch)
         done: List[Tuple["asyncio.Future[Any]", Optional[BaseException], Any]] = []
         try:
-            connection = self._sqlite()
-            with connection.begin():
+            raw = self._driver()
+            raw.execute("BEGIN IMMEDIATE")
+            try:
                 for work, future in batch:
                     if future.cancelled():
                         continue  # its caller is gone: it never started
-                    savepoint = connection.begin_nested()
-                    tx = Tx(connection, self.clock(), postgres=False)
+                    raw.execute("SAVEPOINT tx")
+                    tx = SqliteTx(raw, self.clock())
                     try:
                         value = _to_the_end(work(tx))
                     except Exception as error:  # noqa: BLE001 - it is that caller's error
-                        savepoint.rollback()
+                        raw.execute("ROLLBACK TO tx")
+                        raw.execute("RELEASE tx")
                         done.append((future, error, None))
                     else:
-                        savepoint.commit()
+                        raw.execute("RELEASE tx")
                         done.append((future, None, (tx, value)))
+                raw.execute("COMMIT")
+            except BaseException:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                raise
         except BaseException as error:
             # The commit (or the database) failed: none of them happened.
             for _, future in batch:
@@ -223,16 +284,25 @@ class Database:
             else:
                 future.set_result(result)
 
+    def _driver(self) -> sqlite3.Connection:
+        """SQLite's connection itself (SQLAlchemy's must not be inside a transaction of its own)."""
+        connection = self._sqlite()
+        if connection.in_transaction():
+            raise RuntimeError("SQLAlchemy's connection was left in a transaction.")
+        return connection.connection.dbapi_connection  # type: ignore[return-value]
+
     async def _run_postgres(self, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> "tuple[Tx, T]":
-        assert self._async is not None
+        from handoff_connector.service.storage.pg import PgTx
+
         for attempt in range(5):
+            if self._pool is None:
+                raise StoreClosed("The store is closed; the connector is shutting down.")
             try:
-                async with self._async.begin() as connection:
-                    tx = Tx(connection, self.clock(), postgres=True)
+                async with self._pool.acquire() as connection, connection.transaction():
+                    tx = PgTx(connection, self.clock())
                     return tx, await work(tx)
-            except DBAPIError as error:
-                cause = error.orig.__cause__ if error.orig is not None else None
-                code = getattr(error.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+            except (DBAPIError, asyncpg.PostgresError) as error:
+                code = getattr(getattr(error, "orig", error), "sqlstate", None)
                 if code not in RETRY_SQLSTATES or attempt == 4:
                     raise
                 logger.info("handoff.db.retry sqlstate=%s attempt=%s", code, attempt + 1)

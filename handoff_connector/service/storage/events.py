@@ -26,8 +26,14 @@ logger = logging.getLogger(__name__)
 CHANNEL = "handoff_events"
 EVENT_LOCK = 7_150_002  # pg_advisory_xact_lock key: one event writer at a time
 _INSERT = events.insert()
-_LOCK = sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK))
-_NOTIFY = sa.select(sa.func.pg_notify(CHANNEL, ""))
+_COLUMNS = ["type", "handoff_id", "queue", "agent_id", "previous_agent_id", "payload", "created_at"]
+# PostgreSQL, a transaction's first event: the lock, the wake-up and the row in one
+# statement, so the lock is held for that statement and the commit only. The
+# lock is taken before the row's id is (the INSERT draws it per row it is given).
+_TURN = sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK).label("locked"),
+                  sa.func.pg_notify(CHANNEL, "").label("notified")).subquery("turn")
+_INSERT_FIRST = events.insert().from_select(
+    _COLUMNS, sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _COLUMNS)).select_from(_TURN))
 
 
 class EventLog:
@@ -43,11 +49,9 @@ class EventLog:
     ) -> None:
         """Appends an event; call it last in a transaction (it serialises writers on PostgreSQL)."""
         first = not tx.emitted
-        if tx.postgres and first:
-            await tx.run(_LOCK)
-            await tx.run(_NOTIFY)
-        await tx.run(_INSERT, {"type": kind, "handoff_id": handoff_id, "queue": queue, "agent_id": agent_id,
-                               "previous_agent_id": previous_agent_id, "payload": payload, "created_at": tx.now})
+        await tx.run(_INSERT_FIRST if tx.postgres and first else _INSERT, {
+            "type": kind, "handoff_id": handoff_id, "queue": queue, "agent_id": agent_id,
+            "previous_agent_id": previous_agent_id, "payload": payload, "created_at": tx.now})
         if first:
             tx.emitted = True
             if not tx.postgres and self.listener is not None:

@@ -4,8 +4,8 @@ An item is written in the same transaction as the change that caused it.
 Instances share the work with leases: an instance takes the oldest undelivered
 item of a conversation; nobody else takes that item, or a later one of the same
 conversation, until it is delivered or the lease runs out (its instance died).
-Each try renews the lease first (``start``) and must end well within it (the
-worker bounds it, see delivery.py). A try of an item whose earlier try started
+Taking an item leases it and starts its try (``tries``); the try must end well
+within the lease (the worker bounds it, see delivery.py). A try of an item whose earlier try started
 (``tries``) first asks Rasa's tracker whether it arrived. Instances' clocks
 must agree to within a second or so (NTP), as lease times are theirs.
 """
@@ -55,8 +55,9 @@ class Outbox:
         self.instance = instance
         self._events = events
 
-    async def take_due(self, limit: int = 20) -> List[Dict[str, Any]]:
-        """Leases the due head-of-line items nobody holds; returns them, oldest first."""
+    async def take_due(self, limit: int = 100) -> List[Dict[str, Any]]:
+        """Leases the due head-of-line items nobody holds and starts a try of each (their
+        ``tries`` count it); returns them, oldest first."""
         async def work(tx: Tx) -> List[Dict[str, Any]]:
             free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < tx.now)
             due = (_heads().where(outbox.c.next_attempt_at <= tx.now, free)
@@ -68,7 +69,8 @@ class Outbox:
             # Re-checked in the UPDATE: of two instances racing, one gets each item.
             return await tx.all(
                 outbox.update().where(outbox.c.id.in_(ids), outbox.c.delivered_at.is_(None), free)
-                .values(lease_owner=self.instance, lease_until=tx.now + LEASE_SECONDS)
+                .values(lease_owner=self.instance, lease_until=tx.now + LEASE_SECONDS,
+                        tries=outbox.c.tries + 1)
                 .returning(*outbox.c))
 
         items = await self._db.run(work)
@@ -79,27 +81,14 @@ class Outbox:
             sa.select(sa.func.count()).select_from(outbox).where(
                 outbox.c.delivered_at.is_(None), outbox.c.dead_at.is_(None)))))
 
-    async def start(self, item_id: int) -> Optional[int]:
-        """Renews this instance's lease for a try; the try's number, or None if the lease was lost."""
-        return await self._db.run(lambda tx: tx.scalar(
-            outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance,
-                                  outbox.c.delivered_at.is_(None))
-            .values(lease_until=tx.now + LEASE_SECONDS, tries=outbox.c.tries + 1)
-            .returning(outbox.c.tries)))
-
-    async def delivered(self, item_id: int) -> bool:
-        """Marks the item delivered; False if this instance no longer held it."""
-        return bool(await self._db.run(lambda tx: tx.run(
-            outbox.update().where(outbox.c.id == item_id, outbox.c.lease_owner == self.instance)
-            .values(delivered_at=tx.now, lease_owner=None, lease_until=None))))
-
-    async def put_back(self, item_ids: List[int]) -> None:
-        """Hands items taken but not tried back to every instance at once."""
-        if item_ids:
-            await self._db.run(lambda tx: tx.run(
-                outbox.update().where(outbox.c.id.in_(item_ids), outbox.c.lease_owner == self.instance,
-                                      outbox.c.delivered_at.is_(None))
-                .values(lease_owner=None, lease_until=None)))
+    async def delivered(self, item_ids: List[int]) -> int:
+        """Marks items delivered (one transaction for a round's worth); how many this
+        instance still held."""
+        if not item_ids:
+            return 0
+        return await self._db.run(lambda tx: tx.run(
+            outbox.update().where(outbox.c.id.in_(item_ids), outbox.c.lease_owner == self.instance)
+            .values(delivered_at=tx.now, lease_owner=None, lease_until=None)))
 
     async def failed(self, item_id: int, error: str, retry_in: float) -> None:
         await self._db.run(lambda tx: tx.run(
