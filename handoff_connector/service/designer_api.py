@@ -49,8 +49,15 @@ def _moment(request: web.Request, name: str, end: bool) -> Optional[float]:
     return float(calendar.timegm(day.timetuple())) + (86400.0 if end else 0.0)
 
 
-def _period(request: web.Request, first: str = "from", last: str = "to",
-            default: bool = True) -> Optional[Tuple[float, float]]:
+def _period(request: web.Request) -> Tuple[float, float]:
+    """The period asked for, by default the last 7 days."""
+    found = _some_period(request)
+    assert found is not None
+    return found
+
+
+def _some_period(request: web.Request, first: str = "from", last: str = "to",
+                 default: bool = True) -> Optional[Tuple[float, float]]:
     since, until = _moment(request, first, end=False), _moment(request, last, end=True)
     if since is None and until is None and not default:
         return None
@@ -93,10 +100,9 @@ async def bot_figures(request: web.Request) -> web.Response:
     """GET /api/v1/insights/bot: escalation and containment, offers; per ``by``; against a second period."""
     agent = await current_agent(request)
     period = _period(request)
-    compare = _period(request, "compare_from", "compare_to", default=False)
+    compare = _some_period(request, "compare_from", "compare_to", default=False)
     by = _choice(request, "by", GROUPS)
     store = request.app[STORE].conversations
-    assert period is not None
     body: Dict[str, Any] = {"period": _period_view(period), "by": by,
                             **await store.figures(agent.id, *period, by)}
     body.setdefault("groups", [])
@@ -128,7 +134,6 @@ async def bot_turns(request: web.Request) -> web.Response:
     """GET /api/v1/insights/bot/turns: at which user turn the handoffs began."""
     agent = await current_agent(request)
     period = _period(request)
-    assert period is not None
     trigger = _choice(request, "trigger", TRIGGERS)
     found = await request.app[STORE].conversations.turns(agent.id, *period, trigger)
     return web.json_response({"period": _period_view(period), "trigger": trigger, **found})
@@ -138,7 +143,6 @@ async def bot_paths(request: web.Request) -> web.Response:
     """GET /api/v1/insights/bot/paths: the most common last intents and actions into a handoff."""
     agent = await current_agent(request)
     period = _period(request)
-    assert period is not None
     trigger = _choice(request, "trigger", TRIGGERS)
     steps = _whole(request, "steps", PATH_STEPS, PATH_STEPS)
     limit = _whole(request, "limit", 10, MAX_LIMIT)
@@ -159,7 +163,6 @@ async def bot_responses(request: web.Request) -> web.Response:
     frustration or can't-help handoff (``trigger`` narrows it to one trigger)."""
     agent = await current_agent(request)
     period = _period(request)
-    assert period is not None
     trigger = _choice(request, "trigger", TRIGGERS)
     limit = _whole(request, "limit", 10, MAX_LIMIT)
     triggers = list(BEFORE_TROUBLE) if trigger is None else [trigger]

@@ -196,7 +196,9 @@ async def _groups(tx: Tx, by: str, period: List[Any], total: int) -> List[Dict[s
     rows.sort(key=lambda r: (r["key"] is None, r["key"] or 0))  # by key, none last (on both databases)
     escalations = sum(int(r["escalated"]) for r in rows)
     reasons: Dict[Any, Counter[str]] = {}
+    offered: Dict[str, Any] = {}
     if by == "trigger":
+        offered = await tx.one(_tally(sa.select()).where(*period)) or {}
         for row in await tx.all(sa.select(C.trigger, C.reasons).where(*where)):
             reasons.setdefault(row["trigger"], Counter()).update(row["reasons"] or [])
     found = []
@@ -209,13 +211,9 @@ async def _groups(tx: Tx, by: str, period: List[Any], total: int) -> List[Dict[s
                  "share_of_escalations": _rate(figures["escalated"], escalations), "offers": figures["offers"]}
         if by == "trigger":
             group["reasons"] = dict(sorted(reasons.get(row["key"], Counter()).items()))
-            group["offers"] = None
+            # Offers belong to the trigger that made them, escalated or not (none: explicit).
+            group["offers"] = _offers(offered, [row["key"]]) if row["key"] in OFFER_KINDS else None
         found.append(group)
-    if by == "trigger":  # offers belong to the trigger that made them, escalated or not
-        offered = await tx.one(_tally(sa.select()).where(*period))
-        assert offered is not None
-        for group in found:
-            group["offers"] = _offers(offered, [group["key"]]) if group["key"] in OFFER_KINDS else None
     return found
 
 
