@@ -2,8 +2,8 @@
 
 `make demo-scale` (``--scale``) starts the same system as it runs for
 availability: two Rasa servers, the action server and two connectors, sharing
-PostgreSQL (databases ``handoff_demo`` and ``rasa_trackers_demo``, kept between
-runs) and Redis.
+PostgreSQL (databases ``handoff_demo``, ``rasa_trackers_demo`` and
+``rasa_events_demo``, Rasa's SQL event broker; kept between runs) and Redis.
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ def _interrupt(*_: object) -> None:
 
 def _scaled_stack() -> Stack:
     scale = Scale(handoff_database=ensure_database("handoff_demo"), tracker_database="rasa_trackers_demo",
-                  redis_prefix="handoff-demo")
+                  redis_prefix="handoff-demo", events_database="rasa_events_demo")
     ensure_database(scale.tracker_database)
+    ensure_database("rasa_events_demo")
     return Stack(workdir=ROOT / ".demo-scale", ports=Ports(), scale=scale)
 
 

@@ -70,6 +70,9 @@ class Scale:
     postgres_user: str = "postgres"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "handoff"  # keys and channels of this stack start with it
+    # A PostgreSQL database name for Rasa's SQL event broker (every bot conversation,
+    # for the designer's insights); None: the broker writes a SQLite file in the workdir.
+    events_database: Optional[str] = None
 
 
 @dataclass
@@ -134,8 +137,32 @@ class Stack:
                 f"lock_store:\n  type: redis\n  url: {redis_host}\n  port: {redis_port}\n"
                 f"  db: {redis_db}\n  key_prefix: {scale.redis_prefix}\n"
             )
+        endpoints += self._event_broker()
         (self.workdir / "credentials.yml").write_text(channels)
         (self.workdir / "endpoints.yml").write_text(endpoints)
+
+    def _event_broker(self) -> str:
+        """Rasa's SQL event broker: every event of every conversation, which the connector
+        folds into the designer's insights (its own table is ``events``: a database of its own)."""
+        if self.scale is not None and self.scale.events_database:
+            scale = self.scale
+            return (f"event_broker:\n  type: SQL\n  dialect: postgresql\n  url: {scale.postgres_host}\n"
+                    f"  port: {scale.postgres_port}\n  username: {scale.postgres_user}\n"
+                    f"  db: {scale.events_database}\n")
+        return f'event_broker:\n  type: SQL\n  dialect: sqlite\n  db: "{self.bot_events_file}"\n'
+
+    @property
+    def bot_events_file(self) -> Path:
+        return self.workdir / "rasa_events.db"
+
+    @property
+    def bot_events_database(self) -> str:
+        """Where the connector reads Rasa's broker (HANDOFF_BOT_EVENTS)."""
+        if self.scale is not None and self.scale.events_database:
+            scale = self.scale
+            return (f"postgresql://{scale.postgres_user}@{scale.postgres_host}:{scale.postgres_port}/"
+                    f"{scale.events_database}")
+        return str(self.bot_events_file)
 
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -153,6 +180,7 @@ class Stack:
             WEBCHAT_WS_URL=f"ws://127.0.0.1:{self.ports.rasa}/webhooks/webchat/ws",
             WEBCHAT_TYPING_URL=f"{self.rasa_url}/webhooks/webchat/typing",
             WEBCHAT_TYPING_SECRET=self.typing_secret,
+            HANDOFF_BOT_EVENTS=self.bot_events_database,
             PYTHONPATH=str(self.project),
         )
         env.update(self.extra_env)

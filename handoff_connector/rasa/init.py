@@ -261,7 +261,7 @@ def plan(root: Path, connector_url: str = "http://localhost:5034") -> List[Chang
     changes += _data_changes(project)
     changes.append(_edit(project.root / "config.yml", "the handoff's NLU component and policies",
                          merge.add_config))
-    changes.append(_edit(project.root / "endpoints.yml", "where Rasa finds the action server",
+    changes.append(_edit(project.root / "endpoints.yml", "where Rasa finds the action server; the event broker",
                          merge.add_endpoints))
     changes.append(_edit(project.root / "credentials.yml", "the web chat channel",
                          lambda text, source: merge.add_credentials(text, source, typing)))

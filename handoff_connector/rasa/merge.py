@@ -278,12 +278,18 @@ def add_config(text: str, source: str) -> str:
 
 
 def add_endpoints(text: str, source: str) -> str:
-    """Rasa must reach the action server: ``rasa init`` leaves it commented out."""
+    """Rasa must reach the action server: ``rasa init`` leaves it commented out. And every
+    conversation goes to Rasa's SQL event broker, a SQLite file the connector reads for
+    the designer's insights (a broker the project already has is kept)."""
     doc = YamlText(text, source)
-    if doc.data.get("action_endpoint"):
-        return text
-    doc.append_under("action_endpoint", CommentedMap(url=ACTION_ENDPOINT))
+    if not doc.data.get("action_endpoint"):
+        doc.append_under("action_endpoint", CommentedMap(url=ACTION_ENDPOINT))
+    if not doc.data.get("event_broker"):
+        doc.append_under("event_broker", CommentedMap(type="SQL", dialect="sqlite", db=EVENTS_DB))
     return doc.text()
+
+
+EVENTS_DB = "rasa_events.db"  # the connector's `bot_events_database` in connector.yml
 
 
 def add_credentials(text: str, source: str, typing_secret: str) -> str:

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from handoff_connector.service import agent_api, bot_api, demo, desk, live, openapi
+from handoff_connector.service import agent_api, bot_api, demo, designer_api, desk, live, openapi
+from handoff_connector.service.broker import bot_events_ctx
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
@@ -138,12 +139,14 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)
+    app.cleanup_ctx.append(bot_events_ctx)
     app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
     live.add_routes(app)
     desk.add_routes(app)
+    designer_api.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)
     if config.demo_chat:
         demo.add_routes(app)

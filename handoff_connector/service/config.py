@@ -4,7 +4,7 @@ A missing or wrong value fails fast with a message naming the key and file.
 Environment variables override the secrets and addresses, so the same file
 serves the demo, the tests and production: HANDOFF_BOT_SECRET,
 HANDOFF_DATABASE, HANDOFF_PUBLIC_URL, RASA_URL, RASA_TOKEN, WEBCHAT_WS_URL,
-WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET.
+WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET, HANDOFF_BOT_EVENTS.
 """
 
 from __future__ import annotations
@@ -129,6 +129,10 @@ class Config:
     saved_replies: List[SavedReply] = field(default_factory=list)
     # The slot holding the user's name, for {user_name} ("there" when unknown).
     user_name_slot: str = "name"
+    # Rasa's SQL event broker's database (a SQLite path or a postgresql:// URL): every bot
+    # conversation, for the designer's insights. None: not read.
+    bot_events_database: Optional[str] = None
+    bot_events_poll_seconds: float = 1.0
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -253,6 +257,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
         webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
         user_name_slot=str(raw.get("user_name_slot") or "name"),
+        bot_events_database=_env_or(raw, "bot_events_database", "HANDOFF_BOT_EVENTS"),
+        bot_events_poll_seconds=_seconds(raw, "bot_events_poll_seconds", 1.0, source),
     )
 
 

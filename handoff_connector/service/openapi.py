@@ -368,12 +368,15 @@ DEMO_PATHS: Dict[str, Any] = {
 
 def document(config: Config) -> Dict[str, Any]:
     """The document for ``config``: its queues and resolutions, its demo routes if on."""
+    # The designer's routes describe themselves with this module's helpers: imported here, not above.
+    from handoff_connector.service import designer_openapi
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": {**PATHS, **designer_openapi.PATHS, **(DEMO_PATHS if config.demo_chat else {})},
         "components": {
-            "schemas": {**SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},

@@ -73,7 +73,10 @@ def test_init_adds_the_handoff_and_keeps_what_the_project_had(project: Path) -> 
     assert pipeline[0] == "WhitespaceTokenizer" and "DIETClassifier" in pipeline
     assert pipeline[-2:] == ["handoff_connector.rasa.nlu.GibberishFallback",
                              "handoff_connector.rasa.nlu.FrustrationDetector"]
-    assert yaml.safe_load(after["endpoints.yml"])["action_endpoint"]["url"] == "http://localhost:5055/webhook"
+    endpoints = yaml.safe_load(after["endpoints.yml"])
+    assert endpoints["action_endpoint"]["url"] == "http://localhost:5055/webhook"
+    # Every conversation to Rasa's SQL event broker, where the connector reads it.
+    assert endpoints["event_broker"] == {"type": "SQL", "dialect": "sqlite", "db": "rasa_events.db"}
     credentials = yaml.safe_load(after["credentials.yml"])
     connector = yaml.safe_load(after["connector.yml"])
     settings = yaml.safe_load(after["handoff.yml"])
@@ -82,6 +85,7 @@ def test_init_adds_the_handoff_and_keeps_what_the_project_had(project: Path) -> 
     typing = credentials["handoff_connector.rasa.channel.WebChatInput"]["typing_secret"]
     assert typing == connector["webchat_typing_secret"]
     assert "demo" not in after["connector.yml"] and "@" not in connector["bot_secret"]
+    assert connector["bot_events_database"] == endpoints["event_broker"]["db"]
     assert "added   data/handoff/rules.yml" in result.stdout
 
 
@@ -188,3 +192,10 @@ def test_a_bot_without_yes_and_no_gets_their_examples(project: Path) -> None:
     assert run(str(project)).returncode == 0
     added = yaml.safe_load((project / "data" / "handoff" / "yes_no.yml").read_text())
     assert [b["intent"] for b in added["nlu"]] == ["affirm", "deny"]
+
+
+def test_an_event_broker_the_bot_already_has_is_kept(project: Path) -> None:
+    endpoints = project / "endpoints.yml"
+    endpoints.write_text(endpoints.read_text() + "\nevent_broker:\n  type: kafka\n  url: kafka.internal:9092\n")
+    assert run(str(project)).returncode == 0
+    assert yaml.safe_load(endpoints.read_text())["event_broker"] == {"type": "kafka", "url": "kafka.internal:9092"}

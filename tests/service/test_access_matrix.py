@@ -33,6 +33,8 @@ from handoff_connector.service.keys import STORE
 from handoff_connector.service.storage.database import Tx
 from handoff_connector.service.storage.schema import (
     agents,
+    bot_conversations,
+    bot_event_cursors,
     desk_sockets,
     events,
     handoffs,
@@ -67,6 +69,8 @@ _WATCHED = [
     (agents, set()),
     (sessions, set()),
     (desk_sockets, {"seen_at"}),
+    (bot_conversations, set()),
+    (bot_event_cursors, set()),
 ]
 Snapshot = Dict[str, List[Dict[str, Any]]]
 Step = Tuple[str, Optional[Dict[str, Any]], Dict[str, str]]  # (action, body, by whom)
@@ -324,7 +328,12 @@ AGENT_ROUTES = {
     "saved_replies": Route(None, "GET", "/api/v1/saved-replies"),
     "logout": Route(None, "POST", "/api/v1/logout"),
     "openapi": Route(None, "GET", "/api/v1/openapi.json"),
+    "insights_bot": Route(None, "GET", "/api/v1/insights/bot?by=trigger"),
+    "insights_turns": Route(None, "GET", "/api/v1/insights/bot/turns"),
+    "insights_paths": Route(None, "GET", "/api/v1/insights/bot/paths"),
+    "insights_responses": Route(None, "GET", "/api/v1/insights/bot/responses"),
 }
+SUPERVISORS_ONLY = (("owner", 403), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200))
 EVERY_AGENT = (("owner", 200), ("queue_member", 200), ("outside_queue", 200), ("supervisor", 200))
 AGENT_CELLS = [
     # Lists show what the agent's queues hold (everything, to a supervisor); sees: the handoff is listed.
@@ -350,6 +359,9 @@ AGENT_CELLS = [
     *seeing("logout", ("owner", 200), ("supervisor", 200), *UNAUTHENTICATED),
     # The API's description is public.
     *seeing("openapi", ("no_token", 200)),
+    # The bot designer's figures: supervisors only.
+    *[cell for route in ("insights_bot", "insights_turns", "insights_paths", "insights_responses")
+      for cell in seeing(route, *SUPERVISORS_ONLY, *UNAUTHENTICATED)],
 ]
 
 

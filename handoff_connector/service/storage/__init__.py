@@ -9,6 +9,7 @@
 ``outbox``       deliveries to Rasa, leased per conversation
 ``events``       the live event log the desks follow
 ``leases``       cluster-wide work (housekeeping), one instance at a time
+``conversations`` every bot conversation, from Rasa's event broker
 ===============  ==========================================================
 """
 
@@ -19,6 +20,7 @@ import uuid
 from typing import Callable
 
 from handoff_connector.service.storage.accounts import Accounts, Agent
+from handoff_connector.service.storage.conversations import Conversations
 from handoff_connector.service.storage.database import Database, StoreClosed
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.handoffs import Handoffs
@@ -47,6 +49,7 @@ class Storage:
         self.surveys = Surveys(self.db, self.events)
         self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)
+        self.conversations = Conversations(self.db)
 
     @property
     def postgres(self) -> bool:

@@ -204,3 +204,49 @@ leases = sa.Table(
     sa.Column("owner", sa.Text, nullable=False),
     sa.Column("until", Time, nullable=False),
 )
+
+# Every bot conversation (one Rasa session of one sender), folded from Rasa's event
+# broker (see bot_events.py): how far it went, and if a person took over, when and
+# why. ``day`` and ``hour`` are of ``started_at`` in UTC, for grouping by either.
+# ``fold`` is the fold's working state (the recent steps, an open offer, ...).
+bot_conversations = sa.Table(
+    "bot_conversations", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text),
+    sa.Column("started_at", Time, nullable=False),
+    sa.Column("last_event_at", Time, nullable=False),
+    sa.Column("day", sa.Text, nullable=False),
+    sa.Column("hour", sa.Integer, nullable=False),
+    sa.Column("turns", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("fold", Json, nullable=False),
+    # The first handoff of the conversation: its id, the user turn it came at, why.
+    sa.Column("handoff_id", sa.Text),
+    sa.Column("handoff_turn", sa.Integer),
+    sa.Column("handoff_at", Time),
+    sa.Column("trigger", sa.Text),
+    sa.Column("reasons", Json),
+    sa.Column("queue", sa.Text),
+    sa.Column("path", Json),  # the last intents and actions before it, oldest first
+    sa.Column("path_key", sa.Text),
+    sa.Column("response_before", sa.Text),  # the bot's last response before it (utter_ name or text)
+    sa.Column("handoffs", sa.Integer, nullable=False, server_default="0"),
+    # Offers of a person, by the trigger that made them, and what the user answered.
+    sa.Column("offers_frustration", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("offers_cant_help", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("accepted_frustration", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("accepted_cant_help", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("declined_frustration", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("declined_cant_help", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("bot_conversations_sender", "sender_id", "id"),
+    sa.Index("bot_conversations_started", "started_at"),
+    sqlite_autoincrement=True,
+)
+
+# How far each source of Rasa events has been folded (the broker table's last id).
+bot_event_cursors = sa.Table(
+    "bot_event_cursors", metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
