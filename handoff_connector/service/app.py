@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from handoff_connector.service import agent_api, bot_api, demo, desk, live, openapi
+from handoff_connector.service import agent_api, bot_api, demo, desk, insights_api, live, openapi
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
@@ -142,6 +142,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
+    insights_api.add_routes(app)  # and /metrics
     live.add_routes(app)
     desk.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)

@@ -129,6 +129,10 @@ class Config:
     saved_replies: List[SavedReply] = field(default_factory=list)
     # The slot holding the user's name, for {user_name} ("there" when unknown).
     user_name_slot: str = "name"
+    # Insights and /metrics (insights.py, metrics.py): a conversation waiting longer than
+    # this is "past the threshold"; answered within it counts for the service level.
+    wait_threshold_seconds: float = 120.0
+    metrics_token: Optional[str] = None  # None: /metrics answers loopback clients only
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -253,7 +257,21 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
         webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
         user_name_slot=str(raw.get("user_name_slot") or "name"),
+        wait_threshold_seconds=_insights(raw, source),
+        metrics_token=_env_or(raw, "metrics_token", "HANDOFF_METRICS_TOKEN"),
     )
+
+
+def _insights(raw: Dict[str, Any], source: str) -> float:
+    """``insights: {wait_threshold_seconds: 120}``: the only key the section has."""
+    section = raw.get("insights") or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: `insights` must be a mapping, got {section!r}.")
+    unknown = set(section) - {"wait_threshold_seconds"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) in `insights`: {sorted(unknown)}; "
+                          f"known: wait_threshold_seconds.")
+    return _seconds(section, "wait_threshold_seconds", 120.0, f"{source} insights")
 
 
 def _env_or(raw: Dict[str, Any], key: str, env: str) -> Optional[str]:

@@ -164,9 +164,15 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: Optional[asyncio.Task[None]] = None
         self.rasa_down = False
+        # Told each delivery's outcome (item kind; delivered, retry or set_aside): the metrics.
+        self.observers: List[Callable[[str, str], None]] = []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="handoff-outbox")
+
+    def _tell(self, item: Dict[str, Any], outcome: str) -> None:
+        for observer in self.observers:
+            observer(item["kind"], outcome)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -252,6 +258,7 @@ class OutboxWorker:
             return False
         if not await self._store.outbox.delivered(item["id"]):
             logger.warning("handoff.outbox.lease_lost id=%s", item["id"])
+        self._tell(item, "delivered")
         if item["kind"] == "close":
             await self._store.handoffs.mark_returned(item["handoff_id"])
         return True
@@ -261,11 +268,13 @@ class OutboxWorker:
         logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
                        item["id"], item["attempts"] + 1, retry_in, error)
         await self._store.outbox.failed(item["id"], error, retry_in)
+        self._tell(item, "retry")
 
     async def _set_aside(self, item: Dict[str, Any], error: str) -> None:
         logger.error("handoff.outbox.dead id=%s handoff=%s kind=%s: %s",
                      item["id"], item["handoff_id"], item["kind"], error)
         await self._store.outbox.dead(item["id"], error)
+        self._tell(item, "set_aside")
 
     async def _try(self, item: Dict[str, Any], tries: int) -> None:
         if tries > 1 and await self._already_delivered(item):
