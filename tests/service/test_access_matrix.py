@@ -324,6 +324,8 @@ AGENT_ROUTES = {
     "saved_replies": Route(None, "GET", "/api/v1/saved-replies"),
     "logout": Route(None, "POST", "/api/v1/logout"),
     "openapi": Route(None, "GET", "/api/v1/openapi.json"),
+    "insights_live": Route("queued", "GET", "/api/v1/insights/live"),
+    "insights_people": Route("queued", "GET", "/api/v1/insights/people?by=queue"),
 }
 EVERY_AGENT = (("owner", 200), ("queue_member", 200), ("outside_queue", 200), ("supervisor", 200))
 AGENT_CELLS = [
@@ -350,10 +352,19 @@ AGENT_CELLS = [
     *seeing("logout", ("owner", 200), ("supervisor", 200), *UNAUTHENTICATED),
     # The API's description is public.
     *seeing("openapi", ("no_token", 200)),
+    # The supervisor's figures: of the agent's queues only (sees: the handoff is counted).
+    *seeing("insights_live", ("owner", 200, True), ("queue_member", 200, True), ("outside_queue", 200, False),
+            ("supervisor", 200, True), *UNAUTHENTICATED),
+    *seeing("insights_people", ("owner", 200, True), ("queue_member", 200, True), ("outside_queue", 200, False),
+            ("supervisor", 200, True), *UNAUTHENTICATED),
 ]
 
 
-def _listed(route: str, answer: Dict[str, Any]) -> List[str]:
+def _listed(route: str, answer: Dict[str, Any], handoff_id: Optional[str]) -> List[Optional[str]]:
+    if route == "insights_live":  # the handoff waits in general: counted there, if general is shown
+        return [handoff_id] if any(q["queue"] == "general" and q["waiting"] == 1 for q in answer["queues"]) else []
+    if route == "insights_people":
+        return [handoff_id] if [g["key"] for g in answer["period"]["groups"]] == ["general"] else []
     if route == "events":
         return sorted({e.get("handoff_id") or e["handoff"]["id"] for e in answer["events"]
                        if e["type"].startswith("handoff.")})
@@ -377,7 +388,7 @@ async def test_agent_route(desk: TestClient, route: str, actor: str, status: int
         return
     assert after == before  # refused, or a read
     if sees is not None:
-        assert _listed(route, answer) == ([handoff_id] if sees else [])
+        assert _listed(route, answer, handoff_id) == ([handoff_id] if sees else [])
     elif route == "me" and status == 200:
         assert answer["id"] == ACTOR_IDS[actor]
     elif route == "agents" and status == 200:
