@@ -8,6 +8,7 @@ The expected figures are computed from the plans alone, never from the database.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import statistics
@@ -119,8 +120,7 @@ async def seed(client: TestClient, clock: Clock) -> Dict[int, str]:
         elif p.kind == "timed_out":
             clock.now = t + wait
             store = client.app[STORE]
-            ended = await store.line.abandon_stale([hid], wait / 2, 10**7, {"intent": "EXTERNAL_handoff_abandoned"})
-            assert [h["id"] for h in ended] == [hid]
+            assert await abandon(store, hid, wait / 2)
         elif p.kind in ("ticket", "ticket_closed"):
             await _ok(client, clock, t + wait, f"{bot}/callback", BOT, {"contact": "555-010-0199"})
             if p.kind == "ticket_closed":
@@ -128,6 +128,16 @@ async def seed(client: TestClient, clock: Clock) -> Dict[int, str]:
         elif p.claimer is not None:
             await _answer(client, clock, p, api, bot)
     return ids
+
+
+async def abandon(store: Any, hid: str, silent_for: float) -> bool:
+    """Ends a silent waiting handoff as housekeeping does. Its row may be busy for a moment
+    (place-in-line news in the background): housekeeping skips it then, so try again."""
+    for _ in range(50):
+        if await store.line.abandon_stale([hid], silent_for, 10**7, {"intent": "EXTERNAL_handoff_abandoned"}):
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def _answer(client: TestClient, clock: Clock, p: Plan, api: str, bot: str) -> None:

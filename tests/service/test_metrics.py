@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from handoff_connector.service import create_app
 from handoff_connector.service.keys import STORE
 from tests.service.conftest import BOT, SARAH, create, make_config
-from tests.service.insights_history import T0, Clock
+from tests.service.insights_history import T0, Clock, abandon
 
 Samples = Dict[Tuple[str, FrozenSet[Tuple[str, str]]], float]
 QUIET = {"abandon_after_seconds": 10**7, "abandon_assigned_after_seconds": 10**7,
@@ -124,7 +124,7 @@ async def test_counters_move_when_the_connector_does_the_thing(
     await _post(client, clock, T0 + 310, f"/bot/v1/handoffs/{ids['went-back']}/cancel", BOT)
     await _post(client, clock, T0 + 310, f"/bot/v1/handoffs/{ids['call-me']}/callback", BOT, {"contact": "555-010-0199"})
     clock.now = T0 + 400
-    assert len(await client.app[STORE].line.abandon_stale([ids["silent"]], 60, 10**7, {"intent": "EXTERNAL_x"})) == 1
+    assert await abandon(client.app[STORE], ids["silent"], 60)
     found = await scrape(client)
     assert value(found, "handoff_cancelled_total", queue="food") == 1
     assert value(found, "handoff_follow_ups_total", queue="food") == 1
@@ -146,9 +146,16 @@ async def test_counters_move_when_the_connector_does_the_thing(
                      for k, v in named(found, "handoff_outbox_failures_total").items()})
         return seen
 
-    found = await until(client, lambda found: outcomes(found) == expected)
+    def with_news(found: Samples) -> Dict[Tuple[str, str], float]:
+        # Place-in-line news (system messages, sent in the background after a claim or a
+        # cancel) are delivered messages too: as many as were stored.
+        news = value(found, "handoff_messages_total", role="system")
+        return {**expected, ("message", "delivered"): expected[("message", "delivered")] + news}
+
+    found = await until(client, lambda found: outcomes(found) == with_news(found))
     await asyncio.sleep(0.3)  # nothing more comes: the busy one is not due again on this clock
-    assert outcomes(await scrape(client)) == expected
+    found = await scrape(client)
+    assert outcomes(found) == with_news(found)
 
 
 async def test_live_gauges_match_the_line(client: TestClient) -> None:
@@ -182,7 +189,9 @@ async def test_live_gauges_match_the_line(client: TestClient) -> None:
     # The same figures as the API's.
     live = await (await client.get("/api/v1/insights/live", headers={"Authorization": "Bearer t-dana"})).json()
     assert {q["queue"]: q["waiting"] for q in live["queues"]} == {"food": 0, "general": 2, "housing": 1}
-    assert value(found, "handoff_outbox_pending") == await client.app[STORE].outbox.pending()
+    # Not compared exactly: place-in-line news and the worker's tries change it in the background.
+    # The claim queued at least its slots and its introduction, and nothing reaches Rasa here.
+    assert value(found, "handoff_outbox_pending") >= 2
 
 
 async def test_each_app_counts_its_own(tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]) -> None:
