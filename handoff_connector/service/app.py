@@ -8,7 +8,16 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from handoff_connector.service import agent_api, bot_api, demo, designer_api, desk, live, openapi
+from handoff_connector.service import (
+    agent_api,
+    bot_api,
+    demo,
+    designer_api,
+    desk,
+    insights_api,
+    live,
+    openapi,
+)
 from handoff_connector.service.broker import bot_events_ctx
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
@@ -144,6 +153,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
+    insights_api.add_routes(app)  # and /metrics
     live.add_routes(app)
     desk.add_routes(app)
     designer_api.add_routes(app)

@@ -133,6 +133,10 @@ class Config:
     # conversation, for the designer's insights. None: not read.
     bot_events_database: Optional[str] = None
     bot_events_poll_seconds: float = 1.0
+    # Insights and /metrics (insights.py, metrics.py): a conversation waiting longer than
+    # this is "past the threshold"; answered within it counts for the service level.
+    wait_threshold_seconds: float = 120.0
+    metrics_token: Optional[str] = None  # None: /metrics answers loopback clients only
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -259,7 +263,21 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         user_name_slot=str(raw.get("user_name_slot") or "name"),
         bot_events_database=_env_or(raw, "bot_events_database", "HANDOFF_BOT_EVENTS"),
         bot_events_poll_seconds=_seconds(raw, "bot_events_poll_seconds", 1.0, source),
+        wait_threshold_seconds=_insights(raw, source),
+        metrics_token=_env_or(raw, "metrics_token", "HANDOFF_METRICS_TOKEN"),
     )
+
+
+def _insights(raw: Dict[str, Any], source: str) -> float:
+    """``insights: {wait_threshold_seconds: 120}``: the only key the section has."""
+    section = raw.get("insights") or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: `insights` must be a mapping, got {section!r}.")
+    unknown = set(section) - {"wait_threshold_seconds"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) in `insights`: {sorted(unknown)}; "
+                          f"known: wait_threshold_seconds.")
+    return _seconds(section, "wait_threshold_seconds", 120.0, f"{source} insights")
 
 
 def _env_or(raw: Dict[str, Any], key: str, env: str) -> Optional[str]:

@@ -173,10 +173,17 @@ class OutboxWorker:
         self._tries: Dict[int, "asyncio.Task[None]"] = {}
         self._delivered: List[Dict[str, Any]] = []  # tried well, not marked yet
         self._marking: Optional["asyncio.Task[None]"] = None
+        self._marking_now: List[Dict[str, Any]] = []
         self.rasa_down = False
+        # Told each delivery's outcome (item kind; delivered, retry or set_aside): the metrics.
+        self.observers: List[Callable[[str, str], None]] = []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="handoff-outbox")
+
+    def _tell(self, item: Dict[str, Any], outcome: str) -> None:
+        for observer in self.observers:
+            observer(item["kind"], outcome)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -214,7 +221,8 @@ class OutboxWorker:
         room = self._in_flight - len(self._tries)
         if room <= 0:
             return
-        for item in await self._store.outbox.take_due(limit=room):
+        mine = [*self._tries, *self._marked_soon]
+        for item in await self._store.outbox.take_due(limit=room, mine=mine):
             self._tries[item["id"]] = asyncio.create_task(self._one(item), name=f"handoff-outbox-{item['id']}")
 
     async def _one(self, item: Dict[str, Any]) -> None:
@@ -239,15 +247,24 @@ class OutboxWorker:
         finally:
             self._marking = None
 
+    @property
+    def _marked_soon(self) -> List[int]:
+        return [item["id"] for item in [*self._delivered, *self._marking_now]]
+
     async def _mark(self) -> None:
         """Marks every try that ended well as delivered, in one transaction."""
         items, self._delivered = self._delivered, []
         if not items:
             return
-        held = await self._store.outbox.delivered([item["id"] for item in items])
+        self._marking_now = items
+        try:
+            held = await self._store.outbox.delivered([item["id"] for item in items])
+        finally:
+            self._marking_now = []
         if held < len(items):
             logger.warning("handoff.outbox.lease_lost count=%s", len(items) - held)
         for item in items:
+            self._tell(item, "delivered")
             if item["kind"] == "close":
                 await self._store.handoffs.mark_returned(item["handoff_id"])
 
@@ -291,11 +308,13 @@ class OutboxWorker:
         logger.warning("handoff.outbox.failed id=%s attempt=%s retry_in=%.1fs: %s",
                        item["id"], item["attempts"] + 1, retry_in, error)
         await self._store.outbox.failed(item["id"], error, retry_in)
+        self._tell(item, "retry")
 
     async def _set_aside(self, item: Dict[str, Any], error: str) -> None:
         logger.error("handoff.outbox.dead id=%s handoff=%s kind=%s: %s",
                      item["id"], item["handoff_id"], item["kind"], error)
         await self._store.outbox.dead(item["id"], error)
+        self._tell(item, "set_aside")
 
     async def _try(self, item: Dict[str, Any], tries: int) -> None:
         if tries > 1 and await self._already_delivered(item):

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from aiohttp import web
 
 from handoff_connector import __version__
+from handoff_connector.service import insights_doc
 from handoff_connector.service.config import Config
 from handoff_connector.service.keys import CONFIG
 from handoff_connector.service.payloads import MAX_TEXT
@@ -374,14 +375,15 @@ def document(config: Config) -> Dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **designer_openapi.PATHS, **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": {**PATHS, **designer_openapi.PATHS, **insights_doc.PATHS, **(DEMO_PATHS if config.demo_chat else {})},
         "components": {
-            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},
                 "agentToken": {"type": "http", "scheme": "bearer",
                                "description": "an agent's session token (POST /api/v1/login) or API token"},
+                **insights_doc.SECURITY,
             },
         },
     }

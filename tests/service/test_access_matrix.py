@@ -332,6 +332,8 @@ AGENT_ROUTES = {
     "insights_turns": Route(None, "GET", "/api/v1/insights/bot/turns"),
     "insights_paths": Route(None, "GET", "/api/v1/insights/bot/paths"),
     "insights_responses": Route(None, "GET", "/api/v1/insights/bot/responses"),
+    "insights_live": Route("queued", "GET", "/api/v1/insights/live"),
+    "insights_people": Route("queued", "GET", "/api/v1/insights/people?by=queue"),
 }
 SUPERVISORS_ONLY = (("owner", 403), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200))
 EVERY_AGENT = (("owner", 200), ("queue_member", 200), ("outside_queue", 200), ("supervisor", 200))
@@ -362,10 +364,19 @@ AGENT_CELLS = [
     # The bot designer's figures: supervisors only.
     *[cell for route in ("insights_bot", "insights_turns", "insights_paths", "insights_responses")
       for cell in seeing(route, *SUPERVISORS_ONLY, *UNAUTHENTICATED)],
+    # The supervisor's figures: of the agent's queues only (sees: the handoff is counted).
+    *seeing("insights_live", ("owner", 200, True), ("queue_member", 200, True), ("outside_queue", 200, False),
+            ("supervisor", 200, True), *UNAUTHENTICATED),
+    *seeing("insights_people", ("owner", 200, True), ("queue_member", 200, True), ("outside_queue", 200, False),
+            ("supervisor", 200, True), *UNAUTHENTICATED),
 ]
 
 
-def _listed(route: str, answer: Dict[str, Any]) -> List[str]:
+def _listed(route: str, answer: Dict[str, Any], handoff_id: Optional[str]) -> List[Optional[str]]:
+    if route == "insights_live":  # the handoff waits in general: counted there, if general is shown
+        return [handoff_id] if any(q["queue"] == "general" and q["waiting"] == 1 for q in answer["queues"]) else []
+    if route == "insights_people":
+        return [handoff_id] if [g["key"] for g in answer["period"]["groups"]] == ["general"] else []
     if route == "events":
         return sorted({e.get("handoff_id") or e["handoff"]["id"] for e in answer["events"]
                        if e["type"].startswith("handoff.")})
@@ -389,7 +400,7 @@ async def test_agent_route(desk: TestClient, route: str, actor: str, status: int
         return
     assert after == before  # refused, or a read
     if sees is not None:
-        assert _listed(route, answer) == ([handoff_id] if sees else [])
+        assert _listed(route, answer, handoff_id) == ([handoff_id] if sees else [])
     elif route == "me" and status == 200:
         assert answer["id"] == ACTOR_IDS[actor]
     elif route == "agents" and status == 200:

@@ -5,6 +5,7 @@
 ``messages``     what is said during a handoff, notes, its transitions
 ``line``         places in line, past waits, abandonment
 ``surveys``      the user's rating
+``insights``     the supervisor's figures: the line now, and over a period
 ``accounts``     agents, queues, sessions, presence, open desks
 ``outbox``       deliveries to Rasa, leased per conversation
 ``events``       the live event log the desks follow
@@ -24,6 +25,7 @@ from handoff_connector.service.storage.conversations import Conversations
 from handoff_connector.service.storage.database import Database, StoreClosed
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.handoffs import Handoffs
+from handoff_connector.service.storage.insights import Insights
 from handoff_connector.service.storage.leases import Leases
 from handoff_connector.service.storage.line import Line
 from handoff_connector.service.storage.messages import Messages
@@ -47,6 +49,7 @@ class Storage:
         self.messages = Messages(self.db, self.events)
         self.line = Line(self.db, self.events)
         self.surveys = Surveys(self.db, self.events)
+        self.insights = Insights(self.db)
         self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)
         self.conversations = Conversations(self.db)

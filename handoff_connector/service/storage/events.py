@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from typing import Any, Callable, Dict, List, Optional
 
@@ -41,6 +42,8 @@ class EventLog:
         self._db = db
         # Called after a commit that wrote events (SQLite; PostgreSQL uses NOTIFY).
         self.listener: Optional[Callable[[], None]] = None
+        # Called with each event this instance committed (kind, payload): the metrics' counters.
+        self.observers: List[Callable[[str, Dict[str, Any]], None]] = []
 
     async def emit(
         self, tx: Tx, kind: str, payload: Dict[str, Any], handoff_id: Optional[str] = None,
@@ -52,6 +55,8 @@ class EventLog:
         await tx.run(_INSERT_FIRST if tx.postgres and first else _INSERT, {
             "type": kind, "handoff_id": handoff_id, "queue": queue, "agent_id": agent_id,
             "previous_agent_id": previous_agent_id, "payload": payload, "created_at": tx.now})
+        for observer in self.observers:
+            tx.after_commit.append(functools.partial(observer, kind, payload))
         if first:
             tx.emitted = True
             if not tx.postgres and self.listener is not None:

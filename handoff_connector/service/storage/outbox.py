@@ -12,7 +12,7 @@ must agree to within a second or so (NTP), as lease times are theirs.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Collection, Dict, List, Optional
 
 import sqlalchemy as sa
 
@@ -55,13 +55,16 @@ class Outbox:
         self.instance = instance
         self._events = events
 
-    async def take_due(self, limit: int = 100) -> List[Dict[str, Any]]:
+    async def take_due(self, limit: int = 100, mine: Collection[int] = ()) -> List[Dict[str, Any]]:
         """Leases the due head-of-line items nobody holds and starts a try of each (their
-        ``tries`` count it); returns them, oldest first."""
+        ``tries`` count it); returns them, oldest first. ``mine``: items this instance
+        is still trying or marking, never taken again, even past their lease."""
         async def work(tx: Tx) -> List[Dict[str, Any]]:
             free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < tx.now)
-            due = (_heads().where(outbox.c.next_attempt_at <= tx.now, free)
-                   .order_by(outbox.c.id).limit(limit))
+            due = _heads().where(outbox.c.next_attempt_at <= tx.now, free)
+            if mine:
+                due = due.where(outbox.c.id.not_in(list(mine)))
+            due = due.order_by(outbox.c.id).limit(limit)
             # SKIP LOCKED: instances taking work at once pass each other's rows by.
             ids = [row["id"] for row in await tx.all(due.with_for_update(skip_locked=True))]
             if not ids:

@@ -52,6 +52,7 @@ handoffs = sa.Table(
     sa.Index("handoffs_sender", "sender_id", "state"),
     sa.Index("handoffs_agent", "agent_id", "state"),
     sa.Index("handoffs_claimed", "queue", "claimed_at"),
+    sa.Index("handoffs_created", "created_at"),  # reports over a period (insights.py)
     # One open handoff per conversation, whoever asks at once.
     sa.Index("handoffs_one_open", "sender_id", unique=True,
              sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
