@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from handoff_connector.service import agent_api, bot_api, demo, desk, live, openapi
+from handoff_connector.service import agent_api, bot_api, demo, desk, history_api, live, openapi
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
 from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, RECONCILER, STORE
 from handoff_connector.service.live import EventBus
 from handoff_connector.service.reconcile import Reconciler
+from handoff_connector.service.retention import retention_ctx
 from handoff_connector.service.storage import Storage
 from handoff_connector.service.storage.events import PostgresWakeups
 from handoff_connector.service.waiting import housekeeping_ctx
@@ -138,10 +139,12 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_storage)
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)
+    app.cleanup_ctx.append(retention_ctx)  # the record: retention, daily
     app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
+    history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)
     desk.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi.serve)

@@ -19,6 +19,13 @@ import yaml
 
 from handoff_connector.service.credentials import MIN_PASSWORD
 from handoff_connector.service.hours import Hours, HoursError, parse_hours
+from handoff_connector.service.redaction import (
+    Redaction,
+    RedactionError,
+    Retention,
+    parse_redaction,
+    parse_retention,
+)
 
 
 class ConfigError(ValueError):
@@ -129,6 +136,9 @@ class Config:
     saved_replies: List[SavedReply] = field(default_factory=list)
     # The slot holding the user's name, for {user_name} ("there" when unknown).
     user_name_slot: str = "name"
+    # The record (docs/history.md): how long transcripts are kept, and what redaction removes.
+    retention: Optional[Retention] = None
+    redaction: Redaction = field(default_factory=Redaction)
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -220,6 +230,11 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
             raise ConfigError(f"{source}: saved_replies[{i}] needs a `shortcut` and a `text`.")
         _check_template(reply.text, f"{source}: saved_replies[{i}]", "saved_reply")
         saved.append(reply)
+    try:
+        retention = parse_retention(raw.get("retention"), source)
+        redaction = parse_redaction(raw.get("redaction"), source)
+    except RedactionError as error:
+        raise ConfigError(str(error)) from error
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
         raise ConfigError(f"{source}: `port` must be a port number, got {port!r}.")
@@ -253,6 +268,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
         webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
         user_name_slot=str(raw.get("user_name_slot") or "name"),
+        retention=retention,
+        redaction=redaction,
     )
 
 

@@ -9,6 +9,8 @@
 ``outbox``       deliveries to Rasa, leased per conversation
 ``events``       the live event log the desks follow
 ``leases``       cluster-wide work (housekeeping), one instance at a time
+``history``      the record: filters, full-text search, one conversation's all
+``erasure``      retention and redaction of what was said
 ===============  ==========================================================
 """
 
@@ -20,8 +22,10 @@ from typing import Callable
 
 from handoff_connector.service.storage.accounts import Accounts, Agent
 from handoff_connector.service.storage.database import Database, StoreClosed
+from handoff_connector.service.storage.erasure import Erasure
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.handoffs import Handoffs
+from handoff_connector.service.storage.history import History
 from handoff_connector.service.storage.leases import Leases
 from handoff_connector.service.storage.line import Line
 from handoff_connector.service.storage.messages import Messages
@@ -47,6 +51,8 @@ class Storage:
         self.surveys = Surveys(self.db, self.events)
         self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)
+        self.history = History(self.db)
+        self.erasure = Erasure(self.db, self.events, self.instance)
 
     @property
     def postgres(self) -> bool:
