@@ -84,12 +84,12 @@ def parse_filters(query: Mapping[str, str], config: Config) -> Filters:
         raise BadRequest("Query `rating` must be a whole number from 1 to 5.")
     since, until = query.get("from"), query.get("to")
     return Filters(
-        since=parse_time(since, "from") if since else None,
-        until=parse_time(until, "to", end_of_day=True) if until else None,
+        since=parse_time(since, "from") if since is not None else None,
+        until=parse_time(until, "to", end_of_day=True) if until is not None else None,
         queue=_text(query, "queue"), agent=_text(query, "agent"), channel=_text(query, "channel"),
         trigger=_choice(query, "trigger", list(TRIGGERS)), state=_choice(query, "state", list(STATES)),
         resolution=_choice(query, "resolution", resolutions(config)),
-        rating=int(rating) if rating else None,
+        rating=int(rating) if rating is not None else None,
         words=tuple(terms(_text(query, "q", MAX_QUERY) or "")),
     )
 
