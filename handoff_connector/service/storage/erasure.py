@@ -68,8 +68,9 @@ async def _delete(tx: Tx, ids: Sequence[str], counts: Dict[str, int]) -> None:
     counts["survey_comments"] += await tx.run(surveys.update().where(
         surveys.c.handoff_id.in_(ids), surveys.c.comment.is_not(None)).values(comment=None))
     await tx.run(events.update().where(events.c.handoff_id.in_(ids)).values(payload=_ERASED))
+    # A delivery's error names the conversation's address (its id) too.
     await tx.run(outbox.update().where(outbox.c.handoff_id.in_(ids)).values(
-        payload=_ERASED, sender_id=sa.literal("erased:") + outbox.c.handoff_id))
+        payload=_ERASED, sender_id=sa.literal("erased:") + outbox.c.handoff_id, last_error=None))
     counts["handoffs"] += len(ids)
 
 
@@ -108,7 +109,7 @@ async def _redact(tx: Tx, ids: Sequence[str], redaction: Redaction, counts: Dict
                     await tx.run(table.update().where(table.c.id == item["id"]).values(payload=payload))
         if "sender_id" in values:
             await tx.run(outbox.update().where(outbox.c.handoff_id == row["id"]).values(
-                sender_id=values["sender_id"]))
+                sender_id=values["sender_id"], last_error=None))
         counts["handoffs"] += 1
 
 
