@@ -7,6 +7,8 @@
                                                    API tokens for scripts (each expires)
     queues  list | add NAME TEAM                   manage queues (teams)
     members add ID QUEUE | remove ID QUEUE         manage membership
+    retention run [--dry-run]                      delete or redact old transcripts (config `retention`)
+    redact  HANDOFF_ID                             redact one conversation by the config's patterns
     agent   --token T [--url U] queue | mine | show ID | claim ID | say ID TEXT
             | close ID RESOLUTION [NOTE]         act as an agent from the terminal
 """
@@ -137,6 +139,12 @@ async def _admin(args: argparse.Namespace) -> Any:
                               f"their API tokens revoked"}
         if kind == "tokens":
             return await _tokens(store, args)
+        if kind == "retention":  # the record (docs/history.md)
+            from handoff_connector.service import retention
+            return await retention.run(storage, config, dry_run=args.dry_run)
+        if kind == "redact":
+            return {"handoff_id": args.id,
+                    "redacted": await storage.erasure.redact_one(args.id, "cli", config.redaction)}
         if kind == "agents" and command == "remove":
             await store.remove(args.id)
             return {"status": f"{args.id} removed"}
@@ -222,6 +230,12 @@ def _admin_parsers(sub: Any) -> None:
     qadd = leaf(qcmds, "add")
     qadd.add_argument("name")
     qadd.add_argument("team", help='what users hear, e.g. "Housing Help team"')
+    kept = sub.add_parser("retention", help="delete or redact old transcripts (config `retention`)")
+    rcmds = kept.add_subparsers(dest="command", required=True)
+    leaf(rcmds, "run").add_argument("--dry-run", action="store_true", help="only count what is due")
+    redact = sub.add_parser("redact", help="redact one conversation by the config's patterns", parents=[common])
+    redact.add_argument("id")
+    redact.set_defaults(func=admin, command="redact")
     members = sub.add_parser("members", help="who works which queue")
     mcmds = members.add_subparsers(dest="command", required=True)
     for name in ("add", "remove"):

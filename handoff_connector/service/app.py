@@ -14,6 +14,7 @@ from handoff_connector.service import (
     demo,
     designer_api,
     desk,
+    history_api,
     insights_api,
     live,
     openapi,
@@ -25,6 +26,7 @@ from handoff_connector.service.errors import HandoffError, TooManyRequests
 from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, RECONCILER, STORE
 from handoff_connector.service.live import EventBus
 from handoff_connector.service.reconcile import Reconciler
+from handoff_connector.service.retention import retention_ctx
 from handoff_connector.service.storage import Storage
 from handoff_connector.service.storage.events import PostgresWakeups
 from handoff_connector.service.waiting import housekeeping_ctx
@@ -149,11 +151,13 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)
     app.cleanup_ctx.append(bot_events_ctx)
+    app.cleanup_ctx.append(retention_ctx)  # the record: retention, daily
     app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
     insights_api.add_routes(app)  # and /metrics
+    history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)
     desk.add_routes(app)
     designer_api.add_routes(app)

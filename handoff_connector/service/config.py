@@ -19,6 +19,13 @@ import yaml
 
 from handoff_connector.service.credentials import MIN_PASSWORD
 from handoff_connector.service.hours import Hours, HoursError, parse_hours
+from handoff_connector.service.redaction import (
+    Redaction,
+    RedactionError,
+    Retention,
+    parse_redaction,
+    parse_retention,
+)
 
 
 class ConfigError(ValueError):
@@ -137,6 +144,9 @@ class Config:
     # this is "past the threshold"; answered within it counts for the service level.
     wait_threshold_seconds: float = 120.0
     metrics_token: Optional[str] = None  # None: /metrics answers loopback clients only
+    # The record (docs/history.md): how long transcripts are kept, and what redaction removes.
+    retention: Optional[Retention] = None
+    redaction: Redaction = field(default_factory=Redaction)
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -228,6 +238,11 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
             raise ConfigError(f"{source}: saved_replies[{i}] needs a `shortcut` and a `text`.")
         _check_template(reply.text, f"{source}: saved_replies[{i}]", "saved_reply")
         saved.append(reply)
+    try:
+        retention = parse_retention(raw.get("retention"), source)
+        redaction = parse_redaction(raw.get("redaction"), source)
+    except RedactionError as error:
+        raise ConfigError(str(error)) from error
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
         raise ConfigError(f"{source}: `port` must be a port number, got {port!r}.")
@@ -265,6 +280,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         bot_events_poll_seconds=_seconds(raw, "bot_events_poll_seconds", 1.0, source),
         wait_threshold_seconds=_insights(raw, source),
         metrics_token=_env_or(raw, "metrics_token", "HANDOFF_METRICS_TOKEN"),
+        retention=retention,
+        redaction=redaction,
     )
 
 

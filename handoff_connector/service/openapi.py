@@ -356,6 +356,82 @@ PATHS: Dict[str, Any] = {
                     _errors("400 405"), parameters=[_TOKEN])},
 }
 
+# The record (history_api.py, export.py): the history's filters, shared by the exports.
+_HISTORY_FILTERS: List[Schema] = [
+    *({"name": key, "in": "query", "required": False, "description": text,
+       "schema": {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"},
+                            {"type": "string", "pattern": r"^[0-9]{1,11}(\.[0-9]{1,6})?$"}]}}
+      for key, text in (("from", "Created at or after: a date (UTC), an ISO 8601 time or epoch seconds"),
+                        ("to", "Created before this time; a date counts through its end"))),
+    *({"name": key, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100}}
+      for key in ("queue", "agent", "channel")),
+    {"name": "trigger", "in": "query", "required": False,
+     "schema": {"enum": ["explicit", "cant_help", "frustration", "resume"]}},
+    {"name": "state", "in": "query", "required": False, "schema": {"enum": [
+        "queued", "assigned", "closed", "returned", "cancelled", "abandoned", "no_agent"]}},
+    {"name": "rating", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 5}},
+    {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 500},
+     "description": "Words, all of which must be said in the conversation (`word*`: a prefix)"},
+]
+_MATCH = _object({"source": {"enum": ["transcript", "message", "note", "close_note"]}, "role": _NULLABLE_STRING,
+                  "message_id": _NULLABLE_INTEGER, "text": _STRING}, ["source", "role", "message_id", "text"])
+_LISTED = {"allOf": [_ref("HandoffSummary"), _object(
+    {"rating": _NULLABLE_INTEGER, "erasure": _NULLABLE_STRING, "matches": {"type": "array", "items": _MATCH}},
+    ["rating", "erasure", "matches"])]}
+_RECORD = {"allOf": [_ref("HandoffSummary"), _object({
+    "team": _NULLABLE_STRING, "context": {"type": "object"}, "user_name": _NULLABLE_STRING,
+    "close_note": _NULLABLE_STRING, "erased_at": _NULLABLE_NUMBER, "erasure": _NULLABLE_STRING,
+    "transcript": {"type": "array", "items": {"type": "object"}},
+    "messages": {"type": "array", "items": {"type": "object"}},
+    "transitions": {"type": "array", "items": {"type": "object"}},
+    "survey": {"oneOf": [_ref("Survey"), {"type": "null"}]},
+    "redactions": {"type": "array", "items": {"type": "object"}},
+    "previous": {"type": "array", "items": _ref("HandoffSummary")}},
+    ["context", "transcript", "messages", "transitions", "survey", "redactions", "previous"])]}
+_COUNTS = _object({key: _INTEGER for key in ("handoffs", "messages", "notes", "contacts", "survey_comments",
+                                              "matches")})
+
+
+def _csv(summary: str) -> Schema:
+    return {"get": _op(summary, _AGENT, {"200": {"description": "CSV (RFC 4180, UTF-8), an attachment",
+                                                 "content": {"text/csv": {"schema": {"type": "string"}}}}},
+                       _errors("400 401 405", _403="Not a member of that queue"), parameters=_HISTORY_FILTERS)}
+
+
+def _record_paths(resolutions: List[str]) -> Dict[str, Any]:
+    filters = [*_HISTORY_FILTERS, {"name": "resolution", "in": "query", "required": False,
+                                   "schema": {"enum": resolutions}}]
+    paging = [{"name": "limit", "in": "query", "required": False,
+               "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+              {"name": "after", "in": "query", "required": False, "description": "The `next` of an earlier page",
+               "schema": {"type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]{1,17})?~[\s\S]{1,64}$"}}]
+    paths = {
+        "/api/v1/history": {"get": _op(
+            "Every handoff the caller may see, by filters and words, newest first, a page at a time", _AGENT,
+            {"200": _json(_object({"handoffs": {"type": "array", "items": _LISTED}, "total": _INTEGER,
+                                   "next": _NULLABLE_STRING}, ["handoffs", "total", "next"]))},
+            _errors("400 401 405", _403="Not a member of that queue"), parameters=[*filters, *paging])},
+        "/api/v1/handoffs/{id}/record": {"get": _op(
+            "One conversation's whole record, and the same user's other conversations the caller may see",
+            _AGENT, {"200": _json(_RECORD)}, _errors("400 401 405", _404="Unknown, or not the caller's to see"),
+            parameters=[_ID])},
+        "/api/v1/handoffs/{id}/transcript": {"get": _op(
+            "The conversation as a text file (times in UTC, notes marked), an attachment", _AGENT,
+            {"200": {"description": "The transcript", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            _errors("400 401 405", _404="Unknown, or not the caller's to see"), parameters=[_ID])},
+        "/api/v1/handoffs/{id}/redact": {"post": _op(
+            "Redact the config's patterns (emails, phone and card numbers, ...) from one conversation "
+            "(supervisors)", _AGENT,
+            {"200": _json(_object({"handoff_id": _STRING, "redacted": _COUNTS}, ["handoff_id", "redacted"]))},
+            _errors("400 401 404 405", _403="Only a supervisor can redact"), parameters=[_ID])},
+        "/api/v1/export/handoffs.csv": _csv("CSV of handoffs (one row each) by the history's filters"),
+        "/api/v1/export/messages.csv": _csv("CSV of messages, notes and transcript entries by the history's filters"),
+    }
+    for name in ("/api/v1/export/handoffs.csv", "/api/v1/export/messages.csv"):
+        paths[name]["get"]["parameters"] = filters
+    return paths
+
+
 DEMO_PATHS: Dict[str, Any] = {
     "/demo/chat": {"get": _op("Demo user chat page", None, {"200": _html("The page")}, _errors("405"))},
     "/demo/send": {"post": _op("Demo: send a user message to Rasa", None, {"200": _json(_ref("Status"))},
@@ -375,7 +451,7 @@ def document(config: Config) -> Dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **designer_openapi.PATHS, **insights_doc.PATHS, **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": {**PATHS, **designer_openapi.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
         "components": {
             "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
@@ -387,6 +463,10 @@ def document(config: Config) -> Dict[str, Any]:
             },
         },
     }
+
+
+def _resolutions(config: Config) -> List[str]:
+    return [*config.resolutions, *([] if "abandoned" in config.resolutions else ["abandoned"])]
 
 
 async def serve(request: web.Request) -> web.Response:

@@ -334,6 +334,8 @@ AGENT_ROUTES = {
     "insights_responses": Route(None, "GET", "/api/v1/insights/bot/responses"),
     "insights_live": Route("queued", "GET", "/api/v1/insights/live"),
     "insights_people": Route("queued", "GET", "/api/v1/insights/people?by=queue"),
+    "history": Route("assigned", "GET", "/api/v1/history"),
+    "history_filter": Route("assigned", "GET", "/api/v1/history?queue=general"),
 }
 SUPERVISORS_ONLY = (("owner", 403), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200))
 EVERY_AGENT = (("owner", 200), ("queue_member", 200), ("outside_queue", 200), ("supervisor", 200))
@@ -369,6 +371,10 @@ AGENT_CELLS = [
             ("supervisor", 200, True), *UNAUTHENTICATED),
     *seeing("insights_people", ("owner", 200, True), ("queue_member", 200, True), ("outside_queue", 200, False),
             ("supervisor", 200, True), *UNAUTHENTICATED),
+    # The record: what the agent's queues held and what was theirs (everything, to a supervisor).
+    *seeing("history", ("owner", 200, True), ("queue_member", 200, True), ("outside_queue", 200, False),
+            ("supervisor", 200, True), *UNAUTHENTICATED),
+    *seeing("history_filter", ("queue_member", 200, True), ("outside_queue", 403), ("supervisor", 200, True)),
 ]
 
 
@@ -486,3 +492,46 @@ async def test_a_colleague_racing_a_claim_never_takes_or_closes_the_conversation
         assert "close" not in [item["kind"] for item in _row(after, "outbox", handoff_id)]
         done = await desk.post(f"{url}/close", json={"resolution": "resolved"}, headers=SARAH)
         assert done.status == 200  # hers to close, and room for the next round
+
+
+RECORD_CELLS = [
+    # One conversation's record and its file: whoever may see it; to anyone else it does not exist.
+    *cells("record", ("owner", 200), ("queue_member", 200), ("outside_queue", 404), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    *cells("transcript", ("owner", 200), ("queue_member", 200), ("outside_queue", 404), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    # Redaction: supervisors only (it changes the stored record).
+    *cells("redact", ("owner", 403), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    *cells("redact_unknown", ("supervisor", 404)),
+    *cells("record_unknown", ("supervisor", 404)),
+    # Exports hold the agent's queues only (sees: the handoff's row is in it).
+    *cells("handoffs.csv", ("owner", 200), ("outside_queue", 200), ("supervisor", 200), *UNAUTHENTICATED),
+    *cells("messages.csv", ("queue_member", 200), ("outside_queue", 200), *UNAUTHENTICATED),
+]
+
+
+@pytest.mark.parametrize("case, actor, status", RECORD_CELLS)
+async def test_record_route(desk: TestClient, case: str, actor: str, status: int) -> None:
+    handoff_id = await handoff_in(desk, "unknown" if case.endswith("_unknown") else "assigned")
+    headers = await headers_of(desk, actor)
+    name = case.removesuffix("_unknown")
+    method, path = {"record": ("GET", f"/api/v1/handoffs/{handoff_id}/record"),
+                    "transcript": ("GET", f"/api/v1/handoffs/{handoff_id}/transcript"),
+                    "redact": ("POST", f"/api/v1/handoffs/{handoff_id}/redact"),
+                    "handoffs.csv": ("GET", "/api/v1/export/handoffs.csv"),
+                    "messages.csv": ("GET", "/api/v1/export/messages.csv")}[name]
+    before = await snapshot(desk)
+    response = await desk.request(method, path, headers=headers)
+    body = await response.text()
+    assert response.status == status, body
+    after = await snapshot(desk)
+    if name == "redact" and status == 200:  # nothing to redact here; the request is on record
+        added = [e for e in after["events"] if e not in before["events"]]
+        assert [(e["type"], e["handoff_id"]) for e in added] == [("handoff.redacted", handoff_id)]
+        return
+    assert after == before
+    if status == 200 and name.endswith(".csv"):
+        assert (handoff_id in body) == (actor != "outside_queue")
+    elif status == 200:
+        assert handoff_id in body

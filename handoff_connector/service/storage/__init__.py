@@ -11,6 +11,8 @@
 ``events``       the live event log the desks follow
 ``leases``       cluster-wide work (housekeeping), one instance at a time
 ``conversations`` every bot conversation, from Rasa's event broker
+``history``      the record: filters, full-text search, one conversation's all
+``erasure``      retention and redaction of what was said
 ===============  ==========================================================
 """
 
@@ -23,8 +25,10 @@ from typing import Callable
 from handoff_connector.service.storage.accounts import Accounts, Agent
 from handoff_connector.service.storage.conversations import Conversations
 from handoff_connector.service.storage.database import Database, StoreClosed
+from handoff_connector.service.storage.erasure import Erasure
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.handoffs import Handoffs
+from handoff_connector.service.storage.history import History
 from handoff_connector.service.storage.insights import Insights
 from handoff_connector.service.storage.leases import Leases
 from handoff_connector.service.storage.line import Line
@@ -53,6 +57,8 @@ class Storage:
         self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)
         self.conversations = Conversations(self.db)
+        self.history = History(self.db)
+        self.erasure = Erasure(self.db, self.events, self.instance)
 
     @property
     def postgres(self) -> bool:

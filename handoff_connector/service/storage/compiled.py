@@ -48,13 +48,23 @@ class Compiled:
         processors = self.processors
         return [processors[name](values[name]) if name in processors else values[name] for name in self.names]
 
-    def rows(self, records: Sequence[Sequence[Any]], description: Optional[Sequence[Any]] = None
-             ) -> List[Dict[str, Any]]:
-        keys = self.columns if self.columns is not None else [column[0] for column in description or ()]
+    def rows(self, records: Sequence[Any], description: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]:
+        """Rows as dicts. The keys are SQLAlchemy's (its labels) when it knows the result's
+        columns; else the driver's (a text statement): the cursor's description, or an
+        asyncpg record's own keys."""
+        if not records:
+            return []
+        width = len(records[0])
+        if self.columns is not None and len(self.columns) == width:
+            keys, readers = self.columns, self.readers
+        elif description is not None:
+            keys, readers = [column[0] for column in description], []
+        else:
+            keys, readers = list(records[0].keys()), []
         result = []
         for record in records:
             values = list(record)
-            for index, reader in self.readers:
+            for index, reader in readers:
                 values[index] = reader(values[index])
             result.append(dict(zip(keys, values, strict=True)))
         return result

@@ -48,11 +48,15 @@ handoffs = sa.Table(
     sa.Column("contact", sa.Text),
     sa.Column("resume_token", sa.Text, unique=True),
     sa.Column("resume_expires_at", Time),
+    # Retention or a redaction on request went over it (when, and "deleted" or "redacted").
+    sa.Column("erased_at", Time),
+    sa.Column("erasure", sa.Text),
     sa.Index("handoffs_queue", "state", "queue", "created_at"),
     sa.Index("handoffs_sender", "sender_id", "state"),
     sa.Index("handoffs_agent", "agent_id", "state"),
     sa.Index("handoffs_claimed", "queue", "claimed_at"),
-    sa.Index("handoffs_created", "created_at"),  # reports over a period (insights.py)
+    sa.Index("handoffs_created", "created_at", "id"),  # the history, newest first
+    sa.Index("handoffs_closed", "closed_at"),  # retention
     # One open handoff per conversation, whoever asks at once.
     sa.Index("handoffs_one_open", "sender_id", unique=True,
              sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
@@ -84,8 +88,17 @@ messages = sa.Table(
     sa.Column("sent_at", Time),
     sa.Column("late", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("handoff_id", "role", "client_id"),
+    sa.Index("messages_handoff", "handoff_id", "id"),
     sqlite_autoincrement=True,
 )
+
+# Full-text search (migration 0005) is built per dialect and so not declared here:
+# SQLite FTS5 tables kept in step by triggers, PostgreSQL GIN expression indexes.
+# The schema check (tests/service/test_migrations.py) leaves these names out.
+SEARCH_OBJECTS = frozenset(
+    [f"{table}{suffix}" for table in ("messages_fts", "handoffs_fts")
+     for suffix in ("", "_data", "_idx", "_docsize", "_config", "_content")]
+    + ["messages_text_search", "handoffs_text_search"])
 
 surveys = sa.Table(
     "surveys", metadata,
