@@ -8,16 +8,15 @@ Who may act is checked by the store, inside the transaction of the change.
 
 from __future__ import annotations
 
-import math
 import secrets
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from aiohttp import web
 
 from handoff_connector.common.wording import article
 from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from handoff_connector.service.keys import CONFIG, OUTBOX, PLACE_NEWS, RASA, STORE
-from handoff_connector.service.payloads import bearer_token, read_json, text_field
+from handoff_connector.service.payloads import bearer_token, page_cursor, page_limit, read_json, text_field
 from handoff_connector.service.storage import Agent, summary
 from handoff_connector.service.storage.outbox import undelivered as undelivered_view
 
@@ -126,35 +125,13 @@ async def list_queue(request: web.Request) -> web.Response:
         if queues is not None and wanted not in queues:
             raise Forbidden(f"You are not a member of queue {wanted!r}.")
         queues = [wanted]
-    limit = _limit(request.query.get("limit"))
-    after = _cursor(request.query.get("after"))
+    limit = page_limit(request.query.get("limit"), QUEUE_PAGE, MAX_QUEUE_PAGE)
+    after = page_cursor(request.query.get("after"), "queue")
     page, total = await request.app[STORE].handoffs.list_queue(queues, limit + 1, after)
     more = len(page) > limit
     page = page[:limit]
     cursor = f"{page[-1]['created_at']!r}~{page[-1]['id']}" if more else None
     return web.json_response({"handoffs": [summary(h) for h in page], "total": total, "next": cursor})
-
-
-def _limit(raw: Optional[str]) -> int:
-    if raw is None:
-        return QUEUE_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_QUEUE_PAGE:
-        raise BadRequest(f"Query `limit` must be a whole number from 1 to {MAX_QUEUE_PAGE}.")
-    return int(raw)
-
-
-def _cursor(raw: Optional[str]) -> Optional[Tuple[float, str]]:
-    """The ``next`` of an earlier page: where that page ended."""
-    if raw is None:
-        return None
-    created_at, _, handoff_id = raw.partition("~")
-    try:
-        at = float(created_at)
-    except ValueError:
-        at = float("nan")
-    if not handoff_id or not math.isfinite(at) or len(handoff_id) > 64:
-        raise BadRequest("Query `after` must be the `next` of an earlier page of the queue.")
-    return at, handoff_id
 
 
 async def list_mine(request: web.Request) -> web.Response:

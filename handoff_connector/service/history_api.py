@@ -7,10 +7,9 @@ Exports and the transcript file are in ``export.py``.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional
 
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from handoff_connector.service.agent_api import current_agent
 from handoff_connector.service.config import Config
 from handoff_connector.service.errors import BadRequest
 from handoff_connector.service.keys import CONFIG, STORE
+from handoff_connector.service.payloads import page_cursor, page_limit
 from handoff_connector.service.storage import summary
 from handoff_connector.service.storage.history import Filters, snippets, terms
 
@@ -94,28 +94,6 @@ def parse_filters(query: Mapping[str, str], config: Config) -> Filters:
     )
 
 
-def page_limit(raw: Optional[str]) -> int:
-    if raw is None:
-        return PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(f"Query `limit` must be a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)
-
-
-def cursor(raw: Optional[str]) -> Optional[Tuple[float, str]]:
-    """The ``next`` of an earlier page: where that page ended."""
-    if raw is None:
-        return None
-    created_at, _, handoff_id = raw.partition("~")
-    try:
-        at = float(created_at)
-    except ValueError:
-        at = float("nan")
-    if not handoff_id or not math.isfinite(at) or len(handoff_id) > 64:
-        raise BadRequest("Query `after` must be the `next` of an earlier page of the history.")
-    return at, handoff_id
-
-
 def listed(handoff: Dict[str, Any]) -> Dict[str, Any]:
     """A handoff as the history lists it."""
     return {**summary(handoff), "rating": handoff.get("rating"), "erasure": handoff.get("erasure")}
@@ -125,9 +103,9 @@ async def search(request: web.Request) -> web.Response:
     """GET /api/v1/history: handoffs by filters and words, newest first, a page at a time."""
     agent = await current_agent(request)
     filters = parse_filters(request.query, request.app[CONFIG])
-    limit = page_limit(request.query.get("limit"))
+    limit = page_limit(request.query.get("limit"), PAGE, MAX_PAGE)
     page, total = await request.app[STORE].history.search(agent.id, filters, limit + 1,
-                                                          cursor(request.query.get("after")))
+                                                          page_cursor(request.query.get("after"), "history"))
     more = len(page) > limit
     page = page[:limit]
     found = [{**listed(h), "matches": snippets(h, filters.words) if filters.words else []} for h in page]

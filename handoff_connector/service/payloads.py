@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+import math
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -142,3 +143,26 @@ def bearer_token(request: web.Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Missing credentials: send `Authorization: Bearer <token>`.")
     return token.strip()
+
+
+def page_limit(raw: Optional[str], default: int, maximum: int = 500) -> int:
+    """A list's ``limit`` query: how many items a page holds."""
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadRequest(f"Query `limit` must be a whole number from 1 to {maximum}.")
+    return int(raw)
+
+
+def page_cursor(raw: Optional[str], of: str) -> Optional[Tuple[float, str]]:
+    """A list's ``after`` query: the ``next`` of an earlier page ("<created_at>~<id>")."""
+    if raw is None:
+        return None
+    created_at, _, handoff_id = raw.partition("~")
+    try:
+        at = float(created_at)
+    except ValueError:
+        at = float("nan")
+    if not handoff_id or not math.isfinite(at) or len(handoff_id) > 64:
+        raise BadRequest(f"Query `after` must be the `next` of an earlier page of the {of}.")
+    return at, handoff_id
