@@ -80,7 +80,7 @@ class PostgresWakeups:
     """
 
     def __init__(self, db: Database, wake: Callable[[], None]) -> None:
-        self._dsn = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = db.dsn
         self._wake = wake
         self._task: Optional[asyncio.Task[None]] = None
         self.connected = asyncio.Event()
