@@ -1,4 +1,4 @@
-"""Pages the connector serves: the agent desk, the user web chat, conversation links.
+"""Pages the connector serves: the agent desk, its insights, the user web chat, conversation links.
 
 The desk and the chat are static pages that use only the public API.
 """
@@ -19,6 +19,10 @@ STATIC = Path(__file__).parent / "static"
 
 async def page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "desk.html")
+
+
+async def insights(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "insights.html")
 
 
 async def chat(request: web.Request) -> web.FileResponse:
@@ -85,6 +89,7 @@ async def resume(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/desk", page)
+    app.router.add_get("/desk/insights", insights)
     app.router.add_get("/chat", chat)
     app.router.add_get("/chat/config.json", chat_config)
     app.router.add_get("/resume/{token}", resume_page)

@@ -26,3 +26,10 @@ def shot(page: Page, name: str) -> str:
     path = ARTIFACTS / f"desk-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return str(path)
+
+
+def insights(page: Page, stack: Stack, view: str) -> Page:
+    """The insights pages in the desk's tab (they share its session), at one view."""
+    page.goto(f"{stack.connector_url}/desk/insights#{view}")
+    expect(page.get_by_test_id("insights-view")).to_have_attribute("data-view", view)
+    return page

@@ -1,0 +1,82 @@
+// The public API, with the desk's session (the desk keeps its token in this tab's sessionStorage).
+
+const TOKEN_KEY = "desk.token";
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function token() {
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch (error) { return null; }
+}
+
+// Back to the desk's sign-in: the session ended, or there never was one in this tab.
+export function signIn() {
+  window.location.assign("/desk");
+}
+
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== null && value !== undefined && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? "?" + text : "";
+}
+
+// A path with its query, for links (exports) and for api().
+export function url(path, params) {
+  return path + query(params);
+}
+
+export async function api(method, path, params, body) {
+  const headers = { Accept: "application/json" };
+  const current = token();
+  if (current) headers.Authorization = "Bearer " + current;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(url(path, params), {
+      method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiError("Cannot reach the desk server. Check your connection and try again.", 0);
+  }
+  let data = null;
+  const raw = await response.text();
+  if (raw) {
+    try { data = JSON.parse(raw); } catch (error) { data = null; }
+  }
+  if (response.status === 401) {
+    signIn();
+    throw new ApiError("Your session has ended.", 401);
+  }
+  if (!response.ok) {
+    throw new ApiError((data && data.error) || `The server answered ${response.status}.`, response.status);
+  }
+  return data;
+}
+
+export const get = (path, params) => api("GET", path, params);
+
+// A file the API makes (CSV, transcript): fetched with the session, then saved by the browser.
+export async function download(path, params, filename) {
+  const response = await fetch(url(path, params), { headers: { Authorization: "Bearer " + token() }, cache: "no-store" });
+  if (response.status === 401) { signIn(); return; }
+  if (!response.ok) {
+    let message = `The server answered ${response.status}.`;
+    try { message = (await response.json()).error || message; } catch (error) { /* not JSON */ }
+    throw new ApiError(message, response.status);
+  }
+  const blob = await response.blob();
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}

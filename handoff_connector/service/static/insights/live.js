@@ -1,0 +1,6 @@
+// The live view (being built).
+import { card, empty } from "./dom.js";
+
+export function render(container) {
+  container.append(card("live", empty("This view is being built.")));
+}

@@ -1,0 +1,44 @@
+"""The insights pages and the chart library are served from the connector itself (no CDN)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp.test_utils import TestClient
+
+from handoff_connector.service import create_app
+from handoff_connector.service.desk import STATIC
+from tests.service.conftest import make_config
+
+Client = Callable[..., Awaitable[TestClient]]
+
+
+async def test_the_insights_page_loads_only_what_the_connector_serves(tmp_path: Path, aiohttp_client: Client) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path)))
+    page = await client.get("/desk/insights")
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    sources = [s for s in re.findall(r'(?:src|href)="([^"#]+)"', await page.text()) if not s.startswith("data:")]
+    assert sources and all(s.startswith("/") for s in sources), sources  # nothing from another site
+    for source in sources:
+        if source.startswith("/static/"):
+            assert (await client.get(source)).status == 200, source
+    modules = sorted(p.name for p in (STATIC / "insights").glob("*.js"))
+    for name in modules:  # every module the page imports, and theirs, is there
+        text = (STATIC / "insights" / name).read_text()
+        for imported in re.findall(r'from "\./([\w-]+\.js)"', text):
+            assert imported in modules, (name, imported)
+        response = await client.get(f"/static/insights/{name}")
+        assert response.status == 200 and response.content_type in ("application/javascript", "text/javascript")
+
+
+def test_the_vendored_chart_library_is_the_release_its_readme_names() -> None:
+    readme = (STATIC / "vendor" / "README.md").read_text()
+    version = re.search(r"\| `chart\.umd\.min\.js` \| \[Chart\.js\]\([^)]*\) \| ([\d.]+) \|", readme)
+    assert version is not None
+    library = (STATIC / "vendor" / "chart.umd.min.js").read_bytes()
+    assert library.startswith(b"/*!\n * Chart.js v" + version.group(1).encode() + b"\n")
+    assert hashlib.sha256(library).hexdigest() in readme
