@@ -62,11 +62,11 @@ async def test_a_statement_with_an_in_list_is_compiled_once_and_expanded_per_cal
         compiled._build = lambda *a, **kw: built.append(a[0]) or real_build(*a, **kw)  # type: ignore[assignment]
         try:
             for some in (["q1"], ["q5", "q0", "q3"], [], names, ["nobody", "q2"]):
-                rows = await store.db.run(lambda tx: tx.all(chosen, {"names": some, "team": "Team"}))
+                rows = await store.db.run(lambda tx, some=some: tx.all(chosen, {"names": some, "team": "Team"}))
                 assert [r["name"] for r in rows] == sorted(set(some) & set(names)), some
             # A list in a statement built per call, with its own values, of another length each time.
             for some in (["q4"], ["q4", "q1"]):
-                rows = await store.db.run(lambda tx: tx.all(
+                rows = await store.db.run(lambda tx, some=some: tx.all(
                     sa.select(queues.c.name).where(queues.c.name.in_(some)).order_by(queues.c.name)))
                 assert [r["name"] for r in rows] == sorted(some)
         finally:
