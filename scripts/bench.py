@@ -373,7 +373,10 @@ async def claims(run: Run) -> None:
     sizes, session = run.sizes, run.session
     database = run.database("claims")
     await seed(database, sizes.queued_for_claims, "queued")
-    connector = await run.connector(database, f"http://127.0.0.1:{free_port()}", agents=sizes.claimers + 1)
+    rasa = peer("rasa", run.workdir)  # each claim sends the user the agent's introduction
+    run._cleanups.append(rasa.stop)
+    await rasa.ready(session, "/bench/arrivals")
+    connector = await run.connector(database, rasa.url, agents=sizes.claimers + 1)
     ids = await waiting_ids(session, connector.url)
     assert len(ids) == sizes.queued_for_claims
     work: asyncio.Queue[str] = asyncio.Queue()

@@ -52,6 +52,7 @@ class EventBus:
         self.last_id = 0
         self._ids: List[int] = []
         self._events: List[Dict[str, Any]] = []
+        self._texts: Dict[int, str] = {}  # each window event's frame, encoded once for every socket
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
         self._task: "Optional[asyncio.Task[None]]" = None
@@ -117,6 +118,8 @@ class EventBus:
         self._events += new
         if len(self._ids) > 2 * self.WINDOW:
             self._ids, self._events = self._ids[-self.WINDOW:], self._events[-self.WINDOW:]
+            first = self._ids[0]
+            self._texts = {k: v for k, v in self._texts.items() if k >= first}
         self.last_id = new[-1]["id"]
         self.generation += 1
         self._changed.set()
@@ -129,6 +132,15 @@ class EventBus:
         if not self._ids or self._ids[0] > after + 1:
             return None
         return self._events[bisect.bisect_right(self._ids, after):]
+
+    def frame(self, event: Dict[str, Any]) -> str:
+        """The event as its socket frame; a window event's is encoded once for all sockets."""
+        text = self._texts.get(event["id"])
+        if text is None:
+            text = json.dumps(wire(event))
+            if self._ids and event["id"] >= self._ids[0]:
+                self._texts[event["id"]] = text
+        return text
 
     async def wait(self, seen: int, timeout: float) -> None:
         """Returns once events newer than generation ``seen`` are in the window (or after ``timeout``)."""
@@ -225,7 +237,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 agent, checked = await store.accounts.get(agent.id, details=False), time.monotonic()
             for event in events:
                 if visible(agent, event):
-                    await ws.send_json(wire(event))
+                    await ws.send_str(bus.frame(event))
             last = events[-1]["id"] if events else last
             if not events:
                 waiter = asyncio.create_task(bus.wait(seen, 15))

@@ -34,6 +34,9 @@ HOUSEKEEPING_LEASE = "housekeeping"
 HEARTBEAT_SECONDS = 10.0  # each instance marks its desk sockets alive this often
 SOCKETS_SILENT_SECONDS = 3 * HEARTBEAT_SECONDS  # not marked for this long: their instance died
 RECONCILE_BEFORE_ABANDON = 50  # trackers read per round before abandoning (the rest: next round)
+# Place-in-line news after claims: one pass over a queue at most this often. A pass
+# ranks the whole queue; claims back to back would otherwise rank it without pause.
+PLACE_NEWS_GAP_SECONDS = 1.0
 
 
 async def estimate_minutes(app: web.Application, queue: str, position: int) -> Optional[int]:
@@ -63,7 +66,9 @@ async def update_positions(app: web.Application, queues: Optional[List[str]] = N
 
 class PlaceNews:
     """Place-in-line news after claims, off the claim's request: claims close
-    together make one pass over their queues, not one each."""
+    together make one pass over their queues, not one each. After an idle spell
+    the pass starts at once; while claims keep coming, at most one a
+    ``PLACE_NEWS_GAP_SECONDS``."""
 
     def __init__(self, app: web.Application) -> None:
         self._app = app
@@ -77,11 +82,14 @@ class PlaceNews:
 
     async def _run(self) -> None:
         while self._queues:
+            started = time.monotonic()
             queues, self._queues = sorted(self._queues), set()
             try:
                 await update_positions(self._app, queues)
             except Exception:  # noqa: BLE001 - housekeeping tells them on its next round
                 logger.exception("handoff.place_news.failed queues=%s", queues)
+            if self._queues:
+                await asyncio.sleep(max(0.0, PLACE_NEWS_GAP_SECONDS - (time.monotonic() - started)))
 
     async def close(self) -> None:
         if self._task is not None:
