@@ -11,6 +11,7 @@ out-of-scope questions (turn 3). The page is opened on exactly these two periods
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Callable, Dict, List
 from urllib.parse import urlencode
@@ -181,4 +182,41 @@ def test_an_agent_has_no_bot_view(browser: Browser, stack: Stack) -> None:
     page.get_by_test_id("nav-history").click()
     expect(view).to_have_attribute("data-view", "history")
     expect(page.get_by_test_id("view-refused")).to_have_count(0)
+    page.context.close()
+
+
+def test_the_period_controls_empty_periods_and_errors(browser: Browser, stack: Stack) -> None:
+    page = desk(browser, stack, "dana", "demo-dana")
+    # A period that ends before it starts: the API's word, on the page.
+    page.goto(f"{stack.connector_url}/desk/insights#bot?from=2000&to=1000")
+    expect(page.get_by_test_id("bot-headline-panel").get_by_role("alert")).to_have_text(
+        "Query `from` must come before `to`.")
+    expect(page.get_by_test_id("turns-body").get_by_role("alert")).to_have_text("Query `from` must come before `to`.")
+    # A day in 1970: nothing happened, and each panel says so.
+    page.goto(f"{stack.connector_url}/desk/insights#bot?from=86400&to=172800")
+    expect(page.get_by_test_id("bot-conversations-value")).to_have_text("0")
+    expect(page.get_by_test_id("bot-escalation-rate-value")).to_have_text("—")
+    expect(page.get_by_test_id("bot-headline-panel")).to_contain_text("No bot conversations started in this period")
+    expect(page.get_by_test_id("breakdown-body")).to_contain_text("nothing to break down")
+    expect(page.get_by_test_id("turns-body")).to_contain_text("No handoffs began in this period")
+    expect(page.get_by_test_id("responses-body")).to_contain_text("No handoffs triggered by")
+
+    # The presets and the compared period, kept in the address.
+    page.get_by_test_id("bot-range").select_option("30")
+    expect(page.get_by_test_id("bot-conversations-value")).to_have_text(re.compile(r"^[0-9,]+$"))
+    assert page.evaluate("location.hash") == "#bot?range=30"
+    page.get_by_test_id("bot-compare").select_option("previous")
+    expect(page.get_by_test_id("compare-table")).to_be_visible()
+    expect(page.get_by_test_id("bot-period")).to_contain_text(", compared with ")
+    assert page.evaluate("location.hash") == "#bot?range=30&compare=previous"
+    page.get_by_test_id("bot-compare").select_option("none")
+    expect(page.get_by_test_id("compare-table")).to_have_count(0)
+
+    # Custom dates: whole local days, the last one included.
+    page.get_by_test_id("bot-range").select_option("custom")
+    page.get_by_test_id("bot-period-from").fill("2026-03-01")
+    page.get_by_test_id("bot-period-to").fill("2026-03-03")
+    first, end = page.evaluate('[Date.parse("2026-03-01T00:00:00") / 1000, Date.parse("2026-03-04T00:00:00") / 1000]')
+    expect(page.get_by_test_id("bot-period")).to_contain_text("Mar 1, 2026 – Mar 3, 2026")
+    assert page.evaluate("location.hash") == f"#bot?from={first}&to={end}"
     page.context.close()

@@ -80,7 +80,7 @@ function content(figures) {
       + "bot_events_database points at the same database (docs/designer-insights.md)."));
   }
   if (figures.compare) {
-    nodes.push(el("section", { class: "card bot-compare", testid: "bot-compare" }, [
+    nodes.push(el("section", { class: "card bot-compare", testid: "bot-side-by-side" }, [
       el("h2", { class: "card-title", text: "Side by side" }), sideBySide(figures),
     ]));
   }
