@@ -4,7 +4,7 @@
 // return a function that stops what it started (a refresh timer), called when another view opens.
 
 import { get, token, signIn } from "./api.js";
-import { failure } from "./dom.js";
+import { el, failure } from "./dom.js";
 import * as live from "./live.js";
 import * as people from "./people.js";
 import * as bot from "./bot.js";
@@ -28,6 +28,7 @@ async function show(me) {
   }
   if (stop) { stop(); stop = null; }
   const container = document.getElementById("view");
+  refused(asked, name, container);
   container.replaceChildren();
   container.dataset.view = name;
   try {
@@ -35,6 +36,18 @@ async function show(me) {
   } catch (error) {
     if (error.status !== 401) container.replaceChildren(failure(error));
   }
+}
+
+// Asked by address for a view this role may not see: say so, above the view shown instead.
+function refused(asked, name, container) {
+  const old = document.querySelector('[data-testid="view-refused"]');
+  if (old) old.remove();
+  if (asked === name || !(asked in VIEWS)) return;
+  const title = (view) => document.querySelector(`.insights-nav a[data-view="${view}"]`)?.textContent || view;
+  container.before(el("p", {
+    class: "view-refused", role: "alert", testid: "view-refused",
+    text: `The ${title(asked)} view is for supervisors. Here is the ${title(name)} view instead.`,
+  }));
 }
 
 async function start() {
