@@ -72,5 +72,16 @@ async def test_a_statement_with_an_in_list_is_compiled_once_and_expanded_per_cal
         finally:
             compiled._build = real_build  # type: ignore[assignment]
         assert len(built) == 2  # each shape once, whatever the lists' lengths
+        # The other values beside a list keep their column's processing (JSON here).
+        from handoff_connector.service.storage.schema import events
+
+        await store.db.run(lambda tx: tx.run(events.insert(), [
+            {"type": "t", "handoff_id": h, "payload": {"n": 0}, "created_at": 0.0} for h in ("a", "b", "c")]))
+        changed = await store.db.run(lambda tx: tx.run(
+            events.update().where(events.c.handoff_id.in_(["a", "c"])).values(payload={"n": 1})))
+        assert changed == 2
+        rows = await store.db.run(lambda tx: tx.all(
+            sa.select(events.c.handoff_id, events.c.payload).order_by(events.c.handoff_id)))
+        assert [(r["handoff_id"], r["payload"]) for r in rows] == [("a", {"n": 1}), ("b", {"n": 0}), ("c", {"n": 1})]
     finally:
         await store.shutdown()

@@ -52,7 +52,8 @@ class Compiled:
         """A statement with ``IN (...)`` lists: its SQL for these lists' lengths, and the values."""
         values = self.compiled.construct_params(params, extracted_parameters=extracted, _no_postcompile=True)
         state = self.compiled._process_parameters_for_postcompile(values)
-        processors, expanded = state.processors, state.parameters
+        # The statement's own processors (a JSON value beside the list), and the list items'.
+        processors, expanded = {**self.processors, **state.processors}, state.parameters
         arguments = [processors[name](expanded[name]) if name in processors else expanded[name]
                      for name in state.positiontup or ()]
         return replace(self, sql=state.statement), arguments

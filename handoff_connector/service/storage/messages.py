@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from handoff_connector.service.errors import Conflict, Unprocessable
+from handoff_connector.service.errors import Conflict, Forbidden, Unprocessable
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import (
@@ -107,6 +107,9 @@ class Messages:
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
             await check_may_see(tx, agent_id, handoff)
+            if handoff["agent_id"] not in (None, agent_id):  # handed to someone else: not even a retry
+                raise Forbidden(f"Handoff {handoff_id} is assigned to {handoff['agent_id']}; only they can "
+                                f"answer it.")
             existing = await tx.one(_by_client_id(handoff_id, "agent", client_id)) if client_id else None
             if existing is not None and existing["author"] == agent_id:
                 return existing, False  # their retry (after a close, too): answered as done

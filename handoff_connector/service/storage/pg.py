@@ -32,8 +32,15 @@ async def _codecs(connection: "asyncpg.Connection[Any]") -> None:
         await connection.set_type_codec(kind, encoder=_as_is, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(connection: "asyncpg.Connection[Any]") -> None:
+    """A connection back in the pool keeps its session: the stores change none of it (their
+    advisory locks are the transaction's, they LISTEN on a connection of their own), so
+    asyncpg's reset query would be a round trip per transaction for nothing. asyncpg still
+    rolls back a transaction left open before this runs."""
+
+
 async def create_pool(dsn: str, size: int) -> "asyncpg.Pool[Any]":
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_codecs)
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_codecs, reset=_keep_session)
 
 
 def _rowcount(status: str) -> int:
