@@ -6,6 +6,7 @@ import { api, get, download } from "./api.js";
 import { el, card, empty, failure, moment, duration } from "./dom.js";
 import { recordHref, listAddress, lookups, humanize, triggerLabel, stateLabel, stars } from "./history-common.js";
 
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 const ROLE_LABELS = { bot: "Assistant", system: "Automatic update", note: "Internal note" };
 
 function author(entry, record, names) {
@@ -140,7 +141,8 @@ export async function renderRecord(container, { me, id }) {
         try { await download(`/api/v1/handoffs/${encodeURIComponent(id)}/transcript`, {}, `handoff-${id}.txt`); } catch (error) { problem.replaceChildren(failure(error)); }
       } });
     const notice = redacted ? el("p", { class: "record-notice", role: "status", testid: "redact-done",
-      text: `Redacted: ${redacted.matches} ${redacted.matches === 1 ? "match" : "matches"} in ${redacted.messages} messages, ${redacted.notes} notes. The text below is as stored now.` }) : null;
+      text: `Redacted ${plural(redacted.matches, "match", "matches")} (${plural(redacted.messages, "message", "messages")}, `
+        + `${plural(redacted.notes, "note", "notes")}). The text below is as stored now.` }) : null;
     container.replaceChildren(
       el("div", { class: "view-head" }, [
         el("div", {}, [
@@ -151,7 +153,7 @@ export async function renderRecord(container, { me, id }) {
         ]),
         el("div", { class: "toolbar" }, [transcriptButton, me.role === "supervisor" ? redactControl(id, draw) : null]),
       ]),
-      problem, notice,
+      ...[problem, notice].filter(Boolean),
       el("div", { class: "record-layout", testid: "record", "data-handoff-id": id }, [
         el("div", { class: "record-main" }, [transcriptCard(record, names)]),
         el("div", { class: "record-side" }, [facts(record, names), timelineCard(record), surveyCard(record),
