@@ -190,6 +190,7 @@ def test_the_history_and_the_record(browser: Browser, stack: Stack, inbox: Inbox
     previous = sarah.get_by_test_id("previous-conversation")
     expect(previous).to_have_count(1)
     expect(previous).to_have_attribute("data-handoff-id", a["id"])
+    shot(sarah, "previous-conversations")
     previous.click()
     expect(sarah.get_by_test_id("record")).to_have_attribute("data-handoff-id", a["id"], timeout=15_000)
     expect(sarah.get_by_test_id("record-redact")).to_have_count(0)  # agents do not redact
