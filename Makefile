@@ -26,6 +26,7 @@ demo-scale: model connector services
 test: model connector browser services lint
 	$(CPY) -m pytest tests/service
 	$(CPY) scripts/bench.py --short --json artifacts/bench-smoke.json
+	$(PY) scripts/bench_rasa.py --short --json artifacts/bench-rasa-smoke.json
 	$(PY) -m pytest --ignore=tests/service
 
 eval: model connector
@@ -33,8 +34,9 @@ eval: model connector
 
 # The connector under load, each figure beside a baseline, on SQLite and PostgreSQL
 # (docs/benchmarks.md); `make test` runs it in its short mode as a smoke test.
-bench: connector services
+bench: model connector services
 	$(CPY) scripts/bench.py
+	$(PY) scripts/bench_rasa.py
 
 lint: install
 	$(VENV)/bin/ruff check handoff_connector actions scripts tests

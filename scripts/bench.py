@@ -53,13 +53,14 @@ class Sizes:
     queued_for_claims: int = 1000
     claimers: int = 50
     stored: int = 10_000  # handoffs in the database for fan-out, listing, housekeeping, memory
+    history: int = 100_000  # closed handoffs: nothing on the hot path may grow with them
     sockets: int = 500
     idle_sockets: int = 1000
 
     @classmethod
     def short(cls) -> "Sizes":
         return cls(seconds=1.5, relay_concurrency=16, send_rate=100, conversations=10, queued_for_claims=100,
-                   claimers=10, stored=300, sockets=40, idle_sockets=60)
+                   claimers=10, stored=300, history=2_000, sockets=40, idle_sockets=60)
 
 
 @dataclass
@@ -232,8 +233,9 @@ async def closed_load(concurrency: int, seconds: float, call: Callable[[int], Aw
     return latencies
 
 
-async def seed(database: str, count: int, state: str) -> None:
-    """Rows written straight into the connector's tables, as months of history would leave them."""
+async def seed(database: str, count: int, state: str) -> List[str]:
+    """Rows written straight into the connector's tables, as months of history would leave
+    them; their ids."""
     storage = Storage(database)
     await storage.open()
     now = time.time() - 86400
@@ -249,6 +251,7 @@ async def seed(database: str, count: int, state: str) -> None:
             {"handoff_id": r["id"], "from_state": None, "to_state": state, "actor": "bench", "at": now}
             for r in chunk]))
     await storage.shutdown()
+    return [r["id"] for r in rows]
 
 
 async def count_rows(database: str, statement: sa.Select[Any]) -> int:
@@ -453,10 +456,52 @@ async def desks(session: aiohttp.ClientSession, url: str, count: int, agents: in
 
 async def fan_out(run: Run) -> None:
     """One new handoff, announced to ``sockets`` open desks, with ``stored`` handoffs in the database."""
-    sizes, session = run.sizes, run.session
+    sizes = run.sizes
     database = run.database("fanout")
     await seed(database, sizes.stored, "closed")
     connector = await run.connector(database, f"http://127.0.0.1:{free_port()}")
+    times = await announce(run, connector)
+    run.add(figure(run.kind, f"one event to {sizes.sockets} desks ({sizes.stored:,} handoffs stored)",
+                   times, "ms", await bare_broadcast(run), higher_is_better=False))
+
+
+async def history(run: Run) -> None:
+    """The hot paths with ``history`` closed handoffs stored: the fan-out, and one handoff's
+    detail against the same on a database of a hundred."""
+    sizes, session = run.sizes, run.session
+    database = run.database("history")
+    closed = await seed(database, sizes.history, "closed")
+    connector = await run.connector(database, f"http://127.0.0.1:{free_port()}")
+    run.add(figure(run.kind, f"one event to {sizes.sockets} desks ({sizes.history:,} closed handoffs stored)",
+                   await announce(run, connector), "ms", await bare_broadcast(run), higher_is_better=False))
+    small = run.database("small")
+    few = await seed(small, 100, "closed")
+    baseline = await run.connector(small, f"http://127.0.0.1:{free_port()}")
+    at_size = await details(session, connector.url, closed[:: max(1, len(closed) // 200)])
+    at_hundred = await details(session, baseline.url, few)
+    run.add(figure(run.kind, f"GET /api/v1/handoffs/{{id}} p50 ({sizes.history:,} stored)",
+                   statistics.median(at_size) * 1000, "ms", statistics.median(at_hundred) * 1000,
+                   "ms (100 stored)", higher_is_better=False),
+            figure(run.kind, f"GET /api/v1/handoffs/{{id}} p99 ({sizes.history:,} stored)",
+                   pct(at_size, 0.99) * 1000, "ms", pct(at_hundred, 0.99) * 1000, "ms (100 stored)",
+                   higher_is_better=False))
+
+
+async def details(session: aiohttp.ClientSession, url: str, ids: List[str]) -> List[float]:
+    """One handoff's detail, each of ``ids`` in turn, read by the supervisor; the latencies."""
+    latencies = []
+    for handoff_id in ids * max(1, 200 // len(ids)):
+        started = time.perf_counter()
+        async with session.get(f"{url}/api/v1/handoffs/{handoff_id}", headers=agent(0)) as response:
+            detail = await response.json()
+        latencies.append(time.perf_counter() - started)
+        assert response.status == 200 and detail["id"] == handoff_id, detail
+    return latencies
+
+
+async def announce(run: Run, connector: Process) -> float:
+    """Median ms from a new handoff to its news on every one of ``sockets`` desks."""
+    sizes, session = run.sizes, run.session
     sockets = await desks(session, f"{connector.url}/api/v1/events/ws", sizes.sockets, agents=50)
     times = []
     for n in range(5):
@@ -468,10 +513,16 @@ async def fan_out(run: Run) -> None:
         times.append(time.perf_counter() - started)
     for ws in sockets:
         await ws.close()
+    return statistics.median(times) * 1000
+
+
+async def bare_broadcast(run: Run) -> float:
+    """The baseline: a bare aiohttp WebSocket server's one frame to as many sockets, median ms."""
+    session = run.session
     bare = peer("broadcast", run.workdir)
     run._cleanups.append(bare.stop)
     await bare.ready(session, "/ws")
-    base_sockets = await desks(session, f"{bare.url}/ws", sizes.sockets, agents=1)
+    base_sockets = await desks(session, f"{bare.url}/ws", run.sizes.sockets, agents=1)
     base = []
     for _ in range(5):
         started = time.perf_counter()
@@ -480,8 +531,8 @@ async def fan_out(run: Run) -> None:
         base.append(time.perf_counter() - started)
     for ws in base_sockets:
         await ws.close()
-    run.add(figure(run.kind, f"one event to {sizes.sockets} desks ({sizes.stored:,} handoffs stored)",
-                   statistics.median(times) * 1000, "ms", statistics.median(base) * 1000, higher_is_better=False))
+    bare.stop()
+    return statistics.median(base) * 1000
 
 
 async def until_created(ws: aiohttp.ClientWebSocketResponse, handoff_id: str) -> None:
@@ -555,7 +606,7 @@ async def memory(run: Run) -> None:
             figure(run.kind, "CPU while idle (housekeeping, heartbeats)", idle_cpu, "% of a core"))
 
 
-SCENARIOS = [relay, agent_messages, claims, fan_out, listing_and_housekeeping, memory]
+SCENARIOS = [relay, agent_messages, claims, fan_out, history, listing_and_housekeeping, memory]
 
 
 async def main_async(args: argparse.Namespace) -> List[Figure]:

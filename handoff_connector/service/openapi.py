@@ -336,7 +336,7 @@ PATHS: Dict[str, Any] = {
               _errors("400 401 405")),
         "security": [{_AGENT: []}, {}], "parameters": [_AFTER]}},
     "/desk": {"get": _op("The agent desk page", None, {"200": _html("The page")}, _errors("405"))},
-    "/desk/insights": {"get": _op("The insights pages (a view per address: #live, #people, #bot, #history)", None,
+    "/desk/insights": {"get": _op("The insights pages (live, team, bot, history), for the desk's session", None,
                                   {"200": _html("The page")}, _errors("405"))},
     "/static/{filename}": {"get": _op(
         # aiohttp's file responses: the status says it all, the body is empty.

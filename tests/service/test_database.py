@@ -45,3 +45,32 @@ async def test_a_transaction_asked_for_after_shutdown_is_refused(database: str) 
     await store.shutdown()
     with pytest.raises(StoreClosed):
         await store.db.run(lambda tx: tx.scalar(sa.select(1)))
+
+
+async def test_a_statement_with_an_in_list_is_compiled_once_and_expanded_per_call(database: str) -> None:
+    from handoff_connector.service.storage import compiled
+
+    store = Storage(database)
+    await store.open()
+    try:
+        names = [f"q{n}" for n in range(6)]
+        await store.db.run(lambda tx: tx.run(queues.insert(), [{"name": n, "team": "Team"} for n in names]))
+        chosen = sa.select(queues.c.name).where(queues.c.name.in_(sa.bindparam("names", expanding=True)),
+                                                queues.c.team == sa.bindparam("team")).order_by(queues.c.name)
+        built: List[Any] = []
+        real_build = compiled._build
+        compiled._build = lambda *a, **kw: built.append(a[0]) or real_build(*a, **kw)  # type: ignore[assignment]
+        try:
+            for some in (["q1"], ["q5", "q0", "q3"], [], names, ["nobody", "q2"]):
+                rows = await store.db.run(lambda tx, some=some: tx.all(chosen, {"names": some, "team": "Team"}))
+                assert [r["name"] for r in rows] == sorted(set(some) & set(names)), some
+            # A list in a statement built per call, with its own values, of another length each time.
+            for some in (["q4"], ["q4", "q1"]):
+                rows = await store.db.run(lambda tx, some=some: tx.all(
+                    sa.select(queues.c.name).where(queues.c.name.in_(some)).order_by(queues.c.name)))
+                assert [r["name"] for r in rows] == sorted(some)
+        finally:
+            compiled._build = real_build  # type: ignore[assignment]
+        assert len(built) == 2  # each shape once, whatever the lists' lengths
+    finally:
+        await store.shutdown()

@@ -11,8 +11,9 @@ and positional values to the driver.
   with ``sa.bindparam``) keeps its compiled form beside it (a weak map).
 * Any other statement is found by SQLAlchemy's cache key, so one built per call
   with other values is compiled once too; it brings its own values.
-* A statement with an ``IN (...)`` list is compiled for each call: the list's
-  length is part of its SQL.
+* A statement with an ``IN (...)`` list is compiled once too, with the list
+  left open; each call expands it to its own length (SQLAlchemy's own
+  post-compile step, a string substitution, as its execution layer does).
 
 Values go through the column types' bind processors (JSON is serialised as
 SQLAlchemy does) and rows through their result processors.
@@ -22,14 +23,13 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 CACHE_SIZE = 1000
-_EXPANDING = object()  # in the cache: this shape is compiled per call
 
 
 @dataclass
@@ -47,6 +47,15 @@ class Compiled:
         values = self.compiled.construct_params(params, extracted_parameters=extracted)
         processors = self.processors
         return [processors[name](values[name]) if name in processors else values[name] for name in self.names]
+
+    def expanded(self, params: Optional[Dict[str, Any]], extracted: Optional[Any]) -> Tuple["Compiled", List[Any]]:
+        """A statement with ``IN (...)`` lists: its SQL for these lists' lengths, and the values."""
+        values = self.compiled.construct_params(params, extracted_parameters=extracted, _no_postcompile=True)
+        state = self.compiled._process_parameters_for_postcompile(values)
+        processors, expanded = state.processors, state.parameters
+        arguments = [processors[name](expanded[name]) if name in processors else expanded[name]
+                     for name in state.positiontup or ()]
+        return replace(self, sql=state.statement), arguments
 
     def rows(self, records: Sequence[Any], description: Optional[Sequence[Any]] = None) -> List[Dict[str, Any]]:
         """Rows as dicts. The keys are SQLAlchemy's (its labels) when it knows the result's
@@ -105,14 +114,13 @@ class Statements:
         cache_key = statement._generate_cache_key()
         lookup = (cache_key.key, keys, many) if cache_key is not None else None
         compiled = self._by_key.get(lookup) if lookup is not None else None
-        if compiled is _EXPANDING or (compiled is None and lookup is None):
+        if compiled is None and lookup is None:  # a statement SQLAlchemy cannot cache
             return self._expanded(statement, keys, many), None
         if compiled is None:
             # With its cache key, so that another statement of this shape can bring its values.
             compiled = _build(statement, self.dialect, keys, many, self.readers, cache_key=cache_key)
-            if compiled.compiled.post_compile_params:
-                self._remember(lookup, _EXPANDING)
-                return self._expanded(statement, keys, many), None
+            if compiled.compiled.post_compile_params and many:
+                return self._expanded(statement, keys, many), None  # lists in many rows: rare, not kept
             self._remember(lookup, compiled)
         found = (compiled, cache_key.bindparams if cache_key is not None else None)
         self._by_object.setdefault(statement, {})[(keys, many)] = found
@@ -124,6 +132,8 @@ class Statements:
             compiled, extracted = self.get(statement, frozenset(params[0]) if params else frozenset(), True)
             return compiled, [compiled.arguments(row, extracted) for row in params]
         compiled, extracted = self.get(statement, frozenset(params or ()), False)
+        if compiled.compiled.post_compile_params:
+            return compiled.expanded(params, extracted)
         return compiled, compiled.arguments(params, extracted)
 
     def _expanded(self, statement: Any, keys: FrozenSet[str], many: bool) -> Compiled:
