@@ -142,7 +142,8 @@ async def list_mine(request: web.Request) -> web.Response:
 
 
 async def get_handoff(request: web.Request) -> web.Response:
-    """GET /api/v1/handoffs/{id}: context, transcript (bot, user, agent, notes), history."""
+    """GET /api/v1/handoffs/{id}: context, transcript (bot, user, agent, notes), history, and the
+    user's previous conversations."""
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
     store = request.app[STORE]
@@ -171,6 +172,8 @@ async def get_handoff(request: web.Request) -> web.Response:
             "messages": during,
             "transitions": await store.messages.transitions(handoff["id"]),
             "survey": await store.surveys.of(handoff["id"]),
+            # The same user's other conversations the caller may see, as the record has them.
+            "previous": [summary(h) for h in await store.history.previous(agent.id, handoff)],
         }
     )
 
@@ -192,7 +195,8 @@ async def send_message(request: web.Request) -> web.Response:
     """POST /api/v1/handoffs/{id}/messages: reaches the user through Rasa."""
     agent = await current_agent(request)
     body = await read_json(request)
-    text = str(text_field(body, "text"))
+    # With `redaction.on_store`, the user receives what is stored: the redacted text.
+    text = str(request.app[CONFIG].redaction.stored(str(text_field(body, "text"))))
     client_id = text_field(body, "client_id", required=False, max_len=200, blank=False)
     # Who may see it, and whether it is theirs, are checked in the message's own transaction.
     message, created = await request.app[STORE].messages.add_agent_message(
@@ -210,7 +214,8 @@ async def add_note(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     handoff = await _visible_handoff(request, agent)
     body = await read_json(request)
-    note = await request.app[STORE].messages.add_note(handoff["id"], agent.id, str(text_field(body, "text")))
+    text = request.app[CONFIG].redaction.stored(str(text_field(body, "text")))
+    note = await request.app[STORE].messages.add_note(handoff["id"], agent.id, str(text))
     return web.json_response(note, status=201)
 
 
@@ -224,7 +229,7 @@ async def transfer(request: web.Request) -> web.Response:
     to_queue = text_field(body, "queue", required=False, max_len=100)
     if bool(to_agent) == bool(to_queue):
         raise BadRequest("Give exactly one of `agent_id` (a person) or `queue` (a team).")
-    note = text_field(body, "note", required=False)
+    note = request.app[CONFIG].redaction.stored(text_field(body, "note", required=False))
     store = request.app[STORE]
     speaker = await store.accounts.get(handoff["agent_id"]) if handoff["agent_id"] else agent
     if to_agent:
@@ -259,7 +264,7 @@ async def close(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     if resolution not in config.resolutions:
         raise BadRequest(f"Field `resolution` must be one of: {', '.join(config.resolutions)}.")
-    note = text_field(body, "note", required=False)
+    note = config.redaction.stored(text_field(body, "note", required=False))
     resume = body.get("resume_link", False)
     if not isinstance(resume, bool):
         raise BadRequest("Field `resume_link` must be true or false.")

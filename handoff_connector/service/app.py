@@ -95,7 +95,7 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
 async def _delivery(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     rasa = RasaClient(config.rasa_url, config.rasa_token)
-    reconciler = Reconciler(app[STORE], rasa, config.reconcile_seconds)
+    reconciler = Reconciler(app[STORE], rasa, config.reconcile_seconds, config.redaction)
     worker = OutboxWorker(app[STORE], rasa, retry_max_seconds=config.retry_max_seconds,
                           on_rasa_back=reconciler.rasa_back)
     app[OUTBOX], app[RASA], app[RECONCILER] = worker, rasa, reconciler

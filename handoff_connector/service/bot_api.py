@@ -125,8 +125,9 @@ async def create_handoff(request: web.Request) -> web.Response:
     _check_context(body)
     queue = await route_queue(request, body)
     store = request.app[STORE]
+    # Routed on the slots as sent; stored as the config's redaction says (`on_store`).
     handoff, created = await store.handoffs.create(
-        key, str(sender_id), channel, queue, str(trigger), reasons, body
+        key, str(sender_id), channel, queue, str(trigger), reasons, request.app[CONFIG].redaction.stored_context(body)
     )
     if created:
         logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
@@ -146,8 +147,10 @@ async def relay_message(request: web.Request) -> web.Response:
     earlier = [m for m in _earlier_messages(body) if m["message_id"] != message_id]
     store = request.app[STORE]
     handoff_id = request.match_info["id"]
+    redaction = request.app[CONFIG].redaction
     message, created, state = await store.messages.add_user_message(
-        handoff_id, str(message_id), text, sent_at=_number(body, "timestamp"), earlier=earlier)
+        handoff_id, str(message_id), str(redaction.stored(text)), sent_at=_number(body, "timestamp"),
+        earlier=redaction.stored_said(earlier))
     cancelled = state == "cancelled"
     if created and intent in request.app[CONFIG].cancel_intents and state == "queued":
         # Only while waiting: with a person on, "never mind" is for them to read.
@@ -231,7 +234,8 @@ async def submit_survey(request: web.Request) -> web.Response:
         raise BadRequest("Field `rating` must be a whole number from 1 to 5 (or null with `skipped`).")
     comment = text_field(body, "comment", required=False, max_len=2000)
     survey, created = await request.app[STORE].surveys.save(
-        request.match_info["id"], None if skipped else rating, None if skipped else comment, skipped
+        request.match_info["id"], None if skipped else rating,
+        None if skipped else request.app[CONFIG].redaction.stored(comment), skipped
     )
     return web.json_response(survey, status=201 if created else 200)
 

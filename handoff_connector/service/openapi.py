@@ -163,8 +163,10 @@ SCHEMAS: Dict[str, Any] = {
         "transcript": {"type": "array", "items": {"type": "object"}},
         "messages": {"type": "array", "items": {"type": "object"}},
         "transitions": {"type": "array", "items": {"type": "object"}},
-        "survey": {"oneOf": [_ref("Survey"), {"type": "null"}]}, "close_note": _NULLABLE_STRING},
-        ["context", "transcript", "messages", "transitions", "survey", "close_note"])]},
+        "survey": {"oneOf": [_ref("Survey"), {"type": "null"}]}, "close_note": _NULLABLE_STRING,
+        "previous": {"type": "array", "items": _ref("HandoffSummary"), "maxItems": 20,
+                     "description": "The same user's other conversations the caller may see, newest first"}},
+        ["context", "transcript", "messages", "transitions", "survey", "close_note", "previous"])]},
     "HandoffList": _object({"handoffs": {"type": "array", "items": _ref("HandoffSummary")}}, ["handoffs"]),
     "AgentMessage": _object({"text": _text(MAX_TEXT),
                              "client_id": {**_text(200), "type": ["string", "null"], "description": "Retry key"}},
@@ -293,7 +295,8 @@ PATHS: Dict[str, Any] = {
         "Follow-ups: callbacks nobody could take live", _AGENT, {"200": _json(_ref("HandoffList"))},
         _errors("401 405"))},
     "/api/v1/handoffs/{id}": {"get": _op(
-        "One handoff with its context and full transcript", _AGENT, {"200": _json(_ref("HandoffDetail"))},
+        "One handoff with its context, full transcript and the user's previous conversations", _AGENT,
+        {"200": _json(_ref("HandoffDetail"))},
         _errors("400 401 403 404 405"), parameters=[_ID])},
     "/api/v1/handoffs/{id}/claim": {"post": _op(
         "Claim a queued handoff (atomic)", _AGENT, {"200": _json(_ref("HandoffSummary"))},

@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional, Sequence
 
 from handoff_connector.common.relay import user_messages_during
 from handoff_connector.service.delivery import DeliveryError, RasaClient
+from handoff_connector.service.redaction import Redaction
 from handoff_connector.service.storage import Storage
 from handoff_connector.service.storage.records import OPEN_STATES
 
@@ -31,8 +32,10 @@ CONCURRENCY = 4  # trackers read at once: Rasa keeps answering its users meanwhi
 
 
 class Reconciler:
-    def __init__(self, store: Storage, rasa: RasaClient, interval: float) -> None:
+    def __init__(self, store: Storage, rasa: RasaClient, interval: float,
+                 redaction: Optional[Redaction] = None) -> None:
         self._store = store
+        self._redaction = redaction or Redaction()
         self._rasa = rasa
         self._interval = interval
         self._everything = asyncio.Event()
@@ -54,7 +57,8 @@ class Reconciler:
     async def handoff(self, handoff: Dict[str, Any]) -> int:
         """Stores what Rasa has and this handoff lacks; how many messages that was."""
         tracker = await self._rasa.tracker(handoff["sender_id"])
-        said = user_messages_during(handoff["sender_id"], tracker.get("events") or [], handoff["id"])
+        said = self._redaction.stored_said(
+            user_messages_during(handoff["sender_id"], tracker.get("events") or [], handoff["id"]))
         new = await self._store.messages.recover(handoff["id"], said) if said else 0
         if new:
             logger.warning("handoff.reconciled id=%s recovered=%s", handoff["id"], new)

@@ -2,7 +2,10 @@
 
 Built-in patterns: ``email``, ``phone`` (7 to 15 digits, not an ISO date) and ``card``
 (13 to 19 digits passing the Luhn check, so an order number is not taken for a card).
-Your own patterns (Python regular expressions) apply after them. Plain Python: the
+Your own patterns (Python regular expressions) apply after them. With
+``redaction: {on_store: true}`` they also apply to what is said as it arrives (user and
+agent messages, notes, close and transfer notes, survey comments, the bot's context),
+before it is stored or sent: nothing they match reaches the database. Plain Python: the
 storage's retention and the CLI share it.
 """
 
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 ACTIONS = ("delete", "redact")
 
@@ -74,11 +77,18 @@ BUILTIN: Dict[str, Pattern] = {
 }
 
 
+# What stays as the bot sent it when the context is redacted on store: the conversation's
+# id (replies are delivered to it; on SMS it is the phone number) and the routing labels.
+_CONTEXT_KEPT = ("sender_id", "channel", "trigger", "reasons", "queue", "language", "resumed_from")
+_TURN_KEPT = ("role", "timestamp", "message_id", "author")
+
+
 @dataclass(frozen=True)
 class Redaction:
-    """The patterns applied, in order."""
+    """The patterns applied, in order; with ``on_store``, also to what is said as it is stored."""
 
     patterns: List[Pattern] = field(default_factory=lambda: [BUILTIN[n] for n in ("email", "card", "phone")])
+    on_store: bool = False
 
     def text(self, text: str) -> Tuple[str, int]:
         """``text`` with every match replaced, and how many were."""
@@ -100,6 +110,32 @@ class Redaction:
             return {key: item for key, (item, _) in pairs.items()}, sum(count for _, count in pairs.values())
         return value, 0
 
+    def stored(self, text: Optional[str]) -> Optional[str]:
+        """A message or note as it is stored: redacted if ``on_store``, else as given."""
+        if not self.on_store or text is None:
+            return text
+        return self.text(text)[0]
+
+    def stored_context(self, context: Dict[str, Any]) -> Dict[str, Any]:
+        """The bot's context as it is stored: with ``on_store``, the transcript's texts, the slots
+        and everything else said redacted; the conversation's id and routing labels kept."""
+        if not self.on_store:
+            return context
+        stored: Dict[str, Any] = {}
+        for key, value in context.items():
+            if key in _CONTEXT_KEPT:
+                stored[key] = value
+            elif key == "transcript" and isinstance(value, list):
+                stored[key] = [{k: v if k in _TURN_KEPT else self.value(v)[0] for k, v in turn.items()}
+                               if isinstance(turn, dict) else turn for turn in value]
+            else:
+                stored[key] = self.value(value)[0]
+        return stored
+
+    def stored_said(self, said: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """User messages (``message_id``, ``text``, ``timestamp``) as they are stored."""
+        return [{**m, "text": self.stored(m.get("text"))} for m in said]
+
 
 @dataclass(frozen=True)
 class Retention:
@@ -114,6 +150,10 @@ def parse_redaction(raw: Any, source: str) -> Redaction:
         return Redaction()
     if not isinstance(raw, dict):
         raise RedactionError(f"{source}: `redaction` must be a mapping (builtin, patterns).")
+    unknown = sorted(set(raw) - {"builtin", "patterns", "on_store"})
+    if unknown:  # a misspelt on_store would otherwise leave everything stored as said
+        raise RedactionError(f"{source}: unknown key(s) in `redaction`: {unknown}; "
+                             f"known: builtin, patterns, on_store.")
     builtin = raw.get("builtin", ["email", "card", "phone"])
     if not isinstance(builtin, list) or any(name not in BUILTIN for name in builtin):
         raise RedactionError(f"{source}: `redaction.builtin` must be a list of {', '.join(BUILTIN)}, "
@@ -131,7 +171,10 @@ def parse_redaction(raw: Any, source: str) -> Redaction:
             raise RedactionError(f"{where}: `pattern` must not match empty text.")
         replacement = str(item.get("replacement") or f"[{item['name']}]")
         patterns.append(Pattern(item["name"], regex, replacement))
-    return Redaction(patterns)
+    on_store = raw.get("on_store", False)
+    if not isinstance(on_store, bool):
+        raise RedactionError(f"{source}: `redaction.on_store` must be true or false, got {on_store!r}.")
+    return Redaction(patterns, on_store)
 
 
 def parse_retention(raw: Any, source: str) -> Optional[Retention]:

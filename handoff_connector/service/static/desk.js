@@ -1911,6 +1911,7 @@
       briefCard("What they wanted", wanted),
       briefCard("What the assistant tried", tried),
       briefCard("Details", el("dl", { class: "kv" }, rows)),
+      previousEl(d),
     ]);
     const toggle = el("button", {
       type: "button",
@@ -1936,6 +1937,20 @@
       grid,
     ]);
     return section;
+  }
+
+  // The same user's other conversations (those this agent may see), each opening its record.
+  function previousEl(d) {
+    if (!Array.isArray(d.previous)) return null;
+    const items = d.previous.map((h) => el("li", {}, [
+      el("a", { href: `/desk/insights#history?handoff=${encodeURIComponent(h.id)}`, testid: "previous-conversation",
+        "data-handoff-id": h.id, text: fmtFull(h.created_at) }),
+      el("span", { class: "muted", text: `${teamOf(h.queue)} · ${h.resolution ? humanize(h.resolution) : humanize(h.state)}` }),
+    ]));
+    return el("div", { class: "brief-card", testid: "previous-conversations" }, [
+      el("h4", { text: "Previous conversations" }),
+      items.length ? el("ul", { class: "brief-list" }, items) : el("p", { class: "muted", text: "None: this is their first." }),
+    ]);
   }
 
   function transcriptEl() {

@@ -131,6 +131,15 @@ def _before(after: Optional[Tuple[float, str]]) -> List[sa.ColumnElement[bool]]:
                    sa.and_(handoffs.c.created_at == created_at, handoffs.c.id < handoff_id))]
 
 
+async def _previous(tx: Tx, handoff: Dict[str, Any],
+                    visible: Optional[sa.ColumnElement[bool]]) -> List[Dict[str, Any]]:
+    """The same user's (sender id's) other handoffs within ``visible``, newest first, PREVIOUS at most."""
+    others = [handoffs.c.sender_id == handoff["sender_id"], handoffs.c.id != handoff["id"],
+              *([visible] if visible is not None else [])]
+    return await tx.all(sa.select(handoffs).where(*others)
+                        .order_by(handoffs.c.created_at.desc(), handoffs.c.id.desc()).limit(PREVIOUS))
+
+
 class History:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -172,6 +181,13 @@ class History:
 
         return await self._db.run(work)
 
+    async def previous(self, actor_id: str, handoff: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """The same user's other handoffs the actor may see (as of now), newest first, PREVIOUS at most."""
+        async def work(tx: Tx) -> List[Dict[str, Any]]:
+            return await _previous(tx, handoff, await visible_clause(tx, actor_id))
+
+        return await self._db.run(work)
+
     async def record(self, actor_id: str, handoff_id: str) -> Dict[str, Any]:
         """Everything about one handoff, and the same user's other handoffs the actor may see.
 
@@ -184,8 +200,6 @@ class History:
             handoff = await tx.one(sa.select(handoffs).where(*mine))
             if handoff is None:
                 raise NotFound(f"No handoff with id {handoff_id!r} that you may see.")
-            others = [handoffs.c.sender_id == handoff["sender_id"], handoffs.c.id != handoff_id,
-                      *([visible] if visible is not None else [])]
             return {
                 "handoff": handoff,
                 "messages": await tx.all(sa.select(messages).where(messages.c.handoff_id == handoff_id)
@@ -199,9 +213,7 @@ class History:
                     sa.select(events.c.created_at, events.c.payload).where(
                         events.c.handoff_id == handoff_id, events.c.type == "handoff.redacted")
                     .order_by(events.c.id))],
-                "previous": await tx.all(sa.select(handoffs).where(*others)
-                                         .order_by(handoffs.c.created_at.desc(), handoffs.c.id.desc())
-                                         .limit(PREVIOUS)),
+                "previous": await _previous(tx, handoff, visible),
                 "team": await tx.scalar(sa.select(queues.c.team).where(queues.c.name == handoff["queue"])),
             }
 
