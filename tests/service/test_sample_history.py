@@ -303,7 +303,49 @@ async def test_another_line_is_refused_before_anything_is_written(tmp_path: Path
         await storage.shutdown()
 
 
-def test_history_shape() -> None:
-    """The plans are what the docs say: a few hundred conversations, most contained."""
+def test_the_figures_in_the_docs_are_the_historys() -> None:
+    """The docs and the README quote the history: counted here from the plans, so they cannot go stale."""
     history: History = HISTORY
-    assert 0.15 < len(history.handoffs) / len(history.conversations) < 0.35
+    doc = " ".join((ROOT / "docs/designer-insights.md").read_text().split("## What the demo's history shows")[1].split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    every = history.conversations
+    frustration = escalated(every, "frustration")
+    after_utility = sum(1 for c in frustration if response_before(c) == "utter_utility_help")
+    before, after = in_days(1, DEPLOYED_ON_DAY - 1), in_days(DEPLOYED_ON_DAY, 14)
+    channels = Counter(c.channel for c in every)
+    quoted = [
+        f"{len(every)} bot conversations", f"the {len(history.handoffs)} handoffs",
+        f"web chat ({channels['webchat']}), Rasa's `socketio` ({channels['socketio']}), "
+        f"`callback` ({channels['callback']}) and `rest` ({channels['rest']})",
+        f"{after_utility} of the {len(frustration)} frustration escalations",
+        f"fell from {len(escalated(before, 'cant_help'))} to {len(escalated(after, 'cant_help'))}",
+        f"explicit requests stayed ({len(escalated(before, 'explicit'))}, {len(escalated(after, 'explicit'))}) "
+        f"and so did frustration ({len(escalated(before, 'frustration'))}, {len(escalated(after, 'frustration'))})",
+        f"{len(escalated(every, 'explicit'))} by explicit request, {len(escalated(every, 'cant_help'))} because the "
+        f"bot could not help, {len(frustration)} out of frustration",
+    ]
+    for text in quoted:
+        assert text in doc, text
+    assert f"writes {len(every)} bot conversations of the help line and the {len(history.handoffs)} handoffs" in readme
+
+
+def test_the_command_line_seeds_once_and_refuses_a_line_of_its_own(tmp_path: Path) -> None:
+    from handoff_connector.service.__main__ import main
+
+    agents = [{**{k: v for k, v in a.items() if k != "password"}, "token": f"t-{a['id']}"} for a in DEMO["agents"]]
+    config = {**DEMO, "database": str(tmp_path / "handoff.db"), "agents": agents, "bot_events_database": None}
+    path = tmp_path / "connector.yml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["seed-history", "--config", str(path)]) == 0
+    assert main(["seed-history", "--config", str(path)]) == 0  # seeded before: left as it is
+    config["database"] = str(tmp_path / "other.db")
+    path.write_text(yaml.safe_dump(config))
+    storage = Storage(config["database"])
+
+    async def a_line_of_its_own() -> None:
+        await storage.open()
+        await storage.handoffs.create("k1", "someone", "webchat", "general", "explicit", [], {})
+        await storage.shutdown()
+
+    asyncio.run(a_line_of_its_own())
+    assert main(["seed-history", "--config", str(path)]) == 2
