@@ -30,19 +30,20 @@ class Writer:
         self.events: List[Dict[str, Any]] = []
         self.at = conversation.started_at
 
-    def _add(self, at: Optional[float], kind: str, meta: Optional[Dict[str, Any]] = None,
+    def add(self, at: Optional[float], kind: str, meta: Optional[Dict[str, Any]] = None,
              **fields: Any) -> None:
+        """One event at ``at``, or just after the one before (Rasa's order is time order)."""
         self.at = max(self.at + TICK, at if at is not None else 0.0)
         metadata = {**(meta or {}), "model_id": self.model_id, "assistant_id": ASSISTANT}
         self.events.append({"sender_id": self.c.sender_id, "event": kind, "timestamp": round(self.at, 6),
                             "metadata": metadata, **fields})
 
     def action(self, name: str, policy: Optional[str] = "RulePolicy", at: Optional[float] = None) -> None:
-        self._add(at, "action", name=name, policy=policy, confidence=1.0 if policy else None,
+        self.add(at, "action", name=name, policy=policy, confidence=1.0 if policy else None,
                   action_text=None, hide_rule_turn=False)
 
     def bot(self, text: str, meta: Dict[str, Any], at: Optional[float] = None) -> None:
-        self._add(at, "bot", meta, text=text, data={"elements": None, "quick_replies": None, "buttons": None,
+        self.add(at, "bot", meta, text=text, data={"elements": None, "quick_replies": None, "buttons": None,
                                                     "attachment": None, "image": None, "custom": None})
 
     def utter(self, name: str, at: Optional[float] = None, template: bool = False, **values: Any) -> None:
@@ -50,7 +51,7 @@ class Writer:
         self.bot(text, {"utter_action": name, **({"template": name} if template else {})}, at)
 
     def slot(self, name: str, value: Any) -> None:
-        self._add(None, "slot", name=name, value=value)
+        self.add(None, "slot", name=name, value=value)
 
     def user(self, at: float, text: str, intent: str, confidence: Optional[float] = 0.99,
              external: bool = False) -> None:
@@ -59,10 +60,10 @@ class Writer:
                  "message_id": message_id, "metadata": {}}
         if not external:
             parse["intent_ranking"] = [{"name": intent, "confidence": confidence}]
-        self._add(at, "user", {"is_external": True} if external else None, text=text, parse_data=parse,
+        self.add(at, "user", {"is_external": True} if external else None, text=text, parse_data=parse,
                   input_channel=self.c.channel, message_id=message_id)
         if not external:
-            self._add(None, "user_featurization", use_text_for_featurization=False)
+            self.add(None, "user_featurization", use_text_for_featurization=False)
 
     def listen(self, policy: Optional[str] = "RulePolicy") -> None:
         self.action("action_listen", policy)
@@ -78,7 +79,7 @@ def render(conversation: Conversation, handoff_id: Optional[str], teams: Dict[st
     """Every event of ``conversation``; its handoff (if any) carries ``handoff_id``."""
     w = Writer(conversation, models)
     w.action("action_session_start", policy=None, at=conversation.started_at)
-    w._add(None, "session_started")
+    w.add(None, "session_started")
     for name in HANDOFF_SLOTS:
         w.slot(name, None)
     w.action("action_listen", policy=None)
@@ -160,7 +161,7 @@ def _after(w: Writer, step: Step, handoff_id: str, team: str) -> None:
         w.user(step.at, step.text, RELAYED_INTENTS.get(pool, "nlu_fallback"))
         if pool == "callback":
             w.action("callback_form")
-            w._add(None, "active_loop", name="callback_form")
+            w.add(None, "active_loop", name="callback_form")
             w.slot("requested_slot", "callback_contact")
             w.utter("utter_ask_callback_contact")
             w.listen()
@@ -170,7 +171,7 @@ def _after(w: Writer, step: Step, handoff_id: str, team: str) -> None:
         w.user(step.at, step.text, "nlu_fallback", 0.41)
         w.slot("callback_contact", step.text)
         w.action("callback_form")
-        w._add(None, "active_loop", name=None)
+        w.add(None, "active_loop", name=None)
         w.action("action_callback_submit")
         w.utter("utter_callback_confirmed", template=True, team=team, contact=step.text)
         w.slot("handoff_pending", None)
@@ -198,7 +199,7 @@ def _close(w: Writer, step: Step, handoff_id: str) -> None:
         w.slot(name, None)
     w.slot("survey_handoff_id", handoff_id)
     w.action("survey_form")
-    w._add(None, "active_loop", name="survey_form")
+    w.add(None, "active_loop", name="survey_form")
     w.slot("requested_slot", "survey_rating")
     w.utter("utter_ask_survey_rating")
     w.listen()
@@ -219,7 +220,7 @@ def _survey(w: Writer, step: Step) -> None:
         w.slot("survey_comment", comment)
         w.action("survey_form")
     w.slot("requested_slot", None)
-    w._add(None, "active_loop", name=None)
+    w.add(None, "active_loop", name=None)
     w.action("action_survey_submit")
     w.utter("utter_survey_thanks" if rating is not None else "utter_survey_skipped", template=True)
     for name in ("survey_handoff_id", "survey_rating", "survey_comment"):

@@ -236,9 +236,9 @@ def trigger_of(conversation: Conversation) -> Tuple[str, List[str]]:
     last = conversation.turns[(conversation.handoff_turn or 1) - 1]
     if last.intent == "human_handoff":
         return "explicit", ["explicit_request"]
-    if last.intent == "frustrated":
-        return "frustration", ["all_caps", "anger_words", "repeated_punctuation", "frustrated_intent"][
-            : 2 + conversation.index % 3]
+    if last.intent == "frustrated":  # a strong signal: two to four of the detector's codes
+        codes = ["anger_words", "all_caps", "repeated_punctuation", "frustrated_intent"]
+        return "frustration", codes[:2 + conversation.index % 3]
     offer = conversation.offers[-1]
     return offer.kind, [*offer.reasons, "offer_accepted"]
 
