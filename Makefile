@@ -17,11 +17,11 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: demo demo-scale test eval bench lint install model browser services lock clean
 
 demo: model connector
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(DEMO_ARGS)
 
 # Two Rasa servers, the action server, two connectors; PostgreSQL and Redis.
 demo-scale: model connector services
-	$(PY) scripts/demo.py --scale
+	$(PY) scripts/demo.py --scale $(DEMO_ARGS)
 
 test: model connector browser services lint
 	$(CPY) -m pytest tests/service

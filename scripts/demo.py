@@ -1,5 +1,10 @@
 """`make demo`: starts Rasa, the action server and the connector; Ctrl-C stops all.
 
+A new demo database starts with two weeks of sample history (``seed-history``,
+written while Rasa starts), so the insights pages have figures at once;
+``--no-sample-history`` (``make demo DEMO_ARGS=--no-sample-history``) starts
+without it. A database that exists is left as it is.
+
 `make demo-scale` (``--scale``) starts the same system as it runs for
 availability: two Rasa servers, the action server and two connectors, sharing
 PostgreSQL (databases ``handoff_demo``, ``rasa_trackers_demo`` and
@@ -35,7 +40,8 @@ Everything is up:
 3. Back at the desk: the conversation pops up in Waiting. Claim it, answer
    it (type / for saved replies), add a note, transfer it, close it: the
    bot comes back with a survey.
-
+4. The insights: {connector}/desk/insights, signed in as dana.
+{history}
 Logs: {logs}
 Press Ctrl-C to stop everything.
 """
@@ -55,6 +61,17 @@ conversation arrive and the replies come back.
 """
 
 
+HISTORY = """   Two weeks of sample history are in it ({first} to {last}): {conversations} bot
+   conversations, {handoffs} of them handed to a person. What a designer learns
+   from it (docs/designer-insights.md, "What the demo's history shows"):
+   - {after_utility} of the {frustration} frustration escalations came right after utter_utility_help;
+   - can't-help escalations came mostly from housing follow-up questions, and
+     fell from {cant_help_before} (model v1, {first} to {before}) to {cant_help_after} after model v2
+     was deployed on {deployed}: compare the two weeks in #bot.
+"""
+NO_HISTORY = "   {why}\n"
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -67,12 +84,40 @@ def _scaled_stack() -> Stack:
     return Stack(workdir=ROOT / ".demo-scale", ports=Ports(), scale=scale)
 
 
-def _start(stack: Stack) -> None:
+def _sample_history(stack: Stack, wanted: bool) -> str:
+    """Seeds a new database (while Rasa starts); says what the insights pages show."""
+    if not wanted:
+        return NO_HISTORY.format(why="Started without sample history (--no-sample-history).")
+    if stack.scale is None and stack.database is not None and stack.database.exists():
+        return NO_HISTORY.format(why=f"{stack.database.name} existed: its history is the one shown "
+                                     f"(delete it for a new one with two weeks of sample history).")
+    print("writing two weeks of sample history into the new database...", flush=True)
+    try:
+        made = stack.seed_history()
+    except RuntimeError as error:
+        return NO_HISTORY.format(why=f"No sample history: {error}")
+    if not made.get("seeded"):
+        return NO_HISTORY.format(why=str(made.get("status")))
+    print(f"sample history written in {made['seconds']} s.", flush=True)
+    story = made["story"]
+    assert isinstance(story, dict)
+    before = time.strftime("%Y-%m-%d", time.gmtime(float(str(made["from_ts"])) + 6 * 86400))
+    return HISTORY.format(conversations=made["conversations"], handoffs=made["handoffs"], first=made["from"],
+                          last=made["to"], deployed=made["deployed"], before=before,
+                          after_utility=story["frustration_after_utter_utility_help"], **story)
+
+
+def _start(stack: Stack, wanted: bool) -> str:
+    stack.check_ports()
     if stack.scale is None:
-        stack.start()
+        # The connector starts on the seeded database; Rasa and the actions start meanwhile.
+        stack.start(only=["rasa", "actions"])
         print("starting Rasa, the action server and the connector (Rasa takes ~30 s)...", flush=True)
+        history = _sample_history(stack, wanted)
+        stack.start(only=["connector"])
         stack.wait_healthy()
-        return
+        return history
+    history = _sample_history(stack, wanted)
     # The second Rasa server starts once the first has made the tracker tables.
     first = ["rasa", "actions", "connector", "connector-2"]
     stack.start(only=first)
@@ -80,11 +125,14 @@ def _start(stack: Stack) -> None:
     stack.wait_healthy(only=first)
     stack.start(only=["rasa-2"])
     stack.wait_healthy(only=["rasa-2"])
+    return history
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", action="store_true", help="two Rasa servers and two connectors")
+    parser.add_argument("--no-sample-history", dest="history", action="store_false",
+                        help="a new database starts empty (default: two weeks of sample history)")
     args = parser.parse_args()
     # Ctrl-C (and a plain kill) stop them all, even during start-up.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -99,9 +147,9 @@ def main() -> int:
         print(f"error: {error} (is PostgreSQL running on 127.0.0.1:5432?)", file=sys.stderr)
         return 1
     try:
-        _start(stack)
+        history = _start(stack, args.history)
         print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
-                           connector=stack.connector_url, logs=stack.workdir), flush=True)
+                           connector=stack.connector_url, logs=stack.workdir, history=history), flush=True)
         if stack.scale is not None:
             print(SCALED.format(rasa=stack.rasa_url, rasa_2=stack.url("rasa_2"), connector=stack.connector_url,
                                 connector_2=stack.url("connector_2"), handoff_db=stack.scale.handoff_database,

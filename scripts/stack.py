@@ -10,6 +10,7 @@ and two connectors on one PostgreSQL database.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -218,7 +219,8 @@ class Stack:
             commands["connector-2"] = self._connector(self.ports.connector_2)
         return commands
 
-    def start(self, only: Optional[List[str]] = None) -> None:
+    def check_ports(self, only: Optional[List[str]] = None) -> None:
+        """Raises RuntimeError naming each port (of ``only``, or all) something else uses."""
         busy = [f"{name} ({getattr(self.ports, name.replace('-', '_'))})" for name in self.names
                 if (only is None or name in only) and port_in_use(getattr(self.ports, name.replace("-", "_")))]
         if busy:
@@ -226,6 +228,9 @@ class Stack:
                 f"port(s) already in use: {', '.join(busy)}. Stop whatever uses them "
                 f"(another demo?) and try again."
             )
+
+    def start(self, only: Optional[List[str]] = None) -> None:
+        self.check_ports(only)
         self._write_files()
         for name, command in self.commands().items():
             if only is not None and name not in only:
@@ -235,6 +240,18 @@ class Stack:
                 command, cwd=self.project, env=self.env_of(name), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def seed_history(self) -> Dict[str, object]:
+        """``seed-history`` into the connector's database (two weeks of sample history; only
+        into an empty database). Returns what it said; RuntimeError with its reason if it refused."""
+        done = subprocess.run(
+            [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "seed-history",
+             "--config", str(self.connector_config)],
+            cwd=self.project, env=self.env_of("connector"), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().removeprefix("error: ") or f"exit {done.returncode}")
+        answer: Dict[str, object] = json.loads(done.stdout)
+        return answer
 
     def health_urls(self) -> Dict[str, str]:
         urls = {

@@ -9,6 +9,8 @@
     members add ID QUEUE | remove ID QUEUE         manage membership
     retention run [--dry-run]                      delete or redact old transcripts (config `retention`)
     redact  HANDOFF_ID                             redact one conversation by the config's patterns
+    seed-history                                   two weeks of the demo's sample history, into an
+                                                   empty database only (docs/designer-insights.md)
     agent   --token T [--url U] queue | mine | show ID | claim ID | say ID TEXT
             | close ID RESOLUTION [NOTE]         act as an agent from the terminal
 """
@@ -191,6 +193,28 @@ def admin(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_history(args: argparse.Namespace) -> Dict[str, Any]:
+    from handoff_connector.service.sample_history import seed
+
+    config = load_config(args.config)
+    storage = Storage(config.database)
+    await storage.open()
+    try:
+        await storage.accounts.seed(config)
+        return await seed(storage, config)
+    finally:
+        await storage.shutdown()
+
+
+def seed_history(args: argparse.Namespace) -> int:
+    try:
+        print(json.dumps(asyncio.run(_seed_history(args)), indent=2))
+    except (ConfigError, HandoffError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _admin_parsers(sub: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default="connector.yml")
@@ -236,6 +260,9 @@ def _admin_parsers(sub: Any) -> None:
     redact = sub.add_parser("redact", help="redact one conversation by the config's patterns", parents=[common])
     redact.add_argument("id")
     redact.set_defaults(func=admin, command="redact")
+    sample = sub.add_parser("seed-history", parents=[common],
+                            help="write two weeks of the demo's sample history into an empty database")
+    sample.set_defaults(func=seed_history)
     members = sub.add_parser("members", help="who works which queue")
     mcmds = members.add_subparsers(dest="command", required=True)
     for name in ("add", "remove"):
