@@ -240,3 +240,35 @@ async def test_the_consumer_comes_back_after_the_connection_is_cut(
         assert await figures(client) == await sql_figures(tmp_path, aiohttp_client)
     finally:
         await proxy.stop()
+
+
+async def test_one_instance_consumes_and_another_takes_over(
+        tmp_path: Path, database: str, rabbit: Dict[str, str], aiohttp_client: Client,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Two connectors on one database and one queue: one consumes (exclusive), the other
+    stands by; when the first stops, the second goes on from the rest of the queue."""
+    caplog.set_level(logging.INFO, logger="handoff_connector.service.broker_pika")
+    first = await connector(tmp_path, database, rabbit, aiohttp_client)
+    deadline = time.monotonic() + 10
+    while "handoff.bot_events.consuming" not in caplog.text:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    second = await connector(tmp_path, database, rabbit, aiohttp_client)
+    await rasa_publishes(rabbit, bodies(EVENTS[:70]))
+    await folded(first, 70)
+    assert caplog.text.count("handoff.bot_events.consuming") == 1  # the second is refused the queue
+    await first.close()
+    await rasa_publishes(rabbit, bodies(EVENTS[70:]))
+    await folded(second, len(EVENTS))
+    assert caplog.text.count("handoff.bot_events.consuming") == 2
+    assert await figures(second) == await sql_figures(tmp_path, aiohttp_client)
+
+
+async def test_the_digests_are_forgotten_after_a_while(tmp_path: Path, database: str, aiohttp_client: Client) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path, database)))
+    store = client.app[STORE].conversations
+    messages = [m for m in (broker_pika.decode(b) for b in bodies(EVENTS[:5])) if m]
+    assert await store.ingest_unique(broker_pika.SOURCE, messages + messages[:2]) == 5  # a repeat in the batch too
+    assert await store.ingest_unique(broker_pika.SOURCE, messages) == 0
+    assert await store.forget_digests(time.time() - broker_pika.KEEP_SECONDS) == 0  # all recent
+    assert await store.forget_digests(time.time() + 1) == 5
