@@ -77,6 +77,22 @@ class Scale:
 
 
 @dataclass
+class RabbitBroker:
+    """Rasa's Pika event broker (RabbitMQ) instead of its SQL one, for the designer's insights."""
+
+    queue: str = "rasa_events"
+    exchange: str = "rasa-exchange"
+    host: str = "127.0.0.1"
+    port: int = 5672
+    username: str = "guest"
+    password: str = "guest"
+
+    @property
+    def url(self) -> str:
+        return f"amqp://{self.username}:{self.password}@{self.host}:{self.port}/"
+
+
+@dataclass
 class Stack:
     """The three processes, their logs, and the files they were started with."""
 
@@ -93,6 +109,7 @@ class Stack:
     database: Optional[Path] = None
     extra_env: Dict[str, str] = field(default_factory=dict)
     scale: Optional[Scale] = None
+    rabbitmq: Optional[RabbitBroker] = None  # None: Rasa's SQL event broker
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
@@ -141,10 +158,24 @@ class Stack:
         endpoints += self._event_broker()
         (self.workdir / "credentials.yml").write_text(channels)
         (self.workdir / "endpoints.yml").write_text(endpoints)
+        if self.rabbitmq is not None:  # the connector's config, naming the queue Rasa publishes to
+            rabbit = self.rabbitmq
+            self._connector_config().write_text(
+                self.connector_config.read_text() + f'\nbot_events_rabbitmq:\n  url: "{rabbit.url}"\n'
+                f'  queue: "{rabbit.queue}"\n  exchange: "{rabbit.exchange}"\n')
+
+    def _connector_config(self) -> Path:
+        return self.connector_config if self.rabbitmq is None else self.workdir / "connector.yml"
 
     def _event_broker(self) -> str:
         """Rasa's SQL event broker: every event of every conversation, which the connector
-        folds into the designer's insights (its own table is ``events``: a database of its own)."""
+        folds into the designer's insights (its own table is ``events``: a database of its own);
+        or its Pika broker, publishing to a RabbitMQ queue."""
+        if self.rabbitmq is not None:
+            rabbit = self.rabbitmq
+            return (f"event_broker:\n  type: pika\n  url: {rabbit.host}\n  port: {rabbit.port}\n"
+                    f"  username: {rabbit.username}\n  password: {rabbit.password}\n"
+                    f"  queues:\n    - {rabbit.queue}\n  exchange_name: {rabbit.exchange}\n")
         if self.scale is not None and self.scale.events_database:
             scale = self.scale
             return (f"event_broker:\n  type: SQL\n  dialect: postgresql\n  url: {scale.postgres_host}\n"
@@ -159,6 +190,8 @@ class Stack:
     @property
     def bot_events_database(self) -> str:
         """Where the connector reads Rasa's broker (HANDOFF_BOT_EVENTS)."""
+        if self.rabbitmq is not None:
+            return self.rabbitmq.url
         if self.scale is not None and self.scale.events_database:
             scale = self.scale
             return (f"postgresql://{scale.postgres_user}@{scale.postgres_host}:{scale.postgres_port}/"
@@ -189,7 +222,7 @@ class Stack:
 
     def _connector(self, port: int) -> List[str]:
         return [str(CONNECTOR_PYTHON), "-m", "handoff_connector.service", "serve",
-                "--config", str(self.connector_config), "--port", str(port)]
+                "--config", str(self._connector_config()), "--port", str(port)]
 
     def _rasa(self, port: int) -> List[str]:
         return [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,

@@ -20,6 +20,7 @@ from handoff_connector.service import (
     openapi,
 )
 from handoff_connector.service.broker import bot_events_ctx
+from handoff_connector.service.broker_pika import pika_events_ctx
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
 from handoff_connector.service.errors import HandoffError, TooManyRequests
@@ -151,6 +152,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_delivery)
     app.cleanup_ctx.append(housekeeping_ctx)
     app.cleanup_ctx.append(bot_events_ctx)
+    app.cleanup_ctx.append(pika_events_ctx)
     app.cleanup_ctx.append(retention_ctx)  # the record: retention, daily
     app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)

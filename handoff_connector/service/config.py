@@ -4,7 +4,9 @@ A missing or wrong value fails fast with a message naming the key and file.
 Environment variables override the secrets and addresses, so the same file
 serves the demo, the tests and production: HANDOFF_BOT_SECRET,
 HANDOFF_DATABASE, HANDOFF_PUBLIC_URL, RASA_URL, RASA_TOKEN, WEBCHAT_WS_URL,
-WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET, HANDOFF_BOT_EVENTS.
+WEBCHAT_TYPING_URL, WEBCHAT_TYPING_SECRET, HANDOFF_BOT_EVENTS (Rasa's event
+broker: an ``amqp://`` or ``amqps://`` URL is RabbitMQ's, anything else the SQL
+broker's database).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -103,6 +105,23 @@ TEMPLATE_USES = {
 
 
 @dataclass(frozen=True)
+class RabbitConfig:
+    """Rasa's Pika event broker (``event_broker: {type: pika}`` in Rasa's endpoints.yml)."""
+
+    url: str  # amqp://user:password@host:5672/vhost (never logged: it holds the password)
+    queue: str = "rasa_core_events"  # one of Rasa's `queues` (Rasa's default queue's name)
+    exchange: str = "rasa-exchange"  # Rasa's `exchange_name` (its default)
+    prefetch: int = 200  # messages held unacknowledged at once: one fold's most
+
+    def where(self) -> str:
+        """The broker's address without the credentials, for the log."""
+        return self.url.split("@")[-1].split("?")[0]
+
+
+RABBIT_KEYS = ("url", "queue", "exchange", "prefetch")
+
+
+@dataclass(frozen=True)
 class Config:
     bot_secret: str
     rasa_url: str
@@ -140,6 +159,8 @@ class Config:
     # conversation, for the designer's insights. None: not read.
     bot_events_database: Optional[str] = None
     bot_events_poll_seconds: float = 1.0
+    # Or Rasa's Pika broker: the RabbitMQ queue Rasa publishes to (broker_pika.py). One or the other.
+    bot_events_rabbitmq: Optional[RabbitConfig] = None
     # Insights and /metrics (insights.py, metrics.py): a conversation waiting longer than
     # this is "past the threshold"; answered within it counts for the service level.
     wait_threshold_seconds: float = 120.0
@@ -243,6 +264,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         redaction = parse_redaction(raw.get("redaction"), source)
     except RedactionError as error:
         raise ConfigError(str(error)) from error
+    bot_events_database, bot_events_rabbitmq = _bot_events(raw, source)
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
         raise ConfigError(f"{source}: `port` must be a port number, got {port!r}.")
@@ -276,7 +298,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         webchat_typing_url=_env_or(raw, "webchat_typing_url", "WEBCHAT_TYPING_URL"),
         webchat_typing_secret=_env_or(raw, "webchat_typing_secret", "WEBCHAT_TYPING_SECRET"),
         user_name_slot=str(raw.get("user_name_slot") or "name"),
-        bot_events_database=_env_or(raw, "bot_events_database", "HANDOFF_BOT_EVENTS"),
+        bot_events_database=bot_events_database,
+        bot_events_rabbitmq=bot_events_rabbitmq,
         bot_events_poll_seconds=_seconds(raw, "bot_events_poll_seconds", 1.0, source),
         wait_threshold_seconds=_insights(raw, source),
         metrics_token=_env_or(raw, "metrics_token", "HANDOFF_METRICS_TOKEN"),
@@ -295,6 +318,42 @@ def _insights(raw: Dict[str, Any], source: str) -> float:
         raise ConfigError(f"{source}: unknown key(s) in `insights`: {sorted(unknown)}; "
                           f"known: wait_threshold_seconds.")
     return _seconds(section, "wait_threshold_seconds", 120.0, f"{source} insights")
+
+
+def _bot_events(raw: Dict[str, Any], source: str) -> Tuple[Optional[str], Optional[RabbitConfig]]:
+    """Which of Rasa's event brokers is read: ``bot_events_database`` (SQL) or
+    ``bot_events_rabbitmq`` (Pika); HANDOFF_BOT_EVENTS overrides the address of either."""
+    database = raw.get("bot_events_database") or None
+    section = raw.get("bot_events_rabbitmq")
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError(f"{source}: `bot_events_rabbitmq` must be a mapping (url, queue, ...), got {section!r}.")
+    section = dict(section or {})
+    env = os.environ.get("HANDOFF_BOT_EVENTS")
+    if env and env.startswith(("amqp://", "amqps://")):
+        section["url"], database = env, None
+    elif env:
+        database, section = env, {}
+    if database and section:
+        raise ConfigError(f"{source}: set `bot_events_database` (Rasa's SQL broker) or `bot_events_rabbitmq` "
+                          f"(its Pika broker), not both.")
+    if not section:
+        return (str(database) if database else None), None
+    unknown = set(section) - set(RABBIT_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) in `bot_events_rabbitmq`: {sorted(unknown)}; "
+                          f"known: {', '.join(RABBIT_KEYS)}.")
+    where = f"{source} bot_events_rabbitmq"
+    url = _require(section, "url", str, where)
+    if not url.startswith(("amqp://", "amqps://")):
+        raise ConfigError(f"{where}: `url` must be an amqp:// or amqps:// URL.")  # not echoed: a password
+    for key in ("queue", "exchange"):
+        if key in section:
+            _require(section, key, str, where)
+    prefetch = section.get("prefetch", 200)
+    if not isinstance(prefetch, int) or isinstance(prefetch, bool) or not 1 <= prefetch <= 10000:
+        raise ConfigError(f"{where}: `prefetch` must be a whole number from 1 to 10000, got {prefetch!r}.")
+    return None, RabbitConfig(url=url, queue=section.get("queue", "rasa_core_events"),
+                              exchange=section.get("exchange", "rasa-exchange"), prefetch=prefetch)
 
 
 def _env_or(raw: Dict[str, Any], key: str, env: str) -> Optional[str]:

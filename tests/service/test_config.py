@@ -45,10 +45,17 @@ def base() -> Dict[str, Any]:
         ({"templates": {"queue_update": "{agent_name} will be with you"}}, "templates.queue_update: bad placeholder"),
         ({"templates": {"introduction": "Hi {user_name.upper}"}}, "templates.introduction: bad placeholder"),
         ({"saved_replies": [{"shortcut": "x", "title": "X", "text": "{link}"}]}, "saved_replies[0]: bad placeholder"),
+        # Rasa's event broker: one of the two, a RabbitMQ URL, known keys only
+        ({"bot_events_database": "e.db", "bot_events_rabbitmq": {"url": "amqp://h/"}}, "not both"),
+        ({"bot_events_rabbitmq": "amqp://h/"}, "`bot_events_rabbitmq` must be a mapping"),
+        ({"bot_events_rabbitmq": {"queue": "q"}}, "bot_events_rabbitmq: `url` must be a str"),
+        ({"bot_events_rabbitmq": {"url": "http://h/"}}, "bot_events_rabbitmq: `url` must be an amqp://"),
+        ({"bot_events_rabbitmq": {"url": "amqp://h/", "queues": ["q"]}}, "unknown key(s) in `bot_events_rabbitmq`"),
+        ({"bot_events_rabbitmq": {"url": "amqp://h/", "prefetch": 0}}, "`prefetch` must be a whole number"),
     ],
 )
 def test_bad_config_names_the_key(change: Dict[str, Any], says: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for env in ("HANDOFF_BOT_SECRET", "RASA_URL", "RASA_TOKEN", "HANDOFF_DATABASE"):
+    for env in ("HANDOFF_BOT_SECRET", "RASA_URL", "RASA_TOKEN", "HANDOFF_DATABASE", "HANDOFF_BOT_EVENTS"):
         monkeypatch.delenv(env, raising=False)
     with pytest.raises(ConfigError) as error:
         parse_config({**base(), **change}, "connector.yml")
@@ -67,6 +74,24 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 def test_environment_overrides_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOFF_BOT_SECRET", "from-env")
     assert parse_config(base()).bot_secret == "from-env"
+
+
+def test_the_event_brokers_address_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    rabbit = {"bot_events_rabbitmq": {"url": "amqp://guest:guest@file-host/", "queue": "rasa_events"}}
+    monkeypatch.delenv("HANDOFF_BOT_EVENTS", raising=False)
+    config = parse_config({**base(), **rabbit})
+    assert config.bot_events_rabbitmq is not None and config.bot_events_database is None
+    assert (config.bot_events_rabbitmq.queue, config.bot_events_rabbitmq.exchange) == ("rasa_events", "rasa-exchange")
+    assert config.bot_events_rabbitmq.where() == "file-host/"  # the log never shows the password
+    # An amqp:// URL is RabbitMQ's (the file's queue kept); anything else the SQL broker's database.
+    monkeypatch.setenv("HANDOFF_BOT_EVENTS", "amqp://u:p@env-host:5672/")
+    config = parse_config({**base(), "bot_events_database": "e.db"})
+    assert config.bot_events_rabbitmq is not None and config.bot_events_database is None
+    assert (config.bot_events_rabbitmq.url, config.bot_events_rabbitmq.queue) == ("amqp://u:p@env-host:5672/",
+                                                                                 "rasa_core_events")
+    monkeypatch.setenv("HANDOFF_BOT_EVENTS", "rasa_events.db")
+    config = parse_config({**base(), **rabbit})
+    assert (config.bot_events_database, config.bot_events_rabbitmq) == ("rasa_events.db", None)
 
 
 def test_serve_with_a_bad_config_fails_fast(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 ``ingest`` folds a batch of broker rows and moves the source's cursor in the
 same transaction, so a batch counts once even when two instances race for it
 (the cursor's row is locked; a batch at or before the cursor is skipped).
+``ingest_unique`` does the same for messages without an id (Rasa's Pika
+broker): each message's digest is stored with the fold, and a digest already
+there is a redelivery, passed over.
 The figures count conversations that *started* in the period and in which the
 user said something (a session opened and left is no bot conversation).
 """
@@ -24,9 +27,16 @@ from handoff_connector.service.bot_events import (
 )
 from handoff_connector.service.errors import Forbidden, Unauthorized
 from handoff_connector.service.storage.database import Database, Tx
-from handoff_connector.service.storage.schema import agents, bot_conversations, bot_event_cursors, handoffs
+from handoff_connector.service.storage.schema import (
+    agents,
+    bot_conversations,
+    bot_event_cursors,
+    bot_event_digests,
+    handoffs,
+)
 
 BrokerRow = Tuple[int, str, Dict[str, Any]]  # (id, sender_id, event)
+Message = Tuple[str, str, Dict[str, Any]]  # (digest, sender_id, event): a broker message without an id
 GROUPS = ("trigger", "queue", "channel", "day", "hour")
 EXAMPLES = 3  # example conversations per path or response
 
@@ -52,9 +62,7 @@ class Conversations:
     async def ingest(self, source: str, rows: Sequence[BrokerRow], up_to: int) -> int:
         """Folds ``rows`` (ordered by id) and sets the cursor to ``up_to``; returns how many were new."""
         async def work(tx: Tx) -> int:
-            await tx.upsert(bot_event_cursors, {"source": source, "position": 0, "updated_at": tx.now}, ["source"])
-            cursor = sa.select(bot_event_cursors.c.position).where(bot_event_cursors.c.source == source)
-            position = int(await tx.scalar(cursor.with_for_update() if tx.postgres else cursor))
+            position = await self._lock(tx, source)
             fresh = [row for row in rows if row[0] > position]
             await self._fold(tx, fresh)
             if up_to > position:
@@ -63,6 +71,40 @@ class Conversations:
             return len(fresh)
 
         return await self._db.run(work)
+
+    async def ingest_unique(self, source: str, messages: Sequence[Message]) -> int:
+        """Folds ``messages`` (in the order they came) whose digest was not folded before;
+        returns how many were new. The source's cursor row, locked, counts them and keeps
+        two instances' folds one after the other."""
+        async def work(tx: Tx) -> int:
+            position = await self._lock(tx, source)
+            digests = list({digest for digest, _, _ in messages})
+            seen = {r["digest"] for r in await tx.all(
+                sa.select(bot_event_digests.c.digest).where(bot_event_digests.c.digest.in_(digests)))}
+            fresh: List[BrokerRow] = []
+            for digest, sender, event in messages:
+                if digest not in seen:
+                    seen.add(digest)  # the same message twice in one batch (Rasa published it again)
+                    fresh.append((0, sender, event))
+                    await tx.run(bot_event_digests.insert().values(digest=digest, seen_at=tx.now))
+            await self._fold(tx, fresh)
+            if fresh:
+                await tx.run(bot_event_cursors.update().where(bot_event_cursors.c.source == source)
+                             .values(position=position + len(fresh), updated_at=tx.now))
+            return len(fresh)
+
+        return await self._db.run(work)
+
+    async def forget_digests(self, before: float) -> int:
+        """Drops the digests of messages folded before ``before``; returns how many."""
+        return await self._db.run(lambda tx: tx.run(
+            bot_event_digests.delete().where(bot_event_digests.c.seen_at < before)))
+
+    @staticmethod
+    async def _lock(tx: Tx, source: str) -> int:
+        await tx.upsert(bot_event_cursors, {"source": source, "position": 0, "updated_at": tx.now}, ["source"])
+        cursor = sa.select(bot_event_cursors.c.position).where(bot_event_cursors.c.source == source)
+        return int(await tx.scalar(cursor.with_for_update() if tx.postgres else cursor))
 
     async def _fold(self, tx: Tx, rows: Sequence[BrokerRow]) -> None:
         by_sender: Dict[str, List[Dict[str, Any]]] = {}
