@@ -34,6 +34,8 @@ const sign = (diff) => (diff > 0 ? "+" : diff < 0 ? "−" : "±");
 // A change (this period − the compared one, as the API computes it): its text and which way it went.
 export function moved(figure, diff) {
   if (missing(diff)) return null;
+  // Under half a second reads as "0 s": no change, whichever way the milliseconds went.
+  if (figure.kind === "duration" && Math.abs(diff) < 0.5) diff = 0;
   let text;
   if (figure.kind === "rate") text = `${sign(diff)}${Math.abs(Math.round(diff * 1000) / 10)} pts`;
   else if (figure.kind === "duration") text = `${sign(diff)}${duration(Math.abs(diff))}`;

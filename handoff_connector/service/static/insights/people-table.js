@@ -39,11 +39,14 @@ function row(by, group, change, props, fixed) {
 }
 
 // A group of the compared period with no handoffs in this one still has a row: it says what changed.
-function emptyLike(figures) {
-  if (Array.isArray(figures)) return figures;
+// Its counts are 0; its times, rates and averages are not there ("—"), as for an empty set.
+const NOT_THERE = new Set(["mean", "median", "p90", "max", "abandonment_rate", "service_level", "response_rate", "average"]);
+
+function emptyLike(figures, key) {
   if (figures && typeof figures === "object") {
-    return Object.fromEntries(Object.entries(figures).map(([key, value]) => [key, emptyLike(value)]));
+    return Object.fromEntries(Object.entries(figures).map(([name, value]) => [name, emptyLike(value, name)]));
   }
+  if (NOT_THERE.has(key)) return null;
   return typeof figures === "number" ? 0 : figures;
 }
 
