@@ -277,3 +277,22 @@ def test_the_period_controls_and_the_apis_errors(browser: Browser, short_thresho
     expect(page.get_by_test_id("people-period")).to_contain_text("Mar 1, 2026 – Mar 3, 2026")
     assert page.evaluate("location.hash") == f"#people?from={first}&to={end}"
     page.context.close()
+
+
+def test_the_live_view_refreshes_until_another_view_opens(browser: Browser, short_threshold: Stack) -> None:
+    stack = short_threshold
+    page = desk(browser, stack, "dana", "demo-dana")
+    asked: List[float] = []
+    page.on("request", lambda r: asked.append(time.monotonic()) if "/api/v1/insights/live" in r.url else None)
+    insights(page, stack, "live")
+    updated = page.get_by_test_id("live-body")
+    expect(updated).to_have_attribute("data-at", re.compile(r"^[0-9.]+$"))
+    first = updated.get_attribute("data-at")
+    expect(updated).not_to_have_attribute("data-at", first or "", timeout=12_000)  # asked again by itself
+    page.get_by_test_id("nav-people").click()
+    expect(page.get_by_test_id("insights-view")).to_have_attribute("data-view", "people")
+    left = time.monotonic()
+    page.wait_for_timeout(7_000)  # longer than the refresh interval
+    assert [t for t in asked if t > left + 0.5] == [], "the live view kept asking after another view opened"
+    page.context.close()
+
