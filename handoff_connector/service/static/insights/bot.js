@@ -4,87 +4,48 @@
 // (#bot?from=<seconds>&to=<seconds>&compare_from=…&compare_to=…&by=day&trigger=cant_help), so a
 // designer can share or come back to what they were looking at.
 
-import { el, card, dateInput, startOf, endOf } from "./dom.js";
+import { el, card, dateInput } from "./dom.js";
+import { DAY, RANGES, dayEnd, days, hashQuery, periodOf, readRange, replaceHash, seconds, select, writeRange } from "./period.js";
 import { TRIGGERS, panel } from "./bot-parts.js";
 import { loadHeadline } from "./bot-headline.js";
 import { GROUPS, loadBreakdown } from "./bot-breakdown.js";
 import { WHERE } from "./bot-where.js";
 
-const DAY = 86400;
-const RANGES = { 7: "Last 7 days", 30: "Last 30 days", custom: "Custom dates" };
 const COMPARES = { none: "Nothing", previous: "The period before", custom: "Custom dates" };
-
-function seconds(query, name) {
-  const raw = query.get(name);
-  return raw !== null && raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : null;
-}
 
 // What the address asks for; what it does not say (or says wrongly) is the default.
 function readState() {
-  const query = new URLSearchParams(window.location.hash.split("?")[1] || "");
+  const query = hashQuery();
   const state = {
-    range: query.get("range") === "30" ? "30" : "7", from: seconds(query, "from"), to: seconds(query, "to"),
+    ...readRange(query),
     compare: query.get("compare") === "previous" ? "previous" : "none",
     compareFrom: seconds(query, "compare_from"), compareTo: seconds(query, "compare_to"),
     by: query.get("by") in GROUPS ? query.get("by") : "trigger",
     trigger: query.get("trigger") in TRIGGERS ? query.get("trigger") : "",
   };
-  if (state.from !== null || state.to !== null) state.range = "custom";
   if (state.compareFrom !== null && state.compareTo !== null) state.compare = "custom";
   return state;
 }
 
 function writeState(state) {
   const query = new URLSearchParams();
-  if (state.range === "custom") {
-    if (state.from !== null) query.set("from", state.from);
-    if (state.to !== null) query.set("to", state.to);
-  } else if (state.range !== "7") query.set("range", state.range);
+  writeRange(query, state);
   if (state.compare === "custom") {
     query.set("compare_from", state.compareFrom);
     query.set("compare_to", state.compareTo);
   } else if (state.compare === "previous") query.set("compare", "previous");
   if (state.by !== "trigger") query.set("by", state.by);
   if (state.trigger) query.set("trigger", state.trigger);
-  const text = query.toString();
-  // replaceState: no hashchange, so the view is not drawn again from scratch.
-  window.history.replaceState(null, "", "#bot" + (text ? "?" + text : ""));
+  replaceHash("bot", query);
 }
 
 // The periods to ask the API for, in seconds since the epoch.
 function periods(state) {
-  const now = Math.ceil(Date.now() / 1000);
-  let to = now;
-  let from = now - Number(state.range) * DAY;
-  if (state.range === "custom") {
-    to = state.to ?? now;
-    from = state.from ?? to - 7 * DAY;
-  }
+  const { from, to } = periodOf(state);
   let compare = null;
   if (state.compare === "previous") compare = { from: from - (to - from), to: from };
   if (state.compare === "custom") compare = { from: state.compareFrom, to: state.compareTo };
   return { period: { from, to }, compare };
-}
-
-const local = (secondsValue) => dateInput(secondsValue * 1000);
-const dayStart = (value) => Date.parse(startOf(value)) / 1000;
-const dayEnd = (value) => Date.parse(endOf(value)) / 1000;
-
-function select(testid, label, options, value, onChange) {
-  const node = el("select", { testid, "aria-label": label, onchange: (event) => onChange(event.target.value) },
-    Object.entries(options).map(([key, text]) => el("option", { value: key, text, selected: key === value })));
-  return el("label", {}, [label, node]);
-}
-
-// Two date inputs (first and last day, local) that set a period of whole days.
-function days(prefix, from, to, onChange) {
-  const change = () => {
-    if (!first.value || !last.value) return;
-    onChange(dayStart(first.value), dayEnd(last.value));
-  };
-  const first = el("input", { type: "date", testid: prefix + "-from", value: local(from), onchange: change });
-  const last = el("input", { type: "date", testid: prefix + "-to", value: local(to - 1), onchange: change });
-  return [el("label", {}, ["From", first]), el("label", {}, ["To (including)", last])];
 }
 
 function toolbar(state, changed) {

@@ -6,29 +6,21 @@
 // compare=previous), so a supervisor can share or come back to what they were looking at.
 
 import { get } from "./api.js";
-import { el, card, dateInput, duration, empty, startOf, endOf } from "./dom.js";
+import { el, card, dateInput, duration, empty } from "./dom.js";
+import { DAY, RANGES, dayEnd, days, hashQuery, periodOf, readRange, replaceHash, seconds, select, writeRange } from "./period.js";
 import { panel, span } from "./bot-parts.js";
 import { headline } from "./people-figures.js";
 import { BY, groupTable } from "./people-table.js";
 import { charts } from "./people-charts.js";
 
-const DAY = 86400;
-const RANGES = { 7: "Last 7 days", 30: "Last 30 days", custom: "Custom dates" };
-
-function seconds(query, name) {
-  const raw = query.get(name);
-  return raw !== null && raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : null;
-}
-
 // What the address asks for; what it does not say (or says wrongly) is the default.
 function readState() {
-  const query = new URLSearchParams(window.location.hash.split("?")[1] || "");
+  const query = hashQuery();
   const state = {
-    range: query.get("range") === "30" ? "30" : "7", from: seconds(query, "from"), to: seconds(query, "to"),
+    ...readRange(query),
     compare: query.get("compare") === "previous", compareFrom: seconds(query, "compare_from"),
     compareTo: seconds(query, "compare_to"), by: query.get("by") in BY ? query.get("by") : "agent",
   };
-  if (state.from !== null || state.to !== null) state.range = "custom";
   if (state.compareFrom === null || state.compareTo === null) state.compareFrom = state.compareTo = null;
   else state.compare = true;
   return state;
@@ -36,55 +28,24 @@ function readState() {
 
 function writeState(state) {
   const query = new URLSearchParams();
-  if (state.range === "custom") {
-    if (state.from !== null) query.set("from", state.from);
-    if (state.to !== null) query.set("to", state.to);
-  } else if (state.range !== "7") query.set("range", state.range);
+  writeRange(query, state);
   if (state.compare && state.compareFrom !== null) {
     query.set("compare_from", state.compareFrom);
     query.set("compare_to", state.compareTo);
   } else if (state.compare) query.set("compare", "previous");
   if (state.by !== "agent") query.set("by", state.by);
-  const text = query.toString();
-  // replaceState: no hashchange, so the view is not drawn again from scratch.
-  window.history.replaceState(null, "", "#people" + (text ? "?" + text : ""));
+  replaceHash("people", query);
 }
 
 // The periods to ask for, in seconds since the epoch; the compared one is the period just
 // before, of the same length, unless dates were given.
 function periods(state) {
-  const now = Math.ceil(Date.now() / 1000);
-  let to = now;
-  let from = now - Number(state.range) * DAY;
-  if (state.range === "custom") {
-    to = state.to ?? now;
-    from = state.from ?? to - 7 * DAY;
-  }
+  const { from, to } = periodOf(state);
   let compare = null;
   if (state.compare) {
     compare = state.compareFrom !== null ? { from: state.compareFrom, to: state.compareTo } : { from: from - (to - from), to: from };
   }
   return { period: { from, to }, compare };
-}
-
-const local = (value) => dateInput(value * 1000);
-const dayStart = (value) => Date.parse(startOf(value)) / 1000;
-const dayEnd = (value) => Date.parse(endOf(value)) / 1000;
-
-// Two date inputs (first and last day, local) that set a period of whole days.
-function days(prefix, from, to, onChange, names = ["From", "To (including)"]) {
-  const change = () => {
-    if (first.value && last.value) onChange(dayStart(first.value), dayEnd(last.value));
-  };
-  const first = el("input", { type: "date", testid: prefix + "-from", value: local(from), onchange: change });
-  const last = el("input", { type: "date", testid: prefix + "-to", value: local(to - 1), onchange: change });
-  return [el("label", {}, [names[0], first]), el("label", {}, [names[1], last])];
-}
-
-function select(testid, label, options, value, onChange) {
-  const node = el("select", { testid, "aria-label": label, onchange: (event) => onChange(event.target.value) },
-    Object.entries(options).map(([key, text]) => el("option", { value: key, text, selected: key === value })));
-  return el("label", {}, [label, node]);
 }
 
 function toolbar(state, changed) {
