@@ -5,7 +5,7 @@ that does: both reach the connector through the broker, not through a handoff.""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Tuple
 
 from stack import Stack
 from tests.e2e.conftest import Agent, User, wait_for
@@ -16,8 +16,10 @@ def insights(supervisor: Agent, path: str, since: float) -> Dict[str, Any]:
     return found
 
 
-def test_every_conversation_counts_in_the_escalation_rate(
-        stack: Stack, user: User, inbox: Any, agent: Callable[[str], Agent]) -> None:
+def two_conversations(stack: Stack, user: User, inbox: Any, dana: Agent,
+                      source: str) -> Tuple[User, Dict[str, Any], Dict[str, Any]]:
+    """One contained conversation and one that asks for a person, both folded in from the
+    broker: the escalating user, their handoff, and the figures by channel."""
     # This test's conversations only: the stack is shared, and the test before may have
     # started some a moment ago (Rasa, on this machine's clock, stamps ours after this).
     since = time.time()
@@ -25,19 +27,25 @@ def test_every_conversation_counts_in_the_escalation_rate(
     assert "Take care" in user.say("bye")[0]  # contained: the bot helped, nobody was asked for
     escalating = User(stack, inbox)
     assert "connecting you" in escalating.say("can I talk to a real person")[0]
-    dana = agent("dana")
     handoff = dana.handoff_of(escalating)
-
-    seen: Dict[str, Any] = {}
+    seen: Dict[str, Any] = {"since": since}
 
     def folded() -> Any:
         seen.update(insights(dana, "?by=channel", since))
         return (seen["totals"]["conversations"], seen["totals"]["escalated"]) == (2, 1)
 
     try:
-        wait_for(folded, timeout=30, what="both conversations folded in")
+        wait_for(folded, timeout=30, what=f"both conversations folded in {source}")
     except AssertionError:
         raise AssertionError(f"folded so far: {seen}") from None
+    return escalating, handoff, seen
+
+
+def test_every_conversation_counts_in_the_escalation_rate(
+        stack: Stack, user: User, inbox: Any, agent: Callable[[str], Agent]) -> None:
+    dana = agent("dana")
+    escalating, handoff, seen = two_conversations(stack, user, inbox, dana, "from the SQL broker")
+    since = seen["since"]
     totals = seen["totals"]
     assert totals["escalation_rate"] == 0.5 and totals["containment_rate"] == 0.5
     assert totals["contained"] == 1 and totals["handoffs"] == 1

@@ -5,16 +5,16 @@ conversation that never escalates counts in the rate as much as one that does.""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Iterator
 
 import aio_pika
 import pytest
 
 from stack import ROOT, Ports, RabbitBroker, Stack
-from tests.e2e.conftest import AGENTS, Agent, Inbox, User, wait_for
+from tests.e2e.conftest import AGENTS, Agent, Inbox, User
+from tests.e2e.test_designer_e2e import insights, two_conversations
 
 pytestmark = pytest.mark.e2e
 
@@ -52,33 +52,13 @@ def stack(inbox: Inbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             print(f"\n----- {log.name} (tail) -----\n{log.read_text(errors='replace')[-4000:]}")
 
 
-def insights(supervisor: Agent, path: str, since: float) -> Dict[str, Any]:
-    found: Dict[str, Any] = supervisor.call("GET", f"/insights/bot{path}{'&' if '?' in path else '?'}from={since}")
-    return found
-
-
 def test_every_conversation_counts_through_rabbitmq(
         stack: Stack, user: User, inbox: Any, agent: Callable[[str], Agent]) -> None:
     assert stack.rabbitmq is not None
     assert "type: pika" in (stack.workdir / "endpoints.yml").read_text()
-    since = time.time()
-    assert "food" in user.say("where is the nearest food pantry")[0]
-    assert "Take care" in user.say("bye")[0]  # contained: the bot helped, nobody was asked for
-    escalating = User(stack, inbox)
-    assert "connecting you" in escalating.say("can I talk to a real person")[0]
     dana = agent("dana")
-    handoff = dana.handoff_of(escalating)
-
-    seen: Dict[str, Any] = {}
-
-    def folded() -> Any:
-        seen.update(insights(dana, "?by=channel", since))
-        return (seen["totals"]["conversations"], seen["totals"]["escalated"]) == (2, 1)
-
-    try:
-        wait_for(folded, timeout=30, what="both conversations folded in from RabbitMQ")
-    except AssertionError:
-        raise AssertionError(f"folded so far: {seen}") from None
+    escalating, handoff, seen = two_conversations(stack, user, inbox, dana, "from RabbitMQ")
+    since = seen["since"]
     totals = seen["totals"]
     assert totals["escalation_rate"] == 0.5 and totals["containment_rate"] == 0.5
     assert totals["contained"] == 1 and totals["handoffs"] == 1

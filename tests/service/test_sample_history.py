@@ -113,14 +113,7 @@ def steps_before(c: Conversation) -> List[Dict[str, str]]:
 
 
 def response_before(c: Conversation) -> Optional[str]:
-    said = None
-    for turn in c.turns[:c.handoff_turn]:
-        for action in turn.actions:
-            if action.startswith("utter_"):
-                said = action
-            elif action == "action_handle_fallback":
-                said = "utter_ask_rephrase"
-    return said
+    return c.response_before()  # the plan's own: which response it put last before the handoff
 
 
 # The tests.
