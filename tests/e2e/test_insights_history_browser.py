@@ -191,9 +191,21 @@ def test_the_history_and_the_record(browser: Browser, stack: Stack, inbox: Inbox
     expect(previous).to_have_count(1)
     expect(previous).to_have_attribute("data-handoff-id", a["id"])
     shot(sarah, "previous-conversations")
-    previous.click()
-    expect(sarah.get_by_test_id("record")).to_have_attribute("data-handoff-id", a["id"], timeout=15_000)
-    expect(sarah.get_by_test_id("record-redact")).to_have_count(0)  # agents do not redact
+    # It opens in the insights tab, with her session; the desk stays live and her presence on.
+    with sarah.context.expect_page() as opened:
+        previous.click()
+    record = opened.value
+    expect(record.get_by_test_id("record")).to_have_attribute("data-handoff-id", a["id"], timeout=15_000)
+    expect(record.get_by_test_id("record-redact")).to_have_count(0)  # agents do not redact
+    expect(sarah.get_by_test_id("ws-status")).to_have_text("Live")
+    expect(sarah.get_by_test_id("presence-select")).to_have_value("online")
+    assert {a_["id"]: a_["presence"] for a_ in dana.call("GET", "/agents")["agents"]}["sarah"] == "online"
+    # The desk's "Insights" link reuses that tab rather than leaving the desk.
+    sarah.get_by_test_id("insights-link").click()
+    expect(record.get_by_test_id("insights-view")).to_have_attribute("data-view", "people", timeout=15_000)
+    assert len(sarah.context.pages) == 2
+    expect(sarah.get_by_test_id("ws-status")).to_have_text("Live")
+    sarah = record
     history(sarah, stack, f"from={since:.6f}")
     expect(sarah.get_by_test_id("history-total")).to_have_attribute("data-total", "2", timeout=15_000)
     assert rows(sarah) == [b["id"], a["id"]]

@@ -25,6 +25,9 @@
     returned: "closed", cancelled: "cancelled", abandoned: "abandoned",
   };
   const PRESENCE_WORD = { online: "Online", away: "Away", offline: "Offline" };
+  // The insights pages open in a tab of their own (one, reused), so the desk's socket and the
+  // agent's presence stay; "opener" lets that tab start with a copy of this one's session.
+  const INSIGHTS_TAB = "desk-insights";
   const BASE_TITLE = "Agent desk · Community Help Line";
   const RECONNECT_MIN = 500;
   const RECONNECT_MAX = 10000;
@@ -1944,7 +1947,7 @@
     if (!Array.isArray(d.previous)) return null;
     const items = d.previous.map((h) => el("li", {}, [
       el("a", { href: `/desk/insights#history?handoff=${encodeURIComponent(h.id)}`, testid: "previous-conversation",
-        "data-handoff-id": h.id, text: fmtFull(h.created_at) }),
+        target: INSIGHTS_TAB, rel: "opener", "data-handoff-id": h.id, text: fmtFull(h.created_at) }),
       el("span", { class: "muted", text: `${teamOf(h.queue)} · ${h.resolution ? humanize(h.resolution) : humanize(h.state)}` }),
     ]));
     return el("div", { class: "brief-card", testid: "previous-conversations" }, [
