@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
@@ -34,6 +34,7 @@ import sqlalchemy as sa
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import percentile, report  # noqa: E402
 from postgres import throwaway_database  # noqa: E402
 
 from handoff_connector.service.storage import Storage  # noqa: E402
@@ -86,11 +87,6 @@ def figure(database: str, name: str, value: float, unit: str, baseline: Optional
     if baseline:
         ratio = value / baseline if higher_is_better else baseline / value if value else None
     return Figure(database, name, value, unit, baseline, baseline_unit or unit, ratio)
-
-
-def pct(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 class Process:
@@ -293,7 +289,7 @@ async def relay(run: Run) -> None:
     base = await closed_load(sizes.relay_concurrency, sizes.seconds, lambda n: send(bare.url, n, f"h{n}"))
     run.add(figure(run.kind, "relay throughput", len(latencies) / sizes.seconds, "req/s",
                    len(base) / sizes.seconds),
-            figure(run.kind, "relay p99", pct(latencies, 0.99) * 1000, "ms", pct(base, 0.99) * 1000,
+            figure(run.kind, "relay p99", percentile(latencies, 0.99) * 1000, "ms", percentile(base, 0.99) * 1000,
                    higher_is_better=False))
 
 
@@ -343,8 +339,8 @@ async def agent_messages(run: Run) -> None:
     assert len(seen) == total, f"{total - len(seen)} messages lost"
     drained = len(got) / max(1e-6, got[-1]["at"] - got[0]["at"])
     baseline = await sequential_posts(session, rasa, 1000)
-    run.add(figure(run.kind, f"agent message to Rasa p50 (at {offered:.0f}/s)", pct(latencies, 0.5) * 1000, "ms"),
-            figure(run.kind, f"agent message to Rasa p99 (at {offered:.0f}/s)", pct(latencies, 0.99) * 1000, "ms"),
+    run.add(figure(run.kind, f"agent message to Rasa p50 (at {offered:.0f}/s)", percentile(latencies, 0.5) * 1000, "ms"),
+            figure(run.kind, f"agent message to Rasa p99 (at {offered:.0f}/s)", percentile(latencies, 0.99) * 1000, "ms"),
             figure(run.kind, "outbox drain rate during load", drained, "msg/s", baseline))
 
 
@@ -486,7 +482,7 @@ async def history(run: Run) -> None:
                    statistics.median(at_size) * 1000, "ms", statistics.median(at_hundred) * 1000,
                    "ms (100 stored)", higher_is_better=False),
             figure(run.kind, f"GET /api/v1/handoffs/{{id}} p99 ({sizes.history:,} stored)",
-                   pct(at_size, 0.99) * 1000, "ms", pct(at_hundred, 0.99) * 1000, "ms (100 stored)",
+                   percentile(at_size, 0.99) * 1000, "ms", percentile(at_hundred, 0.99) * 1000, "ms (100 stored)",
                    higher_is_better=False))
 
 
@@ -574,8 +570,8 @@ async def listing_and_housekeeping(run: Run) -> None:
     busy = await health_latencies(session, connector, sizes.seconds)
     empty = await run.connector(run.database("empty"), f"http://127.0.0.1:{free_port()}", housekeeping_seconds=1)
     idle = await health_latencies(session, empty, sizes.seconds)
-    run.add(figure(run.kind, f"/health p99 during housekeeping ({sizes.stored:,} waiting)", pct(busy, 0.99) * 1000,
-                   "ms", pct(idle, 0.99) * 1000, higher_is_better=False))
+    run.add(figure(run.kind, f"/health p99 during housekeeping ({sizes.stored:,} waiting)", percentile(busy, 0.99) * 1000,
+                   "ms", percentile(idle, 0.99) * 1000, higher_is_better=False))
 
 
 async def health_latencies(session: aiohttp.ClientSession, connector: Process, seconds: float) -> List[float]:
@@ -643,10 +639,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     figures = asyncio.run(main_async(args))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"short": args.short, "seconds": round(time.perf_counter() - started, 1),
-                                     "figures": [asdict(f) for f in figures]}, indent=2))
-    print(f"{len(figures)} figures in {time.perf_counter() - started:.0f} s; written to {args.json}")
+    report(figures, args.json, args.short, started)
     return 0
 
 

@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -38,6 +38,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import percentile, report  # noqa: E402
+
 from stack import ROOT, Ports, Stack  # noqa: E402
 
 # Dana: all the queues, room for five conversations at once.
@@ -135,8 +137,8 @@ def handed_over(stack: Stack) -> Tuple[str, str]:
 
 
 def p(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    """A percentile, in milliseconds."""
+    return percentile(values, q) * 1000
 
 
 def turns(stack: Stack, device: Device, count: int) -> List[Figure]:
@@ -202,12 +204,7 @@ def main() -> int:
         with stack.running():
             connector(stack, "PUT", "/me/presence", {"status": "online"})
             figures = turns(stack, device, count) + agent_messages(stack, device, count // 2)
-    for figure in figures:
-        print(figure.line())
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"short": args.short, "seconds": round(time.perf_counter() - started, 1),
-                                     "figures": [asdict(f) for f in figures]}, indent=2))
-    print(f"{len(figures)} figures in {time.perf_counter() - started:.0f} s; written to {args.json}")
+    report(figures, args.json, args.short, started, print_lines=True)
     return 0
 
 
