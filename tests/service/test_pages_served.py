@@ -1,4 +1,4 @@
-"""The insights pages and the chart library are served from the connector itself (no CDN)."""
+"""The desk, the insights pages and the chart library are served from the connector itself (no CDN)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,17 @@ async def test_the_insights_page_loads_only_what_the_connector_serves(tmp_path: 
     client = await aiohttp_client(create_app(make_config(tmp_path)))
     await _page_sources(client, "/desk/insights")
     await _check_modules(client, "insights")
+
+
+async def test_the_desk_page_loads_its_modules_from_the_connector(tmp_path: Path, aiohttp_client: Client) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path)))
+    sources = await _page_sources(client, "/desk")
+    # One entry module; it imports the rest (the old single script is gone).
+    assert [s for s in sources if s.endswith(".js")] == ["/static/desk/main.js"], sources
+    assert '<script type="module" src="/static/desk/main.js">' in await (await client.get("/desk")).text()
+    assert (await client.get("/static/desk.js")).status == 404
+    await _check_modules(client, "desk")
+    await _check_modules(client, "common")
 
 
 def test_the_vendored_chart_library_is_the_release_its_readme_names() -> None:
