@@ -85,7 +85,8 @@ def test_pip_install_connector_extra_into_a_fresh_current_python(tmp_path: Path)
                             capture_output=True, text=True, timeout=60).stdout.lower()
     assert "rasa-handoff==0.2.0" in listed and "aiohttp==" in listed and "rasa==" not in listed
     # The static pages and the package data travel with the wheel.
-    pages = subprocess.run([str(python), "-c", "import handoff_connector.service, pathlib; "
-                            "print((pathlib.Path(handoff_connector.service.__file__).parent / "
-                            "'static' / 'desk.html').is_file())"], capture_output=True, text=True, timeout=60)
-    assert pages.stdout.strip() == "True", pages.stderr
+    listing = ("import handoff_connector.service as s, pathlib; static = pathlib.Path(s.__file__).parent / 'static'; "
+               "print(*(p.relative_to(static).as_posix() for p in static.glob('**/*.*')))")
+    pages = subprocess.run([str(python), "-c", listing], capture_output=True, text=True, timeout=60)
+    shipped = set(pages.stdout.split())
+    assert {"desk.html", "desk/main.js", "common/dom.js", "insights/main.js"} <= shipped, pages.stderr

@@ -1,16 +1,10 @@
 // The public API, with the desk's session (the desk keeps its token in this tab's sessionStorage).
 
-const TOKEN_KEY = "desk.token";
-
-export class ApiError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
+import { ApiError, request } from "../common/http.js";
+import { TOKEN_KEY, store } from "../common/session.js";
 
 export function token() {
-  try { return sessionStorage.getItem(TOKEN_KEY); } catch (error) { return null; }
+  return store.get(TOKEN_KEY);
 }
 
 // Back to the desk's sign-in: the session ended, or there never was one in this tab.
@@ -33,23 +27,7 @@ export function url(path, params) {
 }
 
 export async function api(method, path, params, body) {
-  const headers = { Accept: "application/json" };
-  const current = token();
-  if (current) headers.Authorization = "Bearer " + current;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(url(path, params), {
-      method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    throw new ApiError("Cannot reach the desk server. Check your connection and try again.", 0);
-  }
-  let data = null;
-  const raw = await response.text();
-  if (raw) {
-    try { data = JSON.parse(raw); } catch (error) { data = null; }
-  }
+  const { response, data } = await request(method, url(path, params), token(), body);
   if (response.status === 401) {
     signIn();
     throw new ApiError("Your session has ended.", 401);

@@ -1,0 +1,29 @@
+// The desk's REST calls: the session's token, the server's clock, and a 401 that ends the session.
+
+import { ApiError, request } from "../common/http.js";
+import { S } from "./state.js";
+import { hooks } from "./hooks.js";
+
+function noteServerTime(response) {
+  const header = response.headers.get("Date");
+  if (!header) return;
+  const server = Date.parse(header);
+  if (isNaN(server)) return;
+  const offset = server / 1000 - Date.now() / 1000;
+  S.serverOffset = Math.abs(offset) > 2 ? offset : 0;
+}
+
+export async function api(method, path, body) {
+  const { response, data } = await request(method, path, S.token, body);
+  noteServerTime(response);
+  if (!response.ok) {
+    const message = (data && data.error) || `The server answered ${response.status} ${response.statusText || ""}`.trim() + ".";
+    const error = new ApiError(message, response.status, Number(response.headers.get("Retry-After")) || 0);
+    if (response.status === 401 && S.token && path !== "/api/v1/login") {
+      error.handled = true;
+      hooks.sessionEnded();
+    }
+    throw error;
+  }
+  return data;
+}
