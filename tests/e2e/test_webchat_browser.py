@@ -120,9 +120,9 @@ def test_the_users_whole_handoff_in_the_web_chat(
     expect(user.locator('[data-testid="chat-button"][data-payload="5"]')).to_be_visible(timeout=15_000)
     shot(user, "user-survey")
     user.locator('[data-testid="chat-button"][data-payload="5"]').click()
-    expect(last(user, "bot")).to_contain_text("Anything you'd like to tell us")
+    expect(last(user, "bot")).to_contain_text("Anything you'd like to tell us", timeout=15_000)
     say(user, "Both of them were kind")
-    expect(last(user, "bot")).to_contain_text("Thank you for your feedback")
+    expect(last(user, "bot")).to_contain_text("Thank you for your feedback", timeout=15_000)
     expect(miguel.get_by_test_id("survey")).to_contain_text("5", timeout=10_000)
 
     # Later, on another device (a browser with nothing stored): the link brings the user back to
