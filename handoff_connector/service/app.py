@@ -45,6 +45,10 @@ def error_body(status: int, message: str) -> web.Response:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error leaves as JSON saying what was wrong; nothing leaks as a bare 500."""
+    if "\x00" in request.path or "\x00" in request.query_string:
+        # No id or filter holds one, and PostgreSQL refuses it in text.
+        return error_body(400, f"The path or query contains a NUL character (%00): {request.method} "
+                               f"{request.path.replace(chr(0), '%00')}")
     try:
         return await handler(request)
     except TooManyRequests as error:

@@ -21,6 +21,8 @@ async def read_json(request: web.Request) -> Dict[str, Any]:
 
     Refused too: nesting deeper than ``MAX_DEPTH`` and text that is not valid
     Unicode (a lone surrogate such as ``"\\ud800"``), which no database can store.
+    A NUL character (``"\\u0000"``), which PostgreSQL cannot store in text, becomes
+    U+FFFD on both databases, so a user's message with one still arrives.
     """
     raw = await request.read()
     if not raw:
@@ -37,7 +39,20 @@ async def read_json(request: web.Request) -> Dict[str, Any]:
     if where is not None:
         raise BadRequest(f"`{where or 'body'}` contains text that is not valid Unicode (a lone surrogate); "
                          f"send UTF-8 text.")
+    if b"\\u0000" in raw:
+        body = _without_nul(body)
     return body
+
+
+def _without_nul(value: Any) -> Any:
+    """The value with every NUL in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _depth(raw: bytes) -> int:

@@ -245,3 +245,29 @@ async def test_a_whole_number_rating_written_as_a_float_is_that_rating(client: T
     handoff_id = await _ready_for(client, "survey")
     response = await client.post(f"/bot/v1/handoffs/{handoff_id}/survey", json={"rating": 4.0}, headers=BOT)
     assert response.status == 201 and (await response.json())["rating"] == 4
+
+
+# -- NUL characters, which PostgreSQL cannot store in text ---------------------------
+
+@pytest.mark.parametrize("route", ["relay", "message", "note"])
+async def test_a_nul_in_a_message_or_note_arrives_as_a_replacement_character(client: TestClient, route: str) -> None:
+    handoff_id = (await create(client))["id"]
+    await client.post(f"/api/v1/handoffs/{handoff_id}/claim", headers=SARAH)
+    path, body, headers = {
+        "relay": (f"/bot/v1/handoffs/{handoff_id}/messages", {"message_id": "m\u00001", "text": "rent\u0000due"}, BOT),
+        "message": (f"/api/v1/handoffs/{handoff_id}/messages", {"text": "rent\u0000due", "client_id": "c1"}, SARAH),
+        "note": (f"/api/v1/handoffs/{handoff_id}/notes", {"text": "rent\u0000due"}, SARAH),
+    }[route]
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status in (200, 201), await response.text()
+    detail = await (await client.get(f"/api/v1/handoffs/{handoff_id}", headers=SARAH)).json()
+    texts = [item["text"] for item in detail["messages"] + detail.get("notes", [])]
+    assert "rent\ufffddue" in texts, texts
+
+
+@pytest.mark.parametrize("path", ["/api/v1/handoffs/{id}%00", "/api/v1/history?q=rent%00due"])
+async def test_a_nul_in_a_path_or_query_is_a_400(client: TestClient, path: str) -> None:
+    handoff_id = (await create(client))["id"]
+    response = await client.get(path.format(id=handoff_id), headers=SARAH)
+    assert response.status == 400, await response.text()
+    assert "NUL" in (await response.json())["error"]
