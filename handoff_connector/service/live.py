@@ -39,8 +39,9 @@ class EventBus:
     PostgreSQL) makes the bus read the events after the last one it has, once,
     into a window of recent events; each socket sends from the window what it
     has not sent yet. A socket further behind than the window reads the log
-    itself. ``generation`` counts reads that brought events: a socket reads it
-    before it looks, and ``wait`` returns at once if events came in between.
+    itself. Each socket waits on a waker of its own (``subscribe``), cleared
+    before it looks: events that come in between set it, so none is missed,
+    and a wake-up costs one resumption per socket, not a task each.
     """
 
     WINDOW = 5000
@@ -48,13 +49,12 @@ class EventBus:
     def __init__(self) -> None:
         self.sockets: "set[web.WebSocketResponse]" = set()
         self.tokens: "Dict[web.WebSocketResponse, str]" = {}  # each socket's token digest
-        self.generation = 0
+        self.wakers: "set[asyncio.Event]" = set()
         self.last_id = 0
         self._ids: List[int] = []
         self._events: List[Dict[str, Any]] = []
         self._texts: Dict[int, str] = {}  # each window event's frame, encoded once for every socket
         self._wake = asyncio.Event()
-        self._changed = asyncio.Event()
         self._task: "Optional[asyncio.Task[None]]" = None
         self._sessions: "Optional[asyncio.Task[None]]" = None
 
@@ -121,9 +121,8 @@ class EventBus:
             first = self._ids[0]
             self._texts = {k: v for k, v in self._texts.items() if k >= first}
         self.last_id = new[-1]["id"]
-        self.generation += 1
-        self._changed.set()
-        self._changed = asyncio.Event()
+        for waker in self.wakers:
+            waker.set()
 
     def since(self, after: int) -> Optional[List[Dict[str, Any]]]:
         """The events after ``after`` from the window; None if it does not reach back that far."""
@@ -142,12 +141,14 @@ class EventBus:
                 self._texts[event["id"]] = text
         return text
 
-    async def wait(self, seen: int, timeout: float) -> None:
-        """Returns once events newer than generation ``seen`` are in the window (or after ``timeout``)."""
-        if self.generation != seen:
-            return
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+    def subscribe(self) -> asyncio.Event:
+        """A socket's waker: set when events come into the window (``unsubscribe`` when done)."""
+        waker = asyncio.Event()
+        self.wakers.add(waker)
+        return waker
+
+    def unsubscribe(self, waker: asyncio.Event) -> None:
+        self.wakers.discard(waker)
 
 
 def visible(agent: Agent, event: Dict[str, Any]) -> bool:
@@ -219,6 +220,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     bus.sockets.add(ws)
     bus.tokens[ws] = token_digest(token)
     reader = asyncio.create_task(_drain_client(ws))
+    waker = bus.subscribe()
+    reader.add_done_callback(lambda _task: waker.set())  # the desk left: stop waiting
     try:
         # Counted for presence before the desk hears hello, and always forgotten in `finally`.
         await store.accounts.socket_opened(socket_id, agent.id, store.instance)
@@ -227,7 +230,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                             "last_id": last})
         checked = time.monotonic()
         while not ws.closed and not reader.done():
-            seen = bus.generation
+            waker.clear()  # before looking: events that come in while this sends set it again
             events = bus.since(last)
             if events is None:  # further behind than the window: from the log
                 events = await store.events.after(last)
@@ -240,9 +243,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                     await ws.send_str(bus.frame(event))
             last = events[-1]["id"] if events else last
             if not events:
-                waiter = asyncio.create_task(bus.wait(seen, 15))
-                await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(15):
+                        await waker.wait()
     except NotFound:
         logger.info("handoff.ws.account_removed agent=%s", agent.id)
         with contextlib.suppress(Exception):
@@ -252,6 +255,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     finally:
         bus.sockets.discard(ws)
         bus.tokens.pop(ws, None)
+        bus.unsubscribe(waker)
         reader.cancel()
         # The agent's last desk anywhere closed: they can no longer take conversations.
         if opened:

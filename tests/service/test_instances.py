@@ -71,7 +71,7 @@ class Instance:
 
 
 async def wait_healthy(session: aiohttp.ClientSession, instance: Instance) -> None:
-    for _ in range(200):
+    for _ in range(600):  # a minute: on a loaded machine migrating and starting take a while
         assert instance.process.poll() is None, instance.log.read_text()
         if port_in_use(instance.port):
             try:
