@@ -177,7 +177,8 @@ class Handoffs:
                 await agent_message(self._events, tx, handoff, agent_id, introduction, None)
             # Taken anyway: the agent it was assigned to hears of it too.
             await emit_handoff(self._events, tx, "handoff.assigned", handoff,
-                               previous_agent_id=assigned_before if taken else None, taken_anyway=taken)
+                               previous_agent_id=assigned_before if taken else None, taken_anyway=taken,
+                               taken_from=assigned_before if taken else None)
             return handoff
 
         return await self._db.run(work)
