@@ -317,3 +317,12 @@ async def test_marking_a_help_request_handled(desk: TestClient) -> None:
     assert [e["help_request"]["state"] for e in events if e["type"] == "help.handled"] == ["handled"]
     assert BOT  # the bot's secret opens none of these
     assert (await desk.get("/api/v1/help-requests", headers=BOT)).status == 401
+
+
+async def test_an_agent_removed_leaves_no_assignment_behind(desk: TestClient) -> None:
+    handoff = await create(desk, slots={})
+    await assign(desk, handoff["id"], "miguel")
+    await desk.app[STORE].accounts.remove("miguel")  # as `agents remove` does
+    assert (await queue_of(desk, SARAH))[0]["assigned_to"] is None
+    assert await log_of(desk, handoff["id"]) == [("assigned", "miguel", "agent:dana"),
+                                                  ("lapsed", "miguel", "removed")]

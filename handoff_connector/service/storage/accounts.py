@@ -436,7 +436,7 @@ class Accounts:
             busy = await tx.scalar(sa.select(load_of(agent_id)))
             if busy:
                 raise Conflict(f"Agent {agent_id!r} has {busy} open conversation(s); transfer or close them first.")
-            await lapse_assignments(tx, self._events, agent_id)  # nobody waits for someone who left
+            await lapse_assignments(tx, self._events, agent_id, "removed")  # nobody waits for someone who left
             await tx.run(agents.delete().where(agents.c.id == agent_id))
 
         await self._db.run(work)

@@ -38,16 +38,16 @@ async def clear_assignment(tx: Tx, handoff: Dict[str, Any], claimer: str) -> boo
     return True
 
 
-async def lapse_assignments(tx: Tx, events: EventLog, agent_id: str) -> List[str]:
-    """The agent went offline: what waits assigned to them is plain queued again, each with
-    an event. Returns the queues they were in (the round robin may pick someone else)."""
+async def lapse_assignments(tx: Tx, events: EventLog, agent_id: str, actor: str = "presence") -> List[str]:
+    """The agent went offline (or was removed: ``actor``): what waits assigned to them is plain
+    queued again, each with an event. Returns the queues it was in."""
     rows = await tx.all(sa.select(handoffs.c.id).where(handoffs.c.assigned_to == agent_id,
                                                        handoffs.c.state == "queued")
                         .order_by(handoffs.c.id).with_for_update())
     touched: List[str] = []
     for row in rows:
         await tx.run(handoffs.update().where(handoffs.c.id == row["id"]).values(**_CLEAR))
-        await log_assignment(tx, row["id"], "lapsed", agent_id, "presence")
+        await log_assignment(tx, row["id"], "lapsed", agent_id, actor)
         handoff = await handoff_row(tx, row["id"])
         await emit_handoff(events, tx, "handoff.assignment", handoff, action="lapsed", agent_id=agent_id,
                            previous_agent_id=agent_id)
