@@ -17,6 +17,7 @@ from handoff_connector.common.wording import article
 from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from handoff_connector.service.keys import CONFIG, OUTBOX, PLACE_NEWS, RASA, STORE
 from handoff_connector.service.payloads import bearer_token, page_cursor, page_limit, read_json, text_field
+from handoff_connector.service.round_robin import auto_assign
 from handoff_connector.service.storage import Agent, summary
 from handoff_connector.service.storage.outbox import undelivered as undelivered_view
 
@@ -90,6 +91,8 @@ async def set_presence(request: web.Request) -> web.Response:
     agent = await current_agent(request)
     body = await read_json(request)
     updated = await request.app[STORE].accounts.set_presence(agent.id, str(text_field(body, "status", max_len=20)))
+    # Online: room for the round robin; offline: what was assigned to them lapsed, for the others.
+    await auto_assign(request.app, updated.queues)
     return web.json_response(updated.as_dict())
 
 
@@ -127,9 +130,11 @@ async def list_queue(request: web.Request) -> web.Response:
         queues = [wanted]
     limit = page_limit(request.query.get("limit"), QUEUE_PAGE, MAX_QUEUE_PAGE)
     after = page_cursor(request.query.get("after"), "queue")
-    page, total = await request.app[STORE].handoffs.list_queue(queues, limit + 1, after)
-    more = len(page) > limit
-    page = page[:limit]
+    # Their own caseload first: what a supervisor (or the round robin) assigned to them.
+    page, total = await request.app[STORE].handoffs.list_queue(queues, limit + 1, after, first_for=agent.id)
+    own = sum(1 for h in page if h["assigned_to"] == agent.id)
+    more = len(page) > limit + own
+    page = page[:limit + own]
     cursor = f"{page[-1]['created_at']!r}~{page[-1]['id']}" if more else None
     return web.json_response({"handoffs": [summary(h) for h in page], "total": total, "next": cursor})
 
@@ -179,13 +184,22 @@ async def get_handoff(request: web.Request) -> web.Response:
 
 
 async def claim(request: web.Request) -> web.Response:
-    """POST /api/v1/handoffs/{id}/claim: atomic; the agent is introduced to the user."""
+    """POST /api/v1/handoffs/{id}/claim [{take_anyway}]: atomic; the agent is introduced to the user.
+
+    One assigned to someone else is a 409 unless ``take_anyway`` is true (recorded).
+    """
     agent = await current_agent(request)
+    take_anyway = False
+    if request.body_exists:
+        body = await read_json(request)
+        take_anyway = body.get("take_anyway", False)
+        if not isinstance(take_anyway, bool):
+            raise BadRequest("Field `take_anyway` must be true or false.")
     waiting = await request.app[STORE].handoffs.get(request.match_info["id"])
     intro = await render(request, "introduction", waiting, agent_name=agent.name, agent_role=article(agent.title),
                          agent_title=agent.title)
     handoff = await request.app[STORE].handoffs.claim(request.match_info["id"], agent.id,
-                                                      {**_sender(agent), "text": intro})
+                                                      {**_sender(agent), "text": intro}, take_anyway)
     request.app[PLACE_NEWS].poke(handoff["queue"])  # the others in line moved up: told in the background
     request.app[OUTBOX].wake()
     return web.json_response(summary(handoff))
@@ -232,6 +246,20 @@ async def transfer(request: web.Request) -> web.Response:
     note = request.app[CONFIG].redaction.stored(text_field(body, "note", required=False))
     store = request.app[STORE]
     speaker = await store.accounts.get(handoff["agent_id"]) if handoff["agent_id"] else agent
+    messages = await transfer_messages(request, handoff, speaker, to_agent, to_queue)
+    moved = await store.handoffs.transfer(handoff["id"], agent.id, note, to_agent=to_agent,
+                                          to_queue=to_queue, messages_for_user=messages)
+    request.app[OUTBOX].wake()
+    # The agent it left has room; one sent to a queue waits there.
+    await auto_assign(request.app, [*speaker.queues, *([to_queue] if to_queue else [])])
+    return web.json_response(summary(moved))
+
+
+async def transfer_messages(request: web.Request, handoff: Dict[str, Any], speaker: Agent,
+                            to_agent: Optional[str], to_queue: Optional[str] = None) -> List[Any]:
+    """What the user hears on a transfer: the outgoing agent's message and, to an agent, the
+    incoming one's introduction."""
+    store = request.app[STORE]
     if to_agent:
         target = await store.accounts.get(to_agent)
         messages = [
@@ -245,10 +273,7 @@ async def transfer(request: web.Request) -> web.Response:
         team = await store.accounts.team_of(str(to_queue)) or str(to_queue)
         messages = [(speaker.id, {**_sender(speaker), "text": await render(
             request, "transfer_out_queue", handoff, team=team, **_as_agent(speaker))})]
-    moved = await store.handoffs.transfer(handoff["id"], agent.id, note, to_agent=to_agent,
-                                          to_queue=to_queue, messages_for_user=messages)
-    request.app[OUTBOX].wake()
-    return web.json_response(summary(moved))
+    return messages
 
 
 async def close(request: web.Request) -> web.Response:
@@ -281,6 +306,9 @@ async def close(request: web.Request) -> web.Response:
         messages_for_user=messages, resume_token=token, resume_seconds=config.resume_link_days * 86400,
     )
     request.app[OUTBOX].wake()
+    if handoff["agent_id"]:  # the agent has room for one more
+        await auto_assign(request.app, (await request.app[STORE].accounts.get(handoff["agent_id"],
+                                                                               details=False)).queues)
     answer = summary(closed)
     if token:
         answer["resume_url"] = f"{config.public_url}/resume/{token}"

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from handoff_connector.service import (
     agent_api,
+    assignment_api,
     bot_api,
     demo,
     designer_api,
@@ -162,6 +163,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
+    assignment_api.add_routes(app)  # assignment and help requests
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)

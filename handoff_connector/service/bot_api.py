@@ -22,6 +22,7 @@ from handoff_connector.service.payloads import (
     read_json,
     text_field,
 )
+from handoff_connector.service.round_robin import auto_assign
 from handoff_connector.service.waiting import estimate_minutes
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,8 @@ async def create_handoff(request: web.Request) -> web.Response:
     if created:
         logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
         await store.line.note_position(handoff["id"], await store.line.position(handoff))
+        await auto_assign(request.app, [queue])
+        handoff = await store.handoffs.get(handoff["id"])
     return await _handoff_answer(request, handoff, 201 if created else 200)
 
 

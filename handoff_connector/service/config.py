@@ -39,6 +39,8 @@ class QueueConfig:
     name: str
     team: str  # what the user hears: "our Housing Help team"
     hours: Optional[Hours] = None  # None: always open
+    # Round robin: each waiting conversation is assigned to the next online member with room.
+    auto_assign: bool = False
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,10 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
             hours = parse_hours(q.get("hours"), where)
         except HoursError as error:
             raise ConfigError(str(error)) from error
-        queues.append(QueueConfig(_require(q, "name", str, where), _require(q, "team", str, where), hours))
+        auto = q.get("auto_assign", False)
+        if not isinstance(auto, bool):
+            raise ConfigError(f"{where}: `auto_assign` must be true or false, got {auto!r}.")
+        queues.append(QueueConfig(_require(q, "name", str, where), _require(q, "team", str, where), hours, auto))
     names = {q.name for q in queues}
     default_queue = raw.get("default_queue", queues[0].name)
     if default_queue not in names:

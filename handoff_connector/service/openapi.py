@@ -104,6 +104,7 @@ _SUMMARY_FIELDS = {
     "agent_id": _NULLABLE_STRING, "created_at": _NUMBER, "claimed_at": _NULLABLE_NUMBER,
     "closed_at": _NULLABLE_NUMBER, "resolution": _NULLABLE_STRING, "contact": _NULLABLE_STRING,
     "last_user_text": _NULLABLE_STRING,
+    "assigned_to": _NULLABLE_STRING, "assigned_by": _NULLABLE_STRING, "assigned_at": _NULLABLE_NUMBER,
 }
 
 
@@ -298,9 +299,11 @@ PATHS: Dict[str, Any] = {
         "One handoff with its context, full transcript and the user's previous conversations", _AGENT,
         {"200": _json(_ref("HandoffDetail"))},
         _errors("400 401 403 404 405"), parameters=[_ID])},
-    "/api/v1/handoffs/{id}/claim": {"post": _op(
-        "Claim a queued handoff (atomic)", _AGENT, {"200": _json(_ref("HandoffSummary"))},
-        _errors(_ON_A_HANDOFF), parameters=[_ID])},
+    "/api/v1/handoffs/{id}/claim": {"post": {**_op(
+        "Claim a queued handoff (atomic); one assigned to someone else only with take_anyway", _AGENT,
+        {"200": _json(_ref("HandoffSummary"))}, _errors(_ON_A_HANDOFF + " 413"), parameters=[_ID]),
+        "requestBody": {"required": False, "content": {"application/json": {"schema": _object(
+            {"take_anyway": _BOOLEAN})}}}}},
     "/api/v1/handoffs/{id}/messages": {"post": _op(
         "Send a message to the user", _AGENT,
         {"201": _json(_ref("Sent"), "Queued for delivery"), "200": _json(_ref("Sent"), "Duplicate client_id")},
@@ -451,14 +454,14 @@ DEMO_PATHS: Dict[str, Any] = {
 def document(config: Config) -> Dict[str, Any]:
     """The document for ``config``: its queues and resolutions, its demo routes if on."""
     # The designer's routes describe themselves with this module's helpers: imported here, not above.
-    from handoff_connector.service import designer_openapi
+    from handoff_connector.service import assignment_doc, designer_openapi
 
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **designer_openapi.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
         "components": {
-            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},

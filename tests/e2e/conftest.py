@@ -189,7 +189,7 @@ def free_the_agents(stack: Stack) -> Iterator[None]:
     for handoff in supervisor.call("GET", "/handoffs/assigned")["handoffs"]:
         supervisor.call("POST", f"/handoffs/{handoff['id']}/close", {"resolution": "resolved"})
     for handoff in supervisor.call("GET", "/queue")["handoffs"]:
-        supervisor.call("POST", f"/handoffs/{handoff['id']}/claim")
+        supervisor.call("POST", f"/handoffs/{handoff['id']}/claim", {"take_anyway": True})  # assigned or not
         supervisor.call("POST", f"/handoffs/{handoff['id']}/close", {"resolution": "resolved"})
     for name in AGENTS:
         Agent(stack, name).presence("online")

@@ -33,11 +33,13 @@ from handoff_connector.service.keys import STORE
 from handoff_connector.service.storage.database import Tx
 from handoff_connector.service.storage.schema import (
     agents,
+    assignments,
     bot_conversations,
     bot_event_cursors,
     desk_sockets,
     events,
     handoffs,
+    help_requests,
     messages,
     outbox,
     sessions,
@@ -71,6 +73,8 @@ _WATCHED = [
     (desk_sockets, {"seen_at"}),
     (bot_conversations, set()),
     (bot_event_cursors, set()),
+    (assignments, set()),
+    (help_requests, set()),
 ]
 Snapshot = Dict[str, List[Dict[str, Any]]]
 Step = Tuple[str, Optional[Dict[str, Any]], Dict[str, str]]  # (action, body, by whom)
@@ -535,3 +539,83 @@ async def test_record_route(desk: TestClient, case: str, actor: str, status: int
         assert (handoff_id in body) == (actor != "outside_queue")
     elif status == 200:
         assert handoff_id in body
+
+
+# Assignment and help requests (assignment_api.py). A case's handoff is in the general queue;
+# "assigned_to_miguel": waiting, a supervisor assigned it to Miguel; "help": Sarah holds it
+# and asked for help (the request's id is in the path).
+ASSIGNMENT_CASES: Dict[str, Tuple[str, str, str, Optional[Dict[str, Any]]]] = {
+    "assign": ("queued", "PUT", "/api/v1/handoffs/{id}/assignment", {"agent_id": "miguel"}),
+    "assign_assigned": ("assigned", "PUT", "/api/v1/handoffs/{id}/assignment", {"agent_id": "miguel"}),
+    "unassign": ("assigned_to_miguel", "DELETE", "/api/v1/handoffs/{id}/assignment", None),
+    "claim_assigned_to_other": ("assigned_to_miguel", "POST", "/api/v1/handoffs/{id}/claim", None),
+    "ask_help": ("assigned", "POST", "/api/v1/handoffs/{id}/help", {"message": "Please read along"}),
+    "help_requests": ("help", "GET", "/api/v1/help-requests", None),
+    "handled": ("help", "POST", "/api/v1/help-requests/{help}/handled", None),
+    "take_over": ("help", "POST", "/api/v1/help-requests/{help}/take-over", None),
+}
+ASSIGNMENT_CELLS = [
+    # Assigning and unassigning a waiting conversation: supervisors only; a taken one cannot be.
+    *cells("assign", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    *cells("assign_assigned", ("supervisor", 409)),
+    *cells("unassign", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    # Assigned to Miguel: he claims it; anyone else is asked to leave it (take_anyway overrides).
+    *cells("claim_assigned_to_other", ("owner", 409), ("queue_member", 200), ("outside_queue", 403),
+           ("supervisor", 409)),
+    # Asking for help: the agent holding the conversation only.
+    *cells("ask_help", ("owner", 201), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 403),
+           *UNAUTHENTICATED),
+    # The list: every request to a supervisor, one's own to an agent (a read).
+    *cells("help_requests", *EVERY_AGENT, *UNAUTHENTICATED),
+    # Answering one: supervisors only.
+    *cells("handled", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    *cells("take_over", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+]
+
+
+async def _assignment_setup(client: TestClient, state: str) -> Tuple[str, Optional[int]]:
+    await _presence(client, MIGUEL, "online")
+    await _presence(client, DANA, "online")  # a take-over transfers to her: she must be there
+    handoff_id = await handoff_in(client, {"help": "assigned", "assigned_to_miguel": "queued"}.get(state, state))
+    if state == "assigned_to_miguel":
+        response = await client.put(f"/api/v1/handoffs/{handoff_id}/assignment", json={"agent_id": "miguel"},
+                                    headers=DANA)
+        assert response.status == 200, await response.text()
+    if state != "help":
+        return handoff_id, None
+    response = await client.post(f"/api/v1/handoffs/{handoff_id}/help", json={"message": "Help"}, headers=SARAH)
+    assert response.status == 201, await response.text()
+    return handoff_id, (await response.json())["id"]
+
+
+@pytest.mark.parametrize("case, actor, status", ASSIGNMENT_CELLS)
+async def test_assignment_route(desk: TestClient, case: str, actor: str, status: int) -> None:
+    state, method, path, body = ASSIGNMENT_CASES[case]
+    handoff_id, help_id = await _assignment_setup(desk, state)
+    headers = await headers_of(desk, actor)
+    before = await snapshot(desk)
+    response = await desk.request(method, path.format(id=handoff_id, help=help_id), json=body, headers=headers)
+    answer = await response.json()
+    assert response.status == status, answer
+    after = await snapshot(desk)
+    if status >= 400 or method == "GET":
+        assert after == before  # refused, or a read
+        if status == 200:  # the list: Sarah's request to her and to supervisors, to nobody else
+            assert [r["id"] for r in answer["help_requests"]] == ([help_id] if actor in ("owner", "supervisor") else [])
+        return
+    handoff = _row(after, "handoffs", handoff_id)[0]
+    log = [(r["action"], r["agent_id"], r["actor"]) for r in _added(before, after, "assignments", handoff_id)]
+    expected = {
+        "assign": ({"state": "queued", "assigned_to": "miguel"}, [("assigned", "miguel", "agent:dana")]),
+        "unassign": ({"state": "queued", "assigned_to": None}, [("unassigned", "miguel", "agent:dana")]),
+        "claim_assigned_to_other": ({"state": "assigned", "agent_id": "miguel", "assigned_to": None},
+                                    [("claimed", "miguel", "agent:miguel")]),
+        "ask_help": ({"state": "assigned", "agent_id": "sarah"}, []),
+        "handled": ({"state": "assigned", "agent_id": "sarah"}, []),
+        "take_over": ({"state": "assigned", "agent_id": "dana"}, []),
+    }[case]
+    assert {key: handoff[key] for key in expected[0]} == expected[0]
+    assert log == expected[1]
+    requests = {r["id"]: r["state"] for r in _added(before, after, "help_requests", handoff_id)}
+    assert list(requests.values()) == {"ask_help": ["open"], "handled": ["handled"],
+                                       "take_over": ["taken_over"]}.get(case, [])

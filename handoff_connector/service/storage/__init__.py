@@ -2,6 +2,8 @@
 
 ===============  ==========================================================
 ``handoffs``     the lifecycle: create, claim, transfer, close, resume, ...
+``assignments``  who should take a waiting conversation: a supervisor's choice, round robin
+``help``         agents asking a supervisor for help on a conversation
 ``messages``     what is said during a handoff, notes, its transitions
 ``line``         places in line, past waits, abandonment
 ``surveys``      the user's rating
@@ -23,11 +25,13 @@ import uuid
 from typing import Callable
 
 from handoff_connector.service.storage.accounts import Accounts, Agent
+from handoff_connector.service.storage.assignments import Assignments
 from handoff_connector.service.storage.conversations import Conversations
 from handoff_connector.service.storage.database import Database, StoreClosed
 from handoff_connector.service.storage.erasure import Erasure
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.handoffs import Handoffs
+from handoff_connector.service.storage.help import HelpRequests
 from handoff_connector.service.storage.history import History
 from handoff_connector.service.storage.insights import Insights
 from handoff_connector.service.storage.leases import Leases
@@ -50,6 +54,8 @@ class Storage:
         self.events = EventLog(self.db)
         self.accounts = Accounts(self.db, self.events)
         self.handoffs = Handoffs(self.db, self.events)
+        self.assignments = Assignments(self.db, self.events)
+        self.help = HelpRequests(self.db, self.events)
         self.messages = Messages(self.db, self.events)
         self.line = Line(self.db, self.events)
         self.surveys = Surveys(self.db, self.events)

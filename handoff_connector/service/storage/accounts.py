@@ -23,6 +23,7 @@ from handoff_connector.service.credentials import (
     verify_off_loop,
 )
 from handoff_connector.service.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
+from handoff_connector.service.storage.caseload import lapse_assignments
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.schema import (
@@ -295,6 +296,8 @@ class Accounts:
         if before["presence"] == presence:
             return
         await tx.run(agents.update().where(agents.c.id == before["id"]).values(presence=presence))
+        if presence == "offline":  # nobody should wait for someone who is not there
+            await lapse_assignments(tx, self._events, before["id"])
         await self._events.emit(tx, "agent.presence", {"agent_id": before["id"], "presence": presence})
 
     async def available(self, queue: str) -> int:
@@ -433,6 +436,7 @@ class Accounts:
             busy = await tx.scalar(sa.select(load_of(agent_id)))
             if busy:
                 raise Conflict(f"Agent {agent_id!r} has {busy} open conversation(s); transfer or close them first.")
+            await lapse_assignments(tx, self._events, agent_id, "removed")  # nobody waits for someone who left
             await tx.run(agents.delete().where(agents.c.id == agent_id))
 
         await self._db.run(work)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from handoff_connector.common.wording import iso_utc
 from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.errors import Conflict, NotFound, Unprocessable
 from handoff_connector.service.storage.accounts import check_capacity, lock_agent
+from handoff_connector.service.storage.caseload import clear_assignment
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.outbox import enqueue
@@ -100,10 +101,20 @@ class Handoffs:
             .order_by(handoffs.c.id)))
 
     async def list_queue(self, names: Optional[List[str]], limit: Optional[int] = None,
-                         after: Optional[Tuple[float, str]] = None) -> Tuple[List[Dict[str, Any]], int]:
+                         after: Optional[Tuple[float, str]] = None,
+                         first_for: Optional[str] = None) -> Tuple[List[Dict[str, Any]], int]:
         """Queued handoffs, oldest first (``None`` names: every queue): up to ``limit`` of them
-        after the place ``after`` (a handoff's created_at and id), and how many wait in all."""
+        after the place ``after`` (a handoff's created_at and id), and how many wait in all.
+
+        With ``first_for`` (an agent), the first page starts with what is assigned to them
+        (their own caseload first; a few at most) and the pages leave those out.
+        """
         statement = oldest_first("queued", names)
+        mine = None
+        if first_for is not None:
+            assigned = handoffs.c.assigned_to == first_for
+            mine = statement.where(assigned) if after is None else None
+            statement = statement.where(sa.or_(handoffs.c.assigned_to.is_(None), sa.not_(assigned)))
         if after is not None:
             created_at, handoff_id = after
             statement = statement.where(sa.or_(
@@ -116,7 +127,8 @@ class Handoffs:
             total = total.where(handoffs.c.queue.in_(names))
 
         async def work(tx: Tx) -> Tuple[List[Dict[str, Any]], int]:
-            return await tx.all(statement), int(await tx.scalar(total))
+            own = await tx.all(mine) if mine is not None else []
+            return own + await tx.all(statement), int(await tx.scalar(total))
 
         return await self._db.run(work)
 
@@ -131,11 +143,12 @@ class Handoffs:
         return await self._db.run(lambda tx: tx.all(statement.order_by(handoffs.c.claimed_at)))
 
     async def claim(self, handoff_id: str, agent_id: str,
-                    introduction: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                    introduction: Optional[Dict[str, Any]] = None, take_anyway: bool = False) -> Dict[str, Any]:
         """Assigns a queued handoff; exactly one of concurrent claims wins.
 
         ``introduction`` (an outbox payload) is queued for the user in the same
-        transaction, so the agent is introduced exactly once.
+        transaction, so the agent is introduced exactly once. One a supervisor
+        assigned to someone else is refused unless ``take_anyway`` (then recorded).
         """
         async def work(tx: Tx) -> Dict[str, Any]:
             # Concurrent claims wait for the row, then see it is taken: one winner.
@@ -145,7 +158,13 @@ class Handoffs:
                 owner = f" to {handoff['agent_id']}" if handoff["agent_id"] else ""
                 raise Conflict(f"This conversation is already {handoff['state']}{owner}; only a waiting "
                                f"one can be claimed.")
+            if handoff["assigned_to"] not in (None, agent_id) and not take_anyway:
+                name = await tx.scalar(sa.select(agents.c.name).where(agents.c.id == handoff["assigned_to"]))
+                raise Conflict(f"This conversation is assigned to {name or handoff['assigned_to']}; leave it to "
+                               f"them, or send {{\"take_anyway\": true}} to take it anyway (it is recorded).")
             await check_capacity(tx, agent_id)
+            assigned_before = handoff["assigned_to"]
+            taken = await clear_assignment(tx, handoff, agent_id)
             await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(
                 state="assigned", agent_id=agent_id, claimed_at=tx.now,
                 first_wait=sa.func.coalesce(handoffs.c.first_wait, tx.now - handoffs.c.created_at)))
@@ -156,7 +175,10 @@ class Handoffs:
             await enqueue(tx, handoff, "slots", {"handoff_id": handoff_id, "handoff_pending": None})
             if introduction is not None:
                 await agent_message(self._events, tx, handoff, agent_id, introduction, None)
-            await emit_handoff(self._events, tx, "handoff.assigned", handoff)
+            # Taken anyway: the agent it was assigned to hears of it too.
+            await emit_handoff(self._events, tx, "handoff.assigned", handoff,
+                               previous_agent_id=assigned_before if taken else None, taken_anyway=taken,
+                               taken_from=assigned_before if taken else None)
             return handoff
 
         return await self._db.run(work)
@@ -164,11 +186,14 @@ class Handoffs:
     async def transfer(
         self, handoff_id: str, actor_id: str, note: Optional[str], to_agent: Optional[str] = None,
         to_queue: Optional[str] = None, messages_for_user: Optional[Outgoing] = None,
+        also: Optional[Callable[[Tx], Awaitable[None]]] = None,
     ) -> Dict[str, Any]:
         """Moves an assigned handoff to another agent or back to a queue, atomically.
 
         ``messages_for_user``: the outgoing agent's message and, to an agent, the
-        incoming one's introduction. On any failure nothing changes.
+        incoming one's introduction. ``also``: more of the same change, in its
+        transaction (a supervisor taking over ends the help request). On any
+        failure nothing changes.
         """
         async def work(tx: Tx) -> Dict[str, Any]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
@@ -191,6 +216,8 @@ class Handoffs:
                 await insert_message(tx, handoff_id, "note", actor_id, note, None)
             for author, payload in messages_for_user or []:
                 await agent_message(self._events, tx, handoff, author, payload, None)
+            if also is not None:
+                await also(tx)
             moved = await handoff_row(tx, handoff_id)
             await emit_handoff(self._events, tx, "handoff.transferred", moved, previous_agent_id=previous,
                                from_agent=previous, to_agent=to_agent, to_queue=to_queue, note=note)

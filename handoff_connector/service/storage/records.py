@@ -123,6 +123,10 @@ def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
         "closed_at": handoff["closed_at"],
         "resolution": handoff["resolution"],
         "contact": handoff.get("contact"),
+        # Who a supervisor (or the round robin) asked to take it while it waits.
+        "assigned_to": handoff.get("assigned_to"),
+        "assigned_by": handoff.get("assigned_by"),
+        "assigned_at": handoff.get("assigned_at"),
         "last_user_text": next(
             (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
             None,

@@ -51,12 +51,18 @@ handoffs = sa.Table(
     # Retention or a redaction on request went over it (when, and "deleted" or "redacted").
     sa.Column("erased_at", Time),
     sa.Column("erasure", sa.Text),
+    # A supervisor's (or the round robin's) choice of who should take it while it waits
+    # (0008): others are asked to leave it. Cleared when it is claimed or the assignment lapses.
+    sa.Column("assigned_to", sa.Text),
+    sa.Column("assigned_by", sa.Text),
+    sa.Column("assigned_at", Time),
     sa.Index("handoffs_queue", "state", "queue", "created_at"),
     sa.Index("handoffs_sender", "sender_id", "state"),
     sa.Index("handoffs_agent", "agent_id", "state"),
     sa.Index("handoffs_claimed", "queue", "claimed_at"),
     sa.Index("handoffs_created", "created_at", "id"),  # the history, newest first
     sa.Index("handoffs_closed", "closed_at"),  # retention
+    sa.Index("handoffs_assigned_to", "assigned_to", "state"),  # an agent's caseload, a lapse
     # One open handoff per conversation, whoever asks at once.
     sa.Index("handoffs_one_open", "sender_id", unique=True,
              sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
@@ -273,4 +279,44 @@ bot_event_digests = sa.Table(
     sa.Column("digest", sa.Text, primary_key=True),
     sa.Column("seen_at", Time, nullable=False),
     sa.Index("bot_event_digests_seen", "seen_at"),
+)
+
+# Every assignment of a waiting conversation and what became of it (0008): assigned,
+# unassigned, lapsed (the agent went offline), taken_anyway (another agent claimed it).
+assignments = sa.Table(
+    "assignments", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("agent_id", sa.Text),  # who it was (or is) assigned to
+    sa.Column("actor", sa.Text, nullable=False),  # agent:<id>, auto, or presence
+    sa.Column("at", Time, nullable=False),
+    sa.Index("assignments_handoff", "handoff_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+# The round robin's place per queue (0008): the agent who got the last automatic
+# assignment; the next goes to the one after them. Its row is locked while assigning.
+assignment_pointers = sa.Table(
+    "assignment_pointers", metadata,
+    sa.Column("queue", sa.Text, primary_key=True),
+    sa.Column("last_agent_id", sa.Text),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
+# An agent asking a supervisor for help on a conversation they hold (0008).
+# ``state``: open, handled (a supervisor saw to it), taken_over (a supervisor took the conversation).
+help_requests = sa.Table(
+    "help_requests", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), nullable=False),
+    sa.Column("agent_id", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("handled_by", sa.Text),
+    sa.Column("handled_at", Time),
+    sa.Index("help_requests_state", "state", "created_at"),
+    sa.Index("help_requests_handoff", "handoff_id", "state"),
+    sqlite_autoincrement=True,
 )

@@ -10,6 +10,8 @@ import { renderTranscriptFor, transcriptEl } from "./transcript.js";
 import { briefEl } from "./brief.js";
 import { openClose, openTransfer } from "./dialogs.js";
 import { footerEl } from "./panels.js";
+import { helpBanner, helpButton, helpSig } from "./help.js";
+import { assignmentBadge } from "./assignment.js";
 
 function emptyWorkspace() {
   const waiting = S.waiting.size;
@@ -41,7 +43,7 @@ function loadingView(error) {
 function viewSig(d) {
   if (!d) return "";
   return [d.id, d.state, d.agent_id, d.queue, d.resolution, d.close_note, d.survey ? JSON.stringify(d.survey) : "",
-    d.resume_url || "", contactOf(d), S.me.id].join("|");
+    d.resume_url || "", contactOf(d), S.me.id, d.assigned_to || "", helpSig(d.id)].join("|");
 }
 
 export function refreshView(id) {
@@ -78,7 +80,7 @@ export function renderView(error) {
     "data-state": d.state,
     "aria-label": `Conversation with ${titleOf(id)}`,
     tabindex: "-1",
-  }, [convHead(d), briefEl(d), transcriptEl(), footerEl(d)]);
+  }, [convHead(d), helpBanner(d), briefEl(d), transcriptEl(), footerEl(d)]);
   host.replaceChildren(view);
   S.renderedSig = viewSig(d);
   renderTranscriptFor(id, true);
@@ -113,9 +115,10 @@ function convHead(d) {
   return el("header", { class: "conv-head" }, [
     el("div", { class: "conv-title" }, [
       el("h2", { text: titleOf(d.id) }),
-      el("div", { class: "conv-meta" }, [status, el("span", { text: meta })]),
+      el("div", { class: "conv-meta" }, [status, d.state === "queued" ? assignmentBadge(d) : null, el("span", { text: meta })]),
     ]),
     canAct ? el("div", { class: "conv-actions" }, [
+      helpButton(d),
       el("button", {
         type: "button", class: "btn btn-secondary", testid: "transfer-button",
         onclick: () => openTransfer(d.id),

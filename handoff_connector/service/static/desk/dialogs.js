@@ -1,4 +1,4 @@
-// The transfer and close dialogs.
+// The transfer and close dialogs, and what every dialog shares (showing, errors, a busy submit).
 
 import { PRESENCE_WORD, humanize } from "./format.js";
 import { $, el } from "./dom.js";
@@ -12,23 +12,23 @@ let dialogHandoff = null;
 
 let dialogReturnFocus = null;
 
-function showDialog(dialog) {
+export function showDialog(dialog) {
   dialogReturnFocus = document.activeElement;
   if (typeof dialog.showModal === "function") dialog.showModal();
   else dialog.setAttribute("open", "");
 }
 
-function hideDialog(dialog) {
+export function hideDialog(dialog) {
   if (dialog.open) dialog.close();
 }
 
-function setFormError(node, message) {
+export function setFormError(node, message) {
   node.textContent = message || "";
   node.hidden = !message;
 }
 
 // A dialog's request, its button busy meanwhile; what goes wrong shows in the dialog, which stays open.
-async function submitting(button, busy, idle, error, work) {
+export async function submitting(button, busy, idle, error, work) {
   button.disabled = true;
   button.textContent = busy;
   setFormError(error, "");

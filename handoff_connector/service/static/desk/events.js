@@ -8,6 +8,8 @@ import { addMessage, mergeEventMessages, refreshDetail, upsertSummary } from "./
 import { refreshView } from "./conversation.js";
 import { scheduleRender } from "./queue.js";
 import { renderPresence } from "./me.js";
+import { onAssignment, onTakenAnyway } from "./assignment.js";
+import { onHelpEvent } from "./help.js";
 
 export function applyEvent(event) {
   try {
@@ -26,9 +28,17 @@ export function applyEvent(event) {
           toast(`${agentName(event.handoff.agent_id)} claimed this conversation.`, "info");
         }
         if (isResumedToMe(event.handoff)) announceResume(event.handoff);
+        if (event.taken_anyway) onTakenAnyway(event);
         teamChanged();
         break;
       }
+      case "handoff.assignment":
+        onAssignment(event);
+        break;
+      case "help.requested":
+      case "help.handled":
+        onHelpEvent(event);
+        break;
       case "handoff.ticket":
         upsertSummary(event.handoff);
         if (S.tickets.has(event.handoff.id)) S.fresh.set(event.handoff.id, Date.now());

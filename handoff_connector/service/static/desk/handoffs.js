@@ -186,14 +186,15 @@ export function upsertSummary(s) {
   }
 }
 
-export async function claim(id) {
+export async function claim(id, takeAnyway) {
   const button = $('[data-testid="claim-button"]');
   if (button) {
     button.disabled = true;
     button.textContent = "Claiming…";
   }
   try {
-    const summary = await api("POST", `/api/v1/handoffs/${encodeURIComponent(id)}/claim`);
+    const path = `/api/v1/handoffs/${encodeURIComponent(id)}/claim`;
+    const summary = await (takeAnyway ? api("POST", path, { take_anyway: true }) : api("POST", path));
     upsertSummary(summary);
     S.unread.delete(id);
     hooks.scheduleRender();

@@ -5,6 +5,7 @@ import { RECONNECT_MAX, RECONNECT_MIN, S } from "./state.js";
 import { api } from "./api.js";
 import { report } from "./notify.js";
 import { loadLists } from "./load.js";
+import { loadHelp } from "./help.js";
 import { setPresence } from "./me.js";
 import { applyEvent } from "./events.js";
 
@@ -101,6 +102,7 @@ async function onHello(message) {
   if (!S.synced) {
     try {
       await loadLists();
+      await loadHelp();
     } catch (error) {
       report(error, "Could not load the conversations; retrying");
       setTimeout(() => { if (S.token && !S.listsLoaded) loadLists().catch((e) => report(e, "Could not load the conversations")); }, 3000);

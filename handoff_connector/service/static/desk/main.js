@@ -9,6 +9,8 @@ import { closeMenu } from "./replies.js";
 import { openConversation } from "./handoffs.js";
 import { renderTranscriptFor } from "./transcript.js";
 import { bindDialogs } from "./dialogs.js";
+import { bindAssignment } from "./assignment.js";
+import { bindHelp } from "./help.js";
 import { refreshView, renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
 import { renderFilterOptions, renderLists, scheduleRender, updateTitle } from "./queue.js";
@@ -70,6 +72,8 @@ function bind() {
   $("#followups-list").addEventListener("keydown", listKeyNav);
   bindTeam();
   bindDialogs();
+  bindAssignment();
+  bindHelp();
   document.addEventListener("click", (event) => {
     if (!menu.open || menu.mode !== "list") return;
     const box = $("#saved-menu");

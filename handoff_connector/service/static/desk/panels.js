@@ -7,14 +7,18 @@ import { toast } from "./notify.js";
 import { claim, closeTab } from "./handoffs.js";
 import { composerEl } from "./composer.js";
 import { openClose } from "./dialogs.js";
+import { assignedToOther, claimNotice } from "./assignment.js";
 
 export function footerEl(d) {
   if (d.state === "queued") {
     const load = [...S.mine.values()].filter((h) => h.agent_id === S.me.id).length;
     const full = S.me.capacity && load >= S.me.capacity;
-    return el("div", { class: "claim-panel" }, [
+    const notice = claimNotice(d);
+    const other = assignedToOther(d);
+    return el("div", { class: "claim-panel" + (other ? " is-assigned-other" : "") }, [
       el("div", { class: "claim-text" }, [
         el("strong", { text: `${titleOf(d.id)} is waiting for the ${teamOf(d.queue)}.` }),
+        notice ? el("span", { class: "claim-assignment", testid: "claim-assignment", text: notice }) : null,
         el("span", {
           text: full
             ? `You already have ${load} of ${S.me.capacity} conversations; close or transfer one first.`
@@ -22,9 +26,10 @@ export function footerEl(d) {
         }),
       ]),
       el("button", {
-        type: "button", class: "btn btn-primary btn-lg", testid: "claim-button",
-        onclick: () => claim(d.id),
-      }, "Claim conversation"),
+        type: "button", class: "btn btn-lg " + (other ? "btn-secondary" : "btn-primary"),
+        testid: other ? "claim-anyway" : "claim-button",
+        onclick: () => claim(d.id, other),
+      }, other ? "Take it anyway" : "Claim conversation"),
     ]);
   }
   if (d.state === "no_agent") return followupEl(d);

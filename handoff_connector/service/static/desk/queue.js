@@ -7,6 +7,8 @@ import { refreshTickets } from "./load.js";
 import { openConversation } from "./handoffs.js";
 import { renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
+import { assignButton, assignedToMe, assignmentBadge, queueOrder } from "./assignment.js";
+import { renderHelp } from "./help.js";
 
 let renderQueued = false;
 
@@ -53,6 +55,7 @@ export function renderLists() {
   renderFollowups();
   renderMine();
   renderLoad();
+  renderHelp();
   updateFilterCounts();
   updateTitle();
   if (!S.active) renderView();
@@ -77,7 +80,7 @@ function emptyItem(iconName, title, hint) {
 }
 
 // One conversation in a list: its item (marked a moment when it just arrived) and the button that opens it.
-function listItem(h, testid, cls, label, rows) {
+function listItem(h, testid, cls, label, rows, extra) {
   const fresh = Date.now() - (S.fresh.get(h.id) || 0) < 2500;
   return el("li", { class: cls + (fresh ? " is-new" : ""), testid, "data-handoff-id": h.id }, [
     el("button", {
@@ -87,13 +90,14 @@ function listItem(h, testid, cls, label, rows) {
       "aria-label": label,
       onclick: () => openConversation(h.id),
     }, rows),
+    extra || null,
   ]);
 }
 
 function renderQueue() {
   const list = $("#queue-list");
   const focus = rememberFocus(list);
-  const all = [...S.waiting.values()].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+  const all = [...S.waiting.values()].sort(queueOrder);  // own caseload first, then the longest waiting
   const items = all.filter((h) => !S.filter || h.queue === S.filter);
   // The queue comes a page at a time (the longest waiting first): the count says how many wait in all.
   const more = S.waitingMore && !S.filter;
@@ -109,9 +113,11 @@ function renderQueue() {
   list.replaceChildren(...items.map((h) => {
     const last = S.lastText.get(h.id) || h.last_user_text;
     const wait = now - h.created_at;
-    return listItem(h, "queue-item", "item" + (h.id === S.active ? " is-active" : ""), null, [
+    const cls = "item" + (h.id === S.active ? " is-active" : "") + (assignedToMe(h) ? " is-assigned-me" : "");
+    return listItem(h, "queue-item", cls, null, [
       el("span", { class: "item-row" }, [
         triggerLabel(h.trigger),
+        assignmentBadge(h),
         el("span", { class: "item-team", text: teamOf(h.queue) }),
         el("span", {
           class: `wait ticker ${waitLevel(wait)}`,
@@ -127,7 +133,7 @@ function renderQueue() {
         el("span", { class: "meta-team", text: teamOf(h.queue) + " · " }),
         [h.sender_id, h.channel].filter(Boolean).join(" · "),
       ]),
-    ]);
+    ], assignButton(h));
   }), ...rest);
   restoreFocus(list, focus);
 }

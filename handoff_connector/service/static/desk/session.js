@@ -46,6 +46,7 @@ function resetState() {
   S.waiting = new Map();
   S.mine = new Map();
   S.tickets = new Map();
+  S.help = new Map();
   S.ticketsError = null;
   S.resumeUrls = new Map();
   S.announced = new Set();

@@ -30,6 +30,7 @@ export const S = {
   waiting: new Map(),
   mine: new Map(),
   tickets: new Map(),
+  help: new Map(),
   ticketsError: null,
   resumeUrls: new Map(),
   announced: new Set(),
