@@ -243,9 +243,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                     await ws.send_str(bus.frame(event))
             last = events[-1]["id"] if events else last
             if not events:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(15):
-                        await waker.wait()
+                # No timer: the bus sets the waker for new events, the reader's end for a
+                # desk that left, and the bus checks every socket's session on its own.
+                await waker.wait()
     except NotFound:
         logger.info("handoff.ws.account_removed agent=%s", agent.id)
         with contextlib.suppress(Exception):
