@@ -32,6 +32,16 @@ def config_dict(tmp_path: Path, database: Optional[str] = None, **overrides: Any
                    {"name": "food", "team": "Food team"}],
         "routing": [{"slot": "topic", "value": "housing", "queue": "housing"}],
         "resolutions": ["resolved", "referred"],
+        "urgency": {
+            "levels": [{"name": "urgent", "message": "Marked urgent: a person sees it first."},
+                       {"name": "crisis", "message": "If you are in danger, call 911 or 988 now."}],
+            "signals": [
+                {"label": "self-harm", "level": "crisis", "phrases": ["kill myself", "end my life"],
+                 "patterns": [r"\bdon.?t want to live\b"]},
+                {"label": "eviction today", "level": "urgent", "phrases": ["evicted today", "shut off today"],
+                 "intents": ["eviction_today"]},
+            ],
+        },
         "agents": [
             {"id": "sarah", "name": "Sarah", "title": "housing specialist", "token": "t-sarah",
              "queues": ["general", "housing"]},

@@ -9,7 +9,7 @@ Who may act is checked by the store, inside the transaction of the change.
 from __future__ import annotations
 
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -83,7 +83,9 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     agent = await request.app[STORE].accounts.get((await current_agent(request)).id)  # with load and ratings
     config = request.app[CONFIG]
-    return web.json_response({**agent.as_dict(), "resolutions": config.resolutions})
+    return web.json_response({**agent.as_dict(), "resolutions": config.resolutions,
+                              # The urgency levels an agent may set by hand, least urgent first.
+                              "urgency_levels": [level.name for level in config.urgency.levels]})
 
 
 async def set_presence(request: web.Request) -> web.Response:
@@ -117,6 +119,20 @@ QUEUE_PAGE = 100  # waiting handoffs per page unless ?limit= says otherwise
 MAX_QUEUE_PAGE = 500
 
 
+def queue_cursor(raw: Optional[str]) -> Optional[Tuple[int, float, str]]:
+    """The queue's ``after``: "<urgency>~<created_at>~<id>" (an older desk's "<created_at>~<id>"
+    is a place among the not urgent)."""
+    if raw is None:
+        return None
+    urgency, _, rest = raw.partition("~")
+    if "~" not in rest:
+        urgency, rest = "0", raw
+    place = page_cursor(rest, "queue")
+    if not urgency.isdigit() or len(urgency) > 4 or place is None:
+        raise BadRequest("Query `after` must be the `next` of an earlier page of the queue.")
+    return int(urgency), place[0], place[1]
+
+
 async def list_queue(request: web.Request) -> web.Response:
     """GET /api/v1/queue[?queue=name][&limit=N][&after=cursor]: waiting handoffs, oldest first,
     a page at a time; ``next`` is the cursor of the next page (null on the last), ``total``
@@ -129,13 +145,13 @@ async def list_queue(request: web.Request) -> web.Response:
             raise Forbidden(f"You are not a member of queue {wanted!r}.")
         queues = [wanted]
     limit = page_limit(request.query.get("limit"), QUEUE_PAGE, MAX_QUEUE_PAGE)
-    after = page_cursor(request.query.get("after"), "queue")
+    after = queue_cursor(request.query.get("after"))
     # Their own caseload first: what a supervisor (or the round robin) assigned to them.
     page, total = await request.app[STORE].handoffs.list_queue(queues, limit + 1, after, first_for=agent.id)
     own = sum(1 for h in page if h["assigned_to"] == agent.id)
     more = len(page) > limit + own
     page = page[:limit + own]
-    cursor = f"{page[-1]['created_at']!r}~{page[-1]['id']}" if more else None
+    cursor = f"{page[-1]['urgency']}~{page[-1]['created_at']!r}~{page[-1]['id']}" if more else None
     return web.json_response({"handoffs": [summary(h) for h in page], "total": total, "next": cursor})
 
 
@@ -176,6 +192,8 @@ async def get_handoff(request: web.Request) -> web.Response:
             "transcript": before + during,
             "messages": during,
             "transitions": await store.messages.transitions(handoff["id"]),
+            # Each raise or clear of its urgency: the signal's match, or who and why.
+            "urgency_changes": await store.urgency.changes(handoff["id"]),
             "survey": await store.surveys.of(handoff["id"]),
             # The same user's other conversations the caller may see, as the record has them.
             "previous": [summary(h) for h in await store.history.previous(agent.id, handoff)],

@@ -19,6 +19,7 @@ from handoff_connector.service import (
     insights_api,
     live,
     openapi,
+    urgency_api,
 )
 from handoff_connector.service.broker import bot_events_ctx
 from handoff_connector.service.broker_pika import pika_events_ctx
@@ -164,6 +165,7 @@ def create_app(config: Config) -> web.Application:
     bot_api.add_routes(app)
     agent_api.add_routes(app)
     assignment_api.add_routes(app)  # assignment and help requests
+    urgency_api.add_routes(app)  # urgency by hand
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)

@@ -23,6 +23,7 @@ from handoff_connector.service.payloads import (
     text_field,
 )
 from handoff_connector.service.round_robin import auto_assign
+from handoff_connector.service.storage.urgency import signal_change
 from handoff_connector.service.waiting import estimate_minutes
 
 logger = logging.getLogger(__name__)
@@ -125,10 +126,11 @@ async def create_handoff(request: web.Request) -> web.Response:
     channel = text_field(body, "channel", required=False, max_len=100)
     _check_context(body)
     queue = await route_queue(request, body)
-    store = request.app[STORE]
-    # Routed on the slots as sent; stored as the config's redaction says (`on_store`).
+    store, config = request.app[STORE], request.app[CONFIG]
+    # Routed and scanned for urgency as sent; stored as the config's redaction says (`on_store`).
     handoff, created = await store.handoffs.create(
-        key, str(sender_id), channel, queue, str(trigger), reasons, request.app[CONFIG].redaction.stored_context(body)
+        key, str(sender_id), channel, queue, str(trigger), reasons, config.redaction.stored_context(body),
+        urgency=signal_change(config.urgency.scan(*_said(body))),
     )
     if created:
         logger.info("handoff.created id=%s queue=%s trigger=%s", handoff["id"], queue, trigger)
@@ -151,9 +153,12 @@ async def relay_message(request: web.Request) -> web.Response:
     store = request.app[STORE]
     handoff_id = request.match_info["id"]
     redaction = request.app[CONFIG].redaction
+    # The earlier ones too: one that never reached the connector has not been looked through.
+    said = [text] + [m["text"] for m in earlier]
+    urgency = signal_change(request.app[CONFIG].urgency.scan(said, [intent] if intent else []))
     message, created, state = await store.messages.add_user_message(
         handoff_id, str(message_id), str(redaction.stored(text)), sent_at=_number(body, "timestamp"),
-        earlier=redaction.stored_said(earlier))
+        earlier=redaction.stored_said(earlier), urgency=urgency)
     cancelled = state == "cancelled"
     if created and intent in request.app[CONFIG].cancel_intents and state == "queued":
         # Only while waiting: with a person on, "never mind" is for them to read.
@@ -164,6 +169,16 @@ async def relay_message(request: web.Request) -> web.Response:
         {"id": message["id"], "duplicate": not created, "cancelled": cancelled},
         status=201 if created else 200,
     )
+
+
+def _said(body: Dict[str, Any]) -> Tuple[List[str], List[str]]:
+    """What the user said before the handoff (the transcript's and the recent intents' texts)
+    and the intents recognised: where urgency signals are looked for."""
+    texts = [t["text"] for t in body.get("transcript") or []
+             if isinstance(t, dict) and t.get("role") == "user" and isinstance(t.get("text"), str)]
+    recent = [i for i in body.get("recent_intents") or [] if isinstance(i, dict)]
+    texts += [i["text"] for i in recent if isinstance(i.get("text"), str)]
+    return texts, [i["intent"] for i in recent if isinstance(i.get("intent"), str)]
 
 
 EARLIER_LIMIT = 50

@@ -28,6 +28,7 @@ from handoff_connector.service.redaction import (
     parse_redaction,
     parse_retention,
 )
+from handoff_connector.service.signals import SignalError, Urgency, parse_urgency
 
 
 class ConfigError(ValueError):
@@ -170,6 +171,8 @@ class Config:
     # The record (docs/history.md): how long transcripts are kept, and what redaction removes.
     retention: Optional[Retention] = None
     redaction: Redaction = field(default_factory=Redaction)
+    # Urgency and safety signals (docs/urgency.md): urgent conversations go first.
+    urgency: Urgency = field(default_factory=Urgency)
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -269,6 +272,10 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         redaction = parse_redaction(raw.get("redaction"), source)
     except RedactionError as error:
         raise ConfigError(str(error)) from error
+    try:
+        urgency = parse_urgency(raw.get("urgency"), source)
+    except SignalError as error:
+        raise ConfigError(str(error)) from error
     bot_events_database, bot_events_rabbitmq = _bot_events(raw, source)
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
@@ -310,6 +317,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         metrics_token=_env_or(raw, "metrics_token", "HANDOFF_METRICS_TOKEN"),
         retention=retention,
         redaction=redaction,
+        urgency=urgency,
     )
 
 

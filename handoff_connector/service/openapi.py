@@ -105,6 +105,7 @@ _SUMMARY_FIELDS = {
     "closed_at": _NULLABLE_NUMBER, "resolution": _NULLABLE_STRING, "contact": _NULLABLE_STRING,
     "last_user_text": _NULLABLE_STRING,
     "assigned_to": _NULLABLE_STRING, "assigned_by": _NULLABLE_STRING, "assigned_at": _NULLABLE_NUMBER,
+    "urgency": _INTEGER, "urgency_level": _NULLABLE_STRING, "urgency_label": _NULLABLE_STRING,
 }
 
 
@@ -164,6 +165,7 @@ SCHEMAS: Dict[str, Any] = {
         "transcript": {"type": "array", "items": {"type": "object"}},
         "messages": {"type": "array", "items": {"type": "object"}},
         "transitions": {"type": "array", "items": {"type": "object"}},
+        "urgency_changes": {"type": "array", "items": {"type": "object"}},
         "survey": {"oneOf": [_ref("Survey"), {"type": "null"}]}, "close_note": _NULLABLE_STRING,
         "previous": {"type": "array", "items": _ref("HandoffSummary"), "maxItems": 20,
                      "description": "The same user's other conversations the caller may see, newest first"}},
@@ -254,9 +256,10 @@ PATHS: Dict[str, Any] = {
     "/api/v1/logout": {"post": _op("End this session (an API token stays valid)", _AGENT,
                                    {"200": _json(_ref("Status"))}, _errors("401 405"))},
     "/api/v1/me": {"get": _op(
-        "The calling agent, and the resolution categories", _AGENT,
+        "The calling agent, the resolution categories and the urgency levels", _AGENT,
         {"200": _json({"allOf": [_ref("Agent"), _object(
-            {"resolutions": {"type": "array", "items": _STRING}}, ["resolutions"])]})},
+            {"resolutions": {"type": "array", "items": _STRING},
+             "urgency_levels": {"type": "array", "items": _STRING}}, ["resolutions", "urgency_levels"])]})},
         _errors("401 405"))},
     "/api/v1/me/presence": {"put": _op(
         "Set presence (online, away, offline)", _AGENT, {"200": _json(_ref("Agent"))}, _errors(_BODY_ERRORS),
@@ -454,14 +457,14 @@ DEMO_PATHS: Dict[str, Any] = {
 def document(config: Config) -> Dict[str, Any]:
     """The document for ``config``: its queues and resolutions, its demo routes if on."""
     # The designer's routes describe themselves with this module's helpers: imported here, not above.
-    from handoff_connector.service import assignment_doc, designer_openapi
+    from handoff_connector.service import assignment_doc, designer_openapi, urgency_doc
 
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **urgency_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
         "components": {
-            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},

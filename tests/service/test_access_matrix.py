@@ -44,6 +44,7 @@ from handoff_connector.service.storage.schema import (
     outbox,
     sessions,
     transitions,
+    urgency_changes,
 )
 from tests.connector_process import config_dict
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config
@@ -74,6 +75,7 @@ _WATCHED = [
     (bot_conversations, set()),
     (bot_event_cursors, set()),
     (assignments, set()),
+    (urgency_changes, set()),
     (help_requests, set()),
 ]
 Snapshot = Dict[str, List[Dict[str, Any]]]
@@ -150,6 +152,7 @@ async def handoff_in(client: TestClient, state: str) -> str:
         "requeued": [*answered, ("transfer", {"queue": "general"}, SARAH)],
         "handed_over": [*answered, ("transfer", {"agent_id": "miguel"}, SARAH)],
         "ticket": [("callback", {"contact": "555-010-0199"}, BOT)],
+        "closed": [("claim", None, SARAH), ("close", {"resolution": "resolved"}, SARAH)],
     }
     for action, body, headers in steps[state]:
         path = f"/bot/v1/handoffs/{handoff_id}/{action}" if headers is BOT else f"{url}/{action}"
@@ -619,3 +622,32 @@ async def test_assignment_route(desk: TestClient, case: str, actor: str, status:
     requests = {r["id"]: r["state"] for r in _added(before, after, "help_requests", handoff_id)}
     assert list(requests.values()) == {"ask_help": ["open"], "handled": ["handled"],
                                        "take_over": ["taken_over"]}.get(case, [])
+
+
+# Urgency by hand (urgency_api.py): whoever may see the conversation, with a reason; recorded.
+URGENCY_CELLS = [
+    *cells("queued", ("queue_member", 200), ("outside_queue", 403), ("supervisor", 200), *UNAUTHENTICATED),
+    *cells("assigned", ("owner", 200), ("queue_member", 200), ("outside_queue", 403), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    *cells("closed", ("owner", 409), ("supervisor", 409)),
+    *cells("unknown", ("supervisor", 404)),
+]
+
+
+@pytest.mark.parametrize("state, actor, status", URGENCY_CELLS)
+async def test_urgency_route(desk: TestClient, state: str, actor: str, status: int) -> None:
+    handoff_id = await handoff_in(desk, state)
+    headers = await headers_of(desk, actor)
+    before = await snapshot(desk)
+    response = await desk.post(f"/api/v1/handoffs/{handoff_id}/urgency",
+                               json={"level": "urgent", "reason": "rent due today"}, headers=headers)
+    answer = await response.json()
+    assert response.status == status, answer
+    after = await snapshot(desk)
+    if status >= 400:
+        assert after == before
+        return
+    handoff = _row(after, "handoffs", handoff_id)[0]
+    assert (handoff["urgency"], handoff["urgency_level"], handoff["state"]) == (1, "urgent", state)
+    log = [(r["level"], r["actor"], r["reason"]) for r in _added(before, after, "urgency_changes", handoff_id)]
+    assert log == [("urgent", f"agent:{ACTOR_IDS[actor]}", "rent due today")]

@@ -40,6 +40,7 @@ from handoff_connector.service.storage.messages import Messages
 from handoff_connector.service.storage.outbox import Outbox
 from handoff_connector.service.storage.records import summary
 from handoff_connector.service.storage.surveys import Surveys
+from handoff_connector.service.storage.urgency import UrgencyStore
 
 __all__ = ["Agent", "Storage", "StoreClosed", "summary"]
 
@@ -58,6 +59,7 @@ class Storage:
         self.help = HelpRequests(self.db, self.events)
         self.messages = Messages(self.db, self.events)
         self.line = Line(self.db, self.events)
+        self.urgency = UrgencyStore(self.db, self.events)
         self.surveys = Surveys(self.db, self.events)
         self.insights = Insights(self.db)
         self.outbox = Outbox(self.db, self.instance, self.events)

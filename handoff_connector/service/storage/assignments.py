@@ -114,7 +114,8 @@ class Assignments:
             waiting = await tx.all(
                 sa.select(handoffs).where(handoffs.c.state == "queued", handoffs.c.queue == queue,
                                           handoffs.c.assigned_to.is_(None))
-                .order_by(handoffs.c.created_at, handoffs.c.id).limit(sum(room.values()))
+                .order_by(handoffs.c.urgency.desc(), handoffs.c.created_at, handoffs.c.id)
+                .limit(sum(room.values()))
                 .with_for_update(skip_locked=True))  # a claim holds it: it will not wait long
             last, done = pointer["last_agent_id"], []
             for handoff in waiting:

@@ -26,10 +26,12 @@ from handoff_connector.service.storage.schema import (
     agents,
     events,
     handoffs,
+    help_requests,
     leases,
     messages,
     outbox,
     surveys,
+    urgency_changes,
 )
 
 ENDED = ("closed", "returned", "cancelled", "abandoned")
@@ -71,6 +73,9 @@ async def _delete(tx: Tx, ids: Sequence[str], counts: Dict[str, int]) -> None:
     # A delivery's error names the conversation's address (its id) too.
     await tx.run(outbox.update().where(outbox.c.handoff_id.in_(ids)).values(
         payload=_ERASED, sender_id=sa.literal("erased:") + outbox.c.handoff_id, last_error=None))
+    # What matched in the user's words, and what the agent asked a supervisor.
+    await tx.run(urgency_changes.update().where(urgency_changes.c.handoff_id.in_(ids)).values(reason="[erased]"))
+    await tx.run(help_requests.update().where(help_requests.c.handoff_id.in_(ids)).values(message="[erased]"))
     counts["handoffs"] += len(ids)
 
 

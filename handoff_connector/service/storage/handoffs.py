@@ -35,6 +35,8 @@ from handoff_connector.service.storage.records import (
     transition,
 )
 from handoff_connector.service.storage.schema import agents, handoffs, messages, queues
+from handoff_connector.service.storage.urgency import Change
+from handoff_connector.service.storage.urgency import apply as apply_urgency
 
 Outgoing = List[Tuple[str, Dict[str, Any]]]  # (author id, outbox payload) for the user
 
@@ -46,9 +48,12 @@ class Handoffs:
 
     async def create(
         self, key: str, sender_id: str, channel: Optional[str], queue: str,
-        trigger: str, reasons: List[str], context: Dict[str, Any],
+        trigger: str, reasons: List[str], context: Dict[str, Any], urgency: Optional[Change] = None,
     ) -> Tuple[Dict[str, Any], bool]:
         """Creates a queued handoff; with a known ``key`` returns the first one.
+
+        ``urgency``: what a signal found in the context, set (and its message for the
+        user queued) in the same transaction.
 
         A conversation has one open handoff at most (a unique index holds it
         against concurrent requests): asking again returns the open one.
@@ -74,6 +79,8 @@ class Handoffs:
             await transition(tx, handoff_id, None, "requested", "bot")
             await transition(tx, handoff_id, "requested", "queued", "bot")
             handoff = await handoff_row(tx, handoff_id)
+            if urgency is not None:  # the created event says it: no event of its own
+                handoff = await apply_urgency(tx, self._events, handoff, urgency, announce=False)
             await emit_handoff(self._events, tx, "handoff.created", handoff)
             return handoff, True
 
@@ -101,10 +108,11 @@ class Handoffs:
             .order_by(handoffs.c.id)))
 
     async def list_queue(self, names: Optional[List[str]], limit: Optional[int] = None,
-                         after: Optional[Tuple[float, str]] = None,
+                         after: Optional[Tuple[int, float, str]] = None,
                          first_for: Optional[str] = None) -> Tuple[List[Dict[str, Any]], int]:
-        """Queued handoffs, oldest first (``None`` names: every queue): up to ``limit`` of them
-        after the place ``after`` (a handoff's created_at and id), and how many wait in all.
+        """Queued handoffs, the most urgent first, then oldest first (``None`` names: every
+        queue): up to ``limit`` of them after the place ``after`` (a handoff's urgency,
+        created_at and id), and how many wait in all.
 
         With ``first_for`` (an agent), the first page starts with what is assigned to them
         (their own caseload first; a few at most) and the pages leave those out.
@@ -116,10 +124,11 @@ class Handoffs:
             mine = statement.where(assigned) if after is None else None
             statement = statement.where(sa.or_(handoffs.c.assigned_to.is_(None), sa.not_(assigned)))
         if after is not None:
-            created_at, handoff_id = after
+            urgency, created_at, handoff_id = after
             statement = statement.where(sa.or_(
-                handoffs.c.created_at > created_at,
-                sa.and_(handoffs.c.created_at == created_at, handoffs.c.id > handoff_id)))
+                handoffs.c.urgency < urgency, sa.and_(handoffs.c.urgency == urgency, sa.or_(
+                    handoffs.c.created_at > created_at,
+                    sa.and_(handoffs.c.created_at == created_at, handoffs.c.id > handoff_id)))))
         if limit is not None:
             statement = statement.limit(limit)
         total = sa.select(sa.func.count()).select_from(handoffs).where(handoffs.c.state == "queued")

@@ -20,8 +20,11 @@ from handoff_connector.service.storage.schema import handoffs
 
 
 def _ahead_or_equal(handoff: Dict[str, Any]) -> Any:
-    return sa.or_(handoffs.c.created_at < handoff["created_at"],
-                  sa.and_(handoffs.c.created_at == handoff["created_at"], handoffs.c.id <= handoff["id"]))
+    """More urgent, or as urgent and there before (the line's order, ``records.oldest_first``)."""
+    urgency = handoff.get("urgency") or 0
+    return sa.or_(handoffs.c.urgency > urgency, sa.and_(handoffs.c.urgency == urgency, sa.or_(
+        handoffs.c.created_at < handoff["created_at"],
+        sa.and_(handoffs.c.created_at == handoff["created_at"], handoffs.c.id <= handoff["id"]))))
 
 
 class Line:
@@ -46,7 +49,8 @@ class Line:
         a queue of thousands is not read row by row; only those to tell are read in full.
         """
         place = sa.func.row_number().over(partition_by=handoffs.c.queue,
-                                          order_by=(handoffs.c.created_at, handoffs.c.id))
+                                          order_by=(handoffs.c.urgency.desc(), handoffs.c.created_at,
+                                                    handoffs.c.id))
         ranked = (sa.select(handoffs.c.id, handoffs.c.notified_position, handoffs.c.notified_at,
                             place.label("position")).where(handoffs.c.state == "queued"))
         if queues is not None:

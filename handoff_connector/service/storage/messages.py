@@ -18,6 +18,8 @@ from handoff_connector.service.storage.records import (
     insert_message,
 )
 from handoff_connector.service.storage.schema import handoffs, messages, transitions
+from handoff_connector.service.storage.urgency import Change
+from handoff_connector.service.storage.urgency import apply as apply_urgency
 
 
 def _by_client_id(handoff_id: str, role: str, client_id: str) -> sa.Select[Any]:
@@ -68,12 +70,14 @@ class Messages:
 
     async def add_user_message(self, handoff_id: str, message_id: str, text: str,
                                sent_at: Optional[float] = None,
-                               earlier: Sequence[Dict[str, Any]] = ()) -> Tuple[Dict[str, Any], bool, str]:
+                               earlier: Sequence[Dict[str, Any]] = (),
+                               urgency: Optional[Change] = None) -> Tuple[Dict[str, Any], bool, str]:
         """Stores a relayed user message once per ``message_id``; also says the handoff's state.
 
         ``earlier``: the user's previous messages of this handoff as Rasa has
         them (``message_id``, ``text``, ``timestamp``); any not stored yet are
-        stored first, in their order, marked late.
+        stored first, in their order, marked late. ``urgency``: what a signal found
+        in the message, raised (never lowered) in the same transaction.
         """
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool, str]:
             handoff = await handoff_row(tx, handoff_id, lock=True)
@@ -85,6 +89,8 @@ class Messages:
                                f"be relayed while it is queued or assigned.")
             await _store_missing(self._events, tx, handoff, earlier)
             message = await _user_message(self._events, tx, handoff, message_id, text, sent_at, late=False)
+            if urgency is not None:
+                await apply_urgency(tx, self._events, handoff, urgency)
             return message, True, handoff["state"]
 
         return await self._db.run_keyed(work)

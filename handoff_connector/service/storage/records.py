@@ -103,7 +103,8 @@ def oldest_first(state: str, names: Optional[List[str]] = None) -> sa.Select[Any
     statement = sa.select(handoffs).where(handoffs.c.state == state)
     if names is not None:
         statement = statement.where(handoffs.c.queue.in_(names))
-    return statement.order_by(handoffs.c.created_at, handoffs.c.id)
+    # The most urgent first, then the longest waiting.
+    return statement.order_by(handoffs.c.urgency.desc(), handoffs.c.created_at, handoffs.c.id)
 
 
 def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
@@ -127,6 +128,10 @@ def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
         "assigned_to": handoff.get("assigned_to"),
         "assigned_by": handoff.get("assigned_by"),
         "assigned_at": handoff.get("assigned_at"),
+        # How urgent (docs/urgency.md): 0 none, else the level's rank; its name and why.
+        "urgency": handoff.get("urgency") or 0,
+        "urgency_level": handoff.get("urgency_level"),
+        "urgency_label": handoff.get("urgency_label"),
         "last_user_text": next(
             (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
             None,

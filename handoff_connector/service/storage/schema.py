@@ -56,6 +56,11 @@ handoffs = sa.Table(
     sa.Column("assigned_to", sa.Text),
     sa.Column("assigned_by", sa.Text),
     sa.Column("assigned_at", Time),
+    # How urgent (0009): 0 none, else the rank of the config's urgency level (higher first in
+    # line), the level's name, and the label of the signal (or the agent's) that made it so.
+    sa.Column("urgency", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("urgency_level", sa.Text),
+    sa.Column("urgency_label", sa.Text),
     sa.Index("handoffs_queue", "state", "queue", "created_at"),
     sa.Index("handoffs_sender", "sender_id", "state"),
     sa.Index("handoffs_agent", "agent_id", "state"),
@@ -318,5 +323,21 @@ help_requests = sa.Table(
     sa.Column("handled_at", Time),
     sa.Index("help_requests_state", "state", "created_at"),
     sa.Index("help_requests_handoff", "handoff_id", "state"),
+    sqlite_autoincrement=True,
+)
+
+# Every change of a handoff's urgency (0009): a signal in what the user said, or an agent
+# raising or clearing it by hand, with their reason.
+urgency_changes = sa.Table(
+    "urgency_changes", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), nullable=False),
+    sa.Column("urgency", sa.Integer, nullable=False),
+    sa.Column("level", sa.Text, nullable=False),  # the level's name, or "none"
+    sa.Column("label", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),  # the words that matched, or the agent's reason
+    sa.Column("actor", sa.Text, nullable=False),  # "signal" or agent:<id>
+    sa.Column("at", Time, nullable=False),
+    sa.Index("urgency_changes_handoff", "handoff_id", "id"),
     sqlite_autoincrement=True,
 )

@@ -39,9 +39,10 @@ export function assignmentBadge(h) {
   });
 }
 
-// The queue's order: the agent's own caseload first, then the longest waiting.
+// The queue's order: the agent's own caseload first, then the most urgent, then the longest waiting.
 export function queueOrder(a, b) {
-  return (assignedToMe(b) - assignedToMe(a)) || a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
+  return (assignedToMe(b) - assignedToMe(a)) || (b.urgency || 0) - (a.urgency || 0) ||
+    a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
 }
 
 // A supervisor's button on a queue row (beside the row's own button, not inside it).

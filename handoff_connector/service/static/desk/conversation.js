@@ -12,6 +12,7 @@ import { openClose, openTransfer } from "./dialogs.js";
 import { footerEl } from "./panels.js";
 import { helpBanner, helpButton, helpSig } from "./help.js";
 import { assignmentBadge } from "./assignment.js";
+import { urgencyBadge, urgencyButton } from "./urgency.js";
 
 function emptyWorkspace() {
   const waiting = S.waiting.size;
@@ -43,7 +44,7 @@ function loadingView(error) {
 function viewSig(d) {
   if (!d) return "";
   return [d.id, d.state, d.agent_id, d.queue, d.resolution, d.close_note, d.survey ? JSON.stringify(d.survey) : "",
-    d.resume_url || "", contactOf(d), S.me.id, d.assigned_to || "", helpSig(d.id)].join("|");
+    d.resume_url || "", contactOf(d), S.me.id, d.assigned_to || "", helpSig(d.id), d.urgency || 0, d.urgency_label || ""].join("|");
 }
 
 export function refreshView(id) {
@@ -115,18 +116,20 @@ function convHead(d) {
   return el("header", { class: "conv-head" }, [
     el("div", { class: "conv-title" }, [
       el("h2", { text: titleOf(d.id) }),
-      el("div", { class: "conv-meta" }, [status, d.state === "queued" ? assignmentBadge(d) : null, el("span", { text: meta })]),
+      el("div", { class: "conv-meta" }, [status, urgencyBadge(d), d.state === "queued" ? assignmentBadge(d) : null,
+        el("span", { text: meta })]),
     ]),
-    canAct ? el("div", { class: "conv-actions" }, [
-      helpButton(d),
-      el("button", {
+    canAct || urgencyButton(d) ? el("div", { class: "conv-actions" }, [
+      urgencyButton(d),
+      canAct ? helpButton(d) : null,
+      canAct ? el("button", {
         type: "button", class: "btn btn-secondary", testid: "transfer-button",
         onclick: () => openTransfer(d.id),
-      }, [icon("transfer"), "Transfer"]),
-      el("button", {
+      }, [icon("transfer"), "Transfer"]) : null,
+      canAct ? el("button", {
         type: "button", class: "btn btn-secondary btn-close-conv", testid: "close-button",
         onclick: () => openClose(d.id),
-      }, [icon("check"), "Close"]),
+      }, [icon("check"), "Close"]) : null,
     ]) : null,
   ]);
 }

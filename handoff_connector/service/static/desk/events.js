@@ -10,12 +10,13 @@ import { scheduleRender } from "./queue.js";
 import { renderPresence } from "./me.js";
 import { onAssignment, onTakenAnyway } from "./assignment.js";
 import { onHelpEvent } from "./help.js";
+import { onUrgency } from "./urgency.js";
 
 export function applyEvent(event) {
   try {
     switch (event.type) {
       case "handoff.created":
-        upsertSummary(event.handoff);
+        onUrgency(event);  // an urgent one alerts the supervisors
         if (event.handoff.state === "queued" && S.waiting.has(event.handoff.id)) announceNew(event.handoff);
         if (isResumedToMe(event.handoff)) announceResume(event.handoff);
         teamChanged();
@@ -34,6 +35,9 @@ export function applyEvent(event) {
       }
       case "handoff.assignment":
         onAssignment(event);
+        break;
+      case "handoff.urgency":
+        onUrgency(event);
         break;
       case "help.requested":
       case "help.handled":

@@ -11,6 +11,7 @@ import { renderTranscriptFor } from "./transcript.js";
 import { bindDialogs } from "./dialogs.js";
 import { bindAssignment } from "./assignment.js";
 import { bindHelp } from "./help.js";
+import { bindUrgency } from "./urgency.js";
 import { refreshView, renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
 import { renderFilterOptions, renderLists, scheduleRender, updateTitle } from "./queue.js";
@@ -74,6 +75,7 @@ function bind() {
   bindDialogs();
   bindAssignment();
   bindHelp();
+  bindUrgency();
   document.addEventListener("click", (event) => {
     if (!menu.open || menu.mode !== "list") return;
     const box = $("#saved-menu");

@@ -8,6 +8,7 @@ import { openConversation } from "./handoffs.js";
 import { renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
 import { assignButton, assignedToMe, assignmentBadge, queueOrder } from "./assignment.js";
+import { isUrgent, urgencyBadge } from "./urgency.js";
 import { renderHelp } from "./help.js";
 
 let renderQueued = false;
@@ -97,7 +98,7 @@ function listItem(h, testid, cls, label, rows, extra) {
 function renderQueue() {
   const list = $("#queue-list");
   const focus = rememberFocus(list);
-  const all = [...S.waiting.values()].sort(queueOrder);  // own caseload first, then the longest waiting
+  const all = [...S.waiting.values()].sort(queueOrder);  // own caseload first, the most urgent, the longest waiting
   const items = all.filter((h) => !S.filter || h.queue === S.filter);
   // The queue comes a page at a time (the longest waiting first): the count says how many wait in all.
   const more = S.waitingMore && !S.filter;
@@ -113,9 +114,10 @@ function renderQueue() {
   list.replaceChildren(...items.map((h) => {
     const last = S.lastText.get(h.id) || h.last_user_text;
     const wait = now - h.created_at;
-    const cls = "item" + (h.id === S.active ? " is-active" : "") + (assignedToMe(h) ? " is-assigned-me" : "");
+    const cls = "item" + (h.id === S.active ? " is-active" : "") + (assignedToMe(h) ? " is-assigned-me" : "") + (isUrgent(h) ? " is-urgent" : "");
     return listItem(h, "queue-item", cls, null, [
       el("span", { class: "item-row" }, [
+        urgencyBadge(h),
         triggerLabel(h.trigger),
         assignmentBadge(h),
         el("span", { class: "item-team", text: teamOf(h.queue) }),
