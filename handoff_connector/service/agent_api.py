@@ -85,7 +85,9 @@ async def me(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     return web.json_response({**agent.as_dict(), "resolutions": config.resolutions,
                               # The urgency levels an agent may set by hand, least urgent first.
-                              "urgency_levels": [level.name for level in config.urgency.levels]})
+                              "urgency_levels": [level.name for level in config.urgency.levels],
+                              # A user waiting this long for an answer is highlighted in the desk.
+                              "remind_agent_after_seconds": config.remind_agent_after_seconds})
 
 
 async def set_presence(request: web.Request) -> web.Response:

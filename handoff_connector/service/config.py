@@ -89,6 +89,8 @@ DEFAULT_TEMPLATES = {
                    "with me, {agent_name}: {link}",
     # A waiting user moved up the line ({wait} is " (about N minutes)" or empty).
     "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
+    # A user waiting for the agent's answer past `still_here_after_seconds`, once per wait.
+    "still_here": "I'm still here and looking into it. Thanks for waiting a moment longer.",
 }
 TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
                    "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
@@ -103,6 +105,7 @@ TEMPLATE_USES = {
     "transfer_out_queue": _AGENT,
     "resume_link": (*_AGENT, "link"),
     "queue_update": ("position", "wait"),
+    "still_here": _AGENT,
     "saved_reply": _AGENT,  # filled in by the desk
 }
 
@@ -148,6 +151,10 @@ class Config:
     abandon_assigned_after_seconds: float = 3600.0
     reconcile_seconds: float = 30.0  # how often Rasa's trackers are checked for missed user messages
     position_update_seconds: float = 60.0  # at most one place-in-line update per interval
+    # Reminders (docs/reminders.md): a user waiting this long for the agent's answer is
+    # highlighted and the agent reminded; past the second, the user hears `still_here`.
+    remind_agent_after_seconds: float = 120.0
+    still_here_after_seconds: float = 240.0
     housekeeping_seconds: float = 5.0
     public_url: str = "http://127.0.0.1:5034"  # where users open links the connector sends
     resume_link_days: float = 7.0
@@ -302,6 +309,8 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         abandon_assigned_after_seconds=_seconds(raw, "abandon_assigned_after_seconds", 3600.0, source),
         reconcile_seconds=_seconds(raw, "reconcile_seconds", 30.0, source),
         position_update_seconds=_seconds(raw, "position_update_seconds", 60.0, source),
+        remind_agent_after_seconds=_seconds(raw, "remind_agent_after_seconds", 120.0, source),
+        still_here_after_seconds=_seconds(raw, "still_here_after_seconds", 240.0, source),
         housekeeping_seconds=_seconds(raw, "housekeeping_seconds", 5.0, source),
         public_url=str(_env_or(raw, "public_url", "HANDOFF_PUBLIC_URL")
                        or f"http://{raw.get('host', '127.0.0.1')}:{port}").rstrip("/"),

@@ -106,6 +106,7 @@ _SUMMARY_FIELDS = {
     "last_user_text": _NULLABLE_STRING,
     "assigned_to": _NULLABLE_STRING, "assigned_by": _NULLABLE_STRING, "assigned_at": _NULLABLE_NUMBER,
     "urgency": _INTEGER, "urgency_level": _NULLABLE_STRING, "urgency_label": _NULLABLE_STRING,
+    "waiting_since": _NULLABLE_NUMBER,
 }
 
 
@@ -259,7 +260,9 @@ PATHS: Dict[str, Any] = {
         "The calling agent, the resolution categories and the urgency levels", _AGENT,
         {"200": _json({"allOf": [_ref("Agent"), _object(
             {"resolutions": {"type": "array", "items": _STRING},
-             "urgency_levels": {"type": "array", "items": _STRING}}, ["resolutions", "urgency_levels"])]})},
+             "urgency_levels": {"type": "array", "items": _STRING},
+             "remind_agent_after_seconds": _NUMBER},
+            ["resolutions", "urgency_levels", "remind_agent_after_seconds"])]})},
         _errors("401 405"))},
     "/api/v1/me/presence": {"put": _op(
         "Set presence (online, away, offline)", _AGENT, {"200": _json(_ref("Agent"))}, _errors(_BODY_ERRORS),

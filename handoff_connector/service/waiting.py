@@ -25,6 +25,7 @@ from handoff_connector.common.wording import wait_phrase
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import DeliveryError
 from handoff_connector.service.keys import CONFIG, OUTBOX, PLACE_NEWS, RECONCILER, STORE
+from handoff_connector.service.reminders import remind
 from handoff_connector.service.round_robin import auto_assign_all
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ async def housekeeping_once(app: web.Application) -> bool:
     for handoff in ended:
         logger.info("handoff.abandoned id=%s", handoff["id"])
     await update_positions(app)
+    await remind(app)
     await auto_assign_all(app)  # whatever a trigger missed (a desk closed elsewhere, a failed round)
     if ended:
         app[OUTBOX].wake()

@@ -39,6 +39,7 @@ from handoff_connector.service.storage.line import Line
 from handoff_connector.service.storage.messages import Messages
 from handoff_connector.service.storage.outbox import Outbox
 from handoff_connector.service.storage.records import summary
+from handoff_connector.service.storage.reminders import Reminders
 from handoff_connector.service.storage.surveys import Surveys
 from handoff_connector.service.storage.urgency import UrgencyStore
 
@@ -60,6 +61,7 @@ class Storage:
         self.messages = Messages(self.db, self.events)
         self.line = Line(self.db, self.events)
         self.urgency = UrgencyStore(self.db, self.events)
+        self.reminders = Reminders(self.db, self.events)
         self.surveys = Surveys(self.db, self.events)
         self.insights = Insights(self.db)
         self.outbox = Outbox(self.db, self.instance, self.events)

@@ -33,7 +33,8 @@ async def _user_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], messa
                                    sent_at=sent_at, late=late)
     spoke = min(sent_at or tx.now, tx.now)
     await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
-        last_user_at=sa.case((handoffs.c.last_user_at > spoke, handoffs.c.last_user_at), else_=spoke)))
+        last_user_at=sa.case((handoffs.c.last_user_at > spoke, handoffs.c.last_user_at), else_=spoke),
+        waiting_since=sa.func.coalesce(handoffs.c.waiting_since, spoke)))  # waiting for an answer
     await emit_message(events, tx, handoff, message)
     return message
 

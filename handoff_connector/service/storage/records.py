@@ -27,6 +27,9 @@ _TRANSITION = transitions.insert()
 _MESSAGE = messages.insert().returning(*messages.c)
 _AGENT_WROTE = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
     last_agent_at=sa.bindparam("now"))
+# An agent's message answers the user: their wait for an answer ends (a note does not).
+_AGENT_ANSWERED = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
+    last_agent_at=sa.bindparam("now"), waiting_since=None)
 _ACTOR = sa.select(agents).where(agents.c.id == sa.bindparam("id"))
 _MEMBER = sa.select(memberships.c.queue).where(memberships.c.agent_id == sa.bindparam("agent"),
                                                memberships.c.queue == sa.bindparam("queue"))
@@ -52,7 +55,7 @@ async def insert_message(tx: Tx, handoff_id: str, role: str, author: str, text: 
                                   "late": int(late)})
     assert row is not None
     if role in ("agent", "note"):
-        await tx.run(_AGENT_WROTE, {"hid": handoff_id, "now": tx.now})
+        await tx.run(_AGENT_ANSWERED if role == "agent" else _AGENT_WROTE, {"hid": handoff_id, "now": tx.now})
     return {**row, "late": bool(row["late"])}
 
 
@@ -132,6 +135,8 @@ def summary(handoff: Dict[str, Any]) -> Dict[str, Any]:
         "urgency": handoff.get("urgency") or 0,
         "urgency_level": handoff.get("urgency_level"),
         "urgency_label": handoff.get("urgency_label"),
+        # Since when the user waits for the agent's answer (null: answered, or not yet spoken).
+        "waiting_since": handoff.get("waiting_since"),
         "last_user_text": next(
             (t["text"] for t in reversed(context.get("transcript") or []) if t.get("role") == "user"),
             None,

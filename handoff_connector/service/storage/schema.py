@@ -61,6 +61,12 @@ handoffs = sa.Table(
     sa.Column("urgency", sa.Integer, nullable=False, server_default="0"),
     sa.Column("urgency_level", sa.Text),
     sa.Column("urgency_label", sa.Text),
+    # Reminders (0010): since when the user waits for the agent's answer (their first message
+    # since the agent's last; cleared by the agent's next), and when, in this wait, the agent
+    # was reminded and the user told "still here".
+    sa.Column("waiting_since", Time),
+    sa.Column("reminded_at", Time),
+    sa.Column("still_here_at", Time),
     sa.Index("handoffs_queue", "state", "queue", "created_at"),
     sa.Index("handoffs_sender", "sender_id", "state"),
     sa.Index("handoffs_agent", "agent_id", "state"),
@@ -68,6 +74,7 @@ handoffs = sa.Table(
     sa.Index("handoffs_created", "created_at", "id"),  # the history, newest first
     sa.Index("handoffs_closed", "closed_at"),  # retention
     sa.Index("handoffs_assigned_to", "assigned_to", "state"),  # an agent's caseload, a lapse
+    sa.Index("handoffs_unanswered", "state", "waiting_since"),  # reminders: no scan of the rest
     # One open handoff per conversation, whoever asks at once.
     sa.Index("handoffs_one_open", "sender_id", unique=True,
              sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),

@@ -11,6 +11,7 @@ import { renderPresence } from "./me.js";
 import { onAssignment, onTakenAnyway } from "./assignment.js";
 import { onHelpEvent } from "./help.js";
 import { onUrgency } from "./urgency.js";
+import { onReminder, trackWait } from "./reminders.js";
 
 export function applyEvent(event) {
   try {
@@ -69,7 +70,11 @@ export function applyEvent(event) {
         break;
       }
       case "handoff.message":
+        trackWait(event.handoff_id, event.message);
         onMessage(event.handoff_id, event.message);
+        break;
+      case "handoff.reminder":
+        onReminder(event);
         break;
       case "handoff.undelivered":
         if (S.details.has(event.handoff_id)) refreshDetail(event.handoff_id);

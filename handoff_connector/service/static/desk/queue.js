@@ -9,6 +9,7 @@ import { renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
 import { assignButton, assignedToMe, assignmentBadge, queueOrder } from "./assignment.js";
 import { isUrgent, urgencyBadge } from "./urgency.js";
+import { unanswered, unansweredBadge } from "./reminders.js";
 import { renderHelp } from "./help.js";
 
 let renderQueued = false;
@@ -197,11 +198,14 @@ function renderMine() {
     const unread = S.unread.get(h.id) || 0;
     const last = S.lastText.get(h.id) || h.last_user_text;
     const own = h.agent_id === me;
-    return listItem(h, "mine-item", "item" + (h.id === S.active ? " is-active" : "") + (unread ? " has-unread" : ""),
+    const cls = "item" + (h.id === S.active ? " is-active" : "") + (unread ? " has-unread" : "") +
+      (unanswered(h) ? " is-unanswered" : "");
+    return listItem(h, "mine-item", cls,
       `${titleOf(h.id)}, ${own ? "assigned to you" : "assigned to " + agentName(h.agent_id)}${h.trigger === "resume" ? ", resumed" : ""}${unread ? `, ${unread} unread` : ""}`, [
       el("span", { class: "item-row" }, [
         el("span", { class: "item-title", text: titleOf(h.id) }),
         unread ? el("span", { class: "badge", testid: "unread-badge", text: String(unread) }) : null,
+        unansweredBadge(h),
         el("span", {
           class: "since ticker",
           "data-since": h.claimed_at || h.created_at,
