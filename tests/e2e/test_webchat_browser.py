@@ -25,8 +25,9 @@ pytestmark = pytest.mark.e2e
 
 
 def seed_wait_history(stack: Stack, agent: Agent, queue: str) -> None:
-    """Three quickly answered conversations, so the queue has real waits to estimate from."""
-    for _ in range(3):
+    """Quickly answered conversations, as many as the estimate reads (the queue's latest 20
+    waits), so that earlier tests' longer waits do not change what the user is told."""
+    for _ in range(20):
         created = requests.post(
             f"{stack.connector_url}/bot/v1/handoffs",
             headers={"Authorization": f"Bearer {stack.bot_secret}", "Idempotency-Key": uuid.uuid4().hex},
