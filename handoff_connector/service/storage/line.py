@@ -11,9 +11,8 @@ from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.outbox import enqueue
 from handoff_connector.service.storage.records import (
     emit_handoff,
-    emit_message,
     handoff_row,
-    insert_message,
+    system_message,
     transition,
 )
 from handoff_connector.service.storage.schema import handoffs
@@ -77,9 +76,7 @@ class Line:
                 return  # no longer waiting, or already told (by another instance, or a racing claim)
             await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
                 notified_position=position, notified_at=tx.now))
-            message = await insert_message(tx, handoff["id"], "system", "system", text, None)
-            await enqueue(tx, current, "message", {"text": text, "system": True, "message_id": message["id"]})
-            await emit_message(self._events, tx, current, message)
+            await system_message(self._events, tx, current, text)
 
         await self._db.run(work)
 

@@ -80,6 +80,15 @@ async def agent_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], agent
     return message
 
 
+async def system_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], text: str) -> Dict[str, Any]:
+    """A message from the connector itself for the user (place in line, urgency, still
+    here): stored, queued for delivery in order with the rest, announced."""
+    message = await insert_message(tx, handoff["id"], "system", "system", text, None)
+    await enqueue(tx, handoff, "message", {"text": text, "system": True, "message_id": message["id"]})
+    await emit_message(events, tx, handoff, message)
+    return message
+
+
 async def check_may_see(tx: Tx, actor_id: str, handoff: Dict[str, Any]) -> Dict[str, Any]:
     """The actor's row, if they may see ``handoff`` now: a supervisor, its agent, or in its queue."""
     actor = await tx.one(_ACTOR, {"id": actor_id})

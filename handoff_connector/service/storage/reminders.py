@@ -16,8 +16,7 @@ import sqlalchemy as sa
 
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
-from handoff_connector.service.storage.outbox import enqueue
-from handoff_connector.service.storage.records import emit_handoff, emit_message, handoff_row, insert_message
+from handoff_connector.service.storage.records import emit_handoff, handoff_row, system_message
 from handoff_connector.service.storage.schema import handoffs
 
 LIMIT = 200  # a round's most; the next round takes the rest
@@ -61,9 +60,7 @@ class Reminders:
                 return False
             await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(still_here_at=tx.now))
             handoff = await handoff_row(tx, handoff_id)
-            message = await insert_message(tx, handoff_id, "system", "system", text, None)
-            await enqueue(tx, handoff, "message", {"text": text, "system": True, "message_id": message["id"]})
-            await emit_message(self._events, tx, handoff, message)
+            await system_message(self._events, tx, handoff, text)
             return True
 
         return await self._db.run(work)

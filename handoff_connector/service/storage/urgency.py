@@ -17,14 +17,12 @@ from handoff_connector.service.errors import Conflict
 from handoff_connector.service.signals import Match
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
-from handoff_connector.service.storage.outbox import enqueue
 from handoff_connector.service.storage.records import (
     OPEN_STATES,
     check_may_see,
     emit_handoff,
-    emit_message,
     handoff_row,
-    insert_message,
+    system_message,
 )
 from handoff_connector.service.storage.schema import handoffs, urgency_changes
 
@@ -60,9 +58,7 @@ async def apply(tx: Tx, events: EventLog, handoff: Dict[str, Any], change: Chang
         reason=change.reason, actor=change.actor, at=tx.now))
     after = await handoff_row(tx, handoff["id"])
     if change.message and change.rank > handoff["urgency"]:
-        message = await insert_message(tx, handoff["id"], "system", "system", change.message, None)
-        await enqueue(tx, after, "message", {"text": change.message, "system": True, "message_id": message["id"]})
-        await emit_message(events, tx, after, message)
+        await system_message(events, tx, after, change.message)
     if announce:
         await emit_handoff(events, tx, "handoff.urgency", after, urgency_level=change.level,
                            urgency_reason=change.reason, urgency_actor=change.actor)
