@@ -69,6 +69,10 @@ CLOSE_TOO_MANY = 4429
 SESSION_TIMEOUT_SECONDS = 10.0  # the page says which conversation it is this soon
 
 
+# Agents' photos, as the connector serves them (the only photo URLs a frame passes on).
+PHOTO_PREFIX = "/api/v1/agents/"
+
+
 class Button(TypedDict):
     title: str
     payload: str
@@ -85,6 +89,7 @@ class MessageFrame(_MessageFrameRequired, total=False):
     buttons: List[Button]
     agent_name: str
     agent_title: str
+    agent_photo: str  # a path on the connector, which serves the web chat too
     image: str
     attachment: str
     custom: Dict[str, Any]
@@ -157,6 +162,9 @@ def message_frame(message: Dict[str, Any]) -> Optional[MessageFrame]:
         frame["agent_name"] = str(message.get("agent_name") or "Support worker")
         if message.get("agent_title"):
             frame["agent_title"] = str(message["agent_title"])
+        photo = message.get("agent_photo")
+        if isinstance(photo, str) and photo.startswith(PHOTO_PREFIX):
+            frame["agent_photo"] = photo
     for key in ("image", "attachment"):
         if isinstance(message.get(key), str) and message[key]:
             frame[key] = message[key]  # type: ignore[literal-required]

@@ -2,7 +2,8 @@
 
     serve   --config connector.yml [--port N]     run the connector
     agents  list | add ID NAME [--title T] [--role R] [--capacity N] [--queue Q]...
-            | passwd ID | remove ID                manage accounts (asks for passwords)
+            | passwd ID | deactivate ID | activate ID | remove ID
+                                                   manage accounts (asks for passwords)
     tokens  create ID [--name N] [--days D] | list [ID] | revoke TOKEN_ID
                                                    API tokens for scripts (each expires)
     queues  list | add NAME TEAM                   manage queues (teams)
@@ -41,6 +42,7 @@ from handoff_connector.service.config import (
 )
 from handoff_connector.service.errors import HandoffError
 from handoff_connector.service.storage import Storage
+from handoff_connector.service.storage.people import Changes
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -125,20 +127,23 @@ async def _admin(args: argparse.Namespace) -> Any:
     config = load_config(args.config)
     storage = Storage(config.database)
     await storage.open()
-    store = storage.accounts
+    store, people = storage.accounts, storage.people  # the admin page's operations, actor None: the CLI
     try:
         await store.seed(config)
         kind, command = args.mode, args.command
         if kind == "agents" and command == "list":
             return [a.as_dict() for a in await store.list()]
         if kind == "agents" and command == "add":
-            await store.add(args.id, args.name, args.title, args.role, _password(args),
-                                  args.capacity, args.queue or [])
+            await people.add(None, args.id, Changes(args.name, args.title, args.role, args.capacity, args.queue or []),
+                             _password(args))
             return (await store.get(args.id)).as_dict()
         if kind == "agents" and command == "passwd":
-            await store.set_password(args.id, _password(args))
+            await people.set_password(None, args.id, _password(args))
             return {"status": f"password of {args.id} changed; their sessions were ended and "
                               f"their API tokens revoked"}
+        if kind == "agents" and command in ("deactivate", "activate"):
+            await people.set_active(None, args.id, command == "activate")
+            return (await store.get(args.id)).as_dict()
         if kind == "tokens":
             return await _tokens(store, args)
         if kind == "retention":  # the record (docs/history.md)
@@ -148,17 +153,17 @@ async def _admin(args: argparse.Namespace) -> Any:
             return {"handoff_id": args.id,
                     "redacted": await storage.erasure.redact_one(args.id, "cli", config.redaction)}
         if kind == "agents" and command == "remove":
-            await store.remove(args.id)
+            await people.remove(None, args.id)
             return {"status": f"{args.id} removed"}
         if kind == "queues" and command == "list":
             return await store.list_queues()
         if kind == "queues" and command == "add":
-            await store.add_queue(args.name, args.team)
+            await people.add_queue(None, args.name, args.team)
             return await store.list_queues()
         if kind == "members" and command == "add":
-            await store.add_member(args.id, args.queue)
+            await people.set_members(None, args.id, add=[args.queue])
         elif kind == "members" and command == "remove":
-            await store.remove_member(args.id, args.queue)
+            await people.set_members(None, args.id, remove=[args.queue])
         return (await store.get(args.id)).as_dict()
     finally:
         await storage.shutdown()
@@ -239,6 +244,8 @@ def _admin_parsers(sub: Any) -> None:
     passwd.add_argument("id")
     passwd.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input (scripts)")
+    leaf(cmds, "deactivate").add_argument("id")
+    leaf(cmds, "activate").add_argument("id")
     leaf(cmds, "remove").add_argument("id")
     tokens = sub.add_parser("tokens", help="API tokens for scripts and integrations")
     tcmds = tokens.add_subparsers(dest="command", required=True)

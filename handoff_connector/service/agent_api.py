@@ -48,7 +48,9 @@ def _must_own(agent: Agent, handoff: Dict[str, Any], action: str) -> None:
 
 
 def _sender(agent: Agent) -> Dict[str, Any]:
-    return {"agent_id": agent.id, "agent_name": agent.name, "agent_title": agent.title}
+    """Who speaks, as the web chat shows them beside the message (their photo's URL, or None)."""
+    return {"agent_id": agent.id, "agent_name": agent.name, "agent_title": agent.title,
+            "agent_photo": agent.photo_url}
 
 
 async def render(request: web.Request, template: str, handoff: Dict[str, Any], **values: str) -> str:

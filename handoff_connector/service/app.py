@@ -19,6 +19,8 @@ from handoff_connector.service import (
     insights_api,
     live,
     openapi,
+    people_api,
+    photo_api,
     urgency_api,
 )
 from handoff_connector.service.broker import bot_events_ctx
@@ -166,6 +168,8 @@ def create_app(config: Config) -> web.Application:
     agent_api.add_routes(app)
     assignment_api.add_routes(app)  # assignment and help requests
     urgency_api.add_routes(app)  # urgency by hand
+    people_api.add_routes(app)  # profiles, the supervisors' admin page
+    photo_api.add_routes(app)  # agents' photos, for the desk and the web chat
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)

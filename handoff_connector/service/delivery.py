@@ -342,6 +342,7 @@ class OutboxWorker:
             "agent_id": payload.get("agent_id"),
             "agent_name": payload.get("agent_name"),
             "agent_title": payload.get("agent_title"),
+            "agent_photo": payload.get("agent_photo"),
             "system": bool(payload.get("system")),
         }
         await self._rasa.append_bot_message(item["sender_id"], payload["text"], metadata)

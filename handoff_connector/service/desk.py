@@ -1,4 +1,4 @@
-"""Pages the connector serves: the agent desk, its insights, the user web chat, conversation links.
+"""Pages the connector serves: the agent desk, its insights and admin page, the user web chat, conversation links.
 
 The desk and the chat are static pages that use only the public API.
 """
@@ -23,6 +23,11 @@ async def page(request: web.Request) -> web.FileResponse:
 
 async def insights(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "insights.html")
+
+
+async def admin(request: web.Request) -> web.FileResponse:
+    """The supervisors' page for people and queues; the API checks who may change what."""
+    return web.FileResponse(STATIC / "admin.html")
 
 
 async def chat(request: web.Request) -> web.FileResponse:
@@ -90,6 +95,7 @@ async def resume(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/desk", page)
     app.router.add_get("/desk/insights", insights)
+    app.router.add_get("/desk/admin", admin)
     app.router.add_get("/chat", chat)
     app.router.add_get("/chat/config.json", chat_config)
     app.router.add_get("/resume/{token}", resume_page)

@@ -183,7 +183,9 @@ SCHEMAS: Dict[str, Any] = {
         "id": _STRING, "name": _STRING, "title": _STRING, "role": _STRING, "capacity": _INTEGER,
         "presence": {"enum": ["online", "away", "offline"]}, "queues": {"type": "array", "items": _STRING},
         "load": _INTEGER, "survey": _object({"count": _INTEGER, "average": _NULLABLE_NUMBER}, ["count", "average"]),
-    }, ["id", "name", "title", "role", "capacity", "presence", "queues", "load", "survey"]),
+        "active": _BOOLEAN,
+        "photo": {**_NULLABLE_STRING, "description": "The photo's URL (it changes with the photo); null: initials"},
+    }, ["id", "name", "title", "role", "capacity", "presence", "queues", "load", "survey", "active", "photo"]),
     "Transfer": _object(
         {"agent_id": _optional(100), "queue": _optional(100), "note": _optional(MAX_TEXT)},
         description="Exactly one of agent_id (a person) or queue (a team); the other left out, null or empty",
@@ -253,7 +255,8 @@ PATHS: Dict[str, Any] = {
     "/api/v1/login": {"post": _op(
         "Sign in; returns a session token", None,
         {"200": _json(_object({"token": _STRING, "agent": _ref("Agent")}, ["token", "agent"]))},
-        _errors(_BODY_ERRORS, _429="Too many failed sign-ins; see Retry-After"), body=_ref("Login"))},
+        _errors(_BODY_ERRORS, _403="The account was deactivated", _429="Too many failed sign-ins; see Retry-After"),
+        body=_ref("Login"))},
     "/api/v1/logout": {"post": _op("End this session (an API token stays valid)", _AGENT,
                                    {"200": _json(_ref("Status"))}, _errors("401 405"))},
     "/api/v1/me": {"get": _op(
@@ -347,6 +350,8 @@ PATHS: Dict[str, Any] = {
     "/desk": {"get": _op("The agent desk page", None, {"200": _html("The page")}, _errors("405"))},
     "/desk/insights": {"get": _op("The insights pages (live, team, bot, history), for the desk's session", None,
                                   {"200": _html("The page")}, _errors("405"))},
+    "/desk/admin": {"get": _op("The supervisors' page for people and queues, for the desk's session", None,
+                               {"200": _html("The page")}, _errors("405"))},
     "/static/{filename}": {"get": _op(
         # aiohttp's file responses: the status says it all, the body is empty.
         "The desk's and the web chat's static files", None,
@@ -460,14 +465,20 @@ DEMO_PATHS: Dict[str, Any] = {
 def document(config: Config) -> Dict[str, Any]:
     """The document for ``config``: its queues and resolutions, its demo routes if on."""
     # The designer's routes describe themselves with this module's helpers: imported here, not above.
-    from handoff_connector.service import assignment_doc, designer_openapi, urgency_doc
+    from handoff_connector.service import assignment_doc, designer_openapi, people_doc, urgency_doc
+
+    paths: Dict[str, Any] = {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **urgency_doc.PATHS,
+                             **insights_doc.PATHS, **_record_paths(_resolutions(config)),
+                             **(DEMO_PATHS if config.demo_chat else {})}
+    for path, operations in people_doc.PATHS.items():  # new methods on paths listed above too
+        paths[path] = {**paths.get(path, {}), **operations}
 
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **urgency_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **people_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},

@@ -157,6 +157,19 @@ async def test_agent_message_through_get_output_channel(chat: Server) -> None:
                          "agent_title": "housing specialist"}] * 2
 
 
+@pytest.mark.parametrize("photo, shown", [
+    ("/api/v1/agents/sarah/photo?v=0123abcd", True),  # the connector's, where the page comes from
+    ("https://tracker.example/pixel.png", False),  # anything else is not passed on
+    (None, False),
+])
+async def test_an_agent_message_carries_the_agents_photo(chat: Server, photo: object, shown: bool) -> None:
+    async with chat.connect("user-photo") as ws:
+        await chat.channel.get_output_channel().send_response("user-photo", {
+            "text": "Hi", "agent_id": "sarah", "agent_name": "Sarah", "agent_photo": photo})
+        received = await frame(ws)
+    assert received.get("agent_photo") == (photo if shown else None)
+
+
 async def test_system_message(chat: Server) -> None:
     async with chat.connect("user-sys") as ws:
         await chat.channel.get_output_channel().send_response(

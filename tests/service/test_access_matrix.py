@@ -32,7 +32,9 @@ from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.keys import STORE
 from handoff_connector.service.storage.database import Tx
 from handoff_connector.service.storage.schema import (
+    agent_photos,
     agents,
+    api_tokens,
     assignments,
     bot_conversations,
     bot_event_cursors,
@@ -40,14 +42,17 @@ from handoff_connector.service.storage.schema import (
     events,
     handoffs,
     help_requests,
+    memberships,
     messages,
     outbox,
+    queues,
     sessions,
     transitions,
     urgency_changes,
 )
 from tests.connector_process import config_dict
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config
+from tests.service.test_people import png
 
 PRIYA = {"Authorization": "Bearer t-priya"}
 OUTSIDER = {"id": "priya", "name": "Priya", "title": "food bank coordinator", "token": "t-priya",
@@ -77,6 +82,10 @@ _WATCHED = [
     (assignments, set()),
     (urgency_changes, set()),
     (help_requests, set()),
+    (memberships, set()),
+    (queues, set()),
+    (api_tokens, set()),
+    (agent_photos, set()),
 ]
 Snapshot = Dict[str, List[Dict[str, Any]]]
 Step = Tuple[str, Optional[Dict[str, Any]], Dict[str, str]]  # (action, body, by whom)
@@ -651,3 +660,86 @@ async def test_urgency_route(desk: TestClient, state: str, actor: str, status: i
     assert (handoff["urgency"], handoff["urgency_level"], handoff["state"]) == (1, "urgent", state)
     log = [(r["level"], r["actor"], r["reason"]) for r in _added(before, after, "urgency_changes", handoff_id)]
     assert log == [("urgent", f"agent:{ACTOR_IDS[actor]}", "rent due today")]
+
+
+# People (people_api.py, photo_api.py): profiles by the agent or a supervisor, accounts and
+# queues by supervisors, photos read by anyone (the web chat). "{self}": the actor's own id.
+NEW_AGENT = {"id": "kim", "name": "Kim", "title": "caseworker", "queues": ["general"], "password": "kims-password"}
+PEOPLE_CASES: Dict[str, Tuple[str, str, Any]] = {
+    "edit_own": ("PATCH", "/api/v1/agents/{self}", {"title": "team lead"}),
+    "edit_sarah": ("PATCH", "/api/v1/agents/sarah", {"title": "team lead"}),
+    "account": ("PATCH", "/api/v1/agents/sarah", {"capacity": 7}),
+    "add_agent": ("POST", "/api/v1/agents", NEW_AGENT),
+    "deactivate": ("POST", "/api/v1/agents/priya/deactivate", None),
+    "activate": ("POST", "/api/v1/agents/priya/activate", None),
+    "password": ("PUT", "/api/v1/agents/priya/password", {"password": "a-new-password"}),
+    "add_queue": ("POST", "/api/v1/queues", {"name": "legal", "team": "Legal Aid team"}),
+    "photo_put": ("PUT", "/api/v1/agents/sarah/photo", png()),
+    "photo_delete": ("DELETE", "/api/v1/agents/sarah/photo", None),
+    "photo_get": ("GET", "/api/v1/agents/sarah/photo", None),
+}
+SARAHS_OR_SUPERVISORS = (("owner", 200), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200))
+PEOPLE_CELLS = [
+    *cells("edit_own", *EVERY_AGENT, *UNAUTHENTICATED),
+    *cells("edit_sarah", *SARAHS_OR_SUPERVISORS, *UNAUTHENTICATED),
+    *cells("account", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    *cells("add_agent", *SUPERVISORS_ONLY[:3], ("supervisor", 201), *UNAUTHENTICATED),
+    # Priya deactivated is signed out: her own token no longer lets her in.
+    *cells("deactivate", ("owner", 403), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    *cells("activate", ("owner", 403), ("queue_member", 403), ("outside_queue", 401), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    *cells("password", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    *cells("add_queue", *SUPERVISORS_ONLY[:3], ("supervisor", 201), *UNAUTHENTICATED),
+    *cells("photo_put", *SARAHS_OR_SUPERVISORS, *UNAUTHENTICATED),
+    *cells("photo_delete", *SARAHS_OR_SUPERVISORS, *UNAUTHENTICATED),
+    *cells("photo_get", *EVERY_AGENT, ("revoked_session", 200), ("no_token", 200)),
+]
+
+
+def _people_change(case: str, actor: str, before: Snapshot, after: Snapshot) -> None:
+    """An allowed change is exactly the change: the rows it touches, as they should be after."""
+    def agent(snap: Snapshot, agent_id: str) -> Dict[str, Any]:
+        return next(a for a in snap["agents"] if a["id"] == agent_id)
+
+    who = {"edit_own": ACTOR_IDS[actor], "edit_sarah": "sarah", "account": "sarah"}.get(case, "priya")
+    expected: Dict[str, Any] = {
+        "edit_own": {"title": "team lead"}, "edit_sarah": {"title": "team lead"}, "account": {"capacity": 7},
+        "deactivate": {"active": False}, "activate": {"active": True},
+    }.get(case, {})
+    if expected:
+        assert {k: agent(after, who)[k] for k in expected} == expected
+    if case == "add_agent":
+        assert agent(after, "kim")["name"] == "Kim" and {"agent_id": "kim", "queue": "general"} in after["memberships"]
+    elif case == "password":
+        assert agent(after, "priya")["password_hash"] != agent(before, "priya")["password_hash"]
+    elif case == "add_queue":
+        assert {"name": "legal", "team": "Legal Aid team"} in after["queues"]
+    elif case.startswith("photo_"):
+        assert [p["agent_id"] for p in after["agent_photos"]] == ([] if case == "photo_delete" else ["sarah"])
+    for table in ("handoffs", "messages", "transitions", "outbox", "assignments"):
+        assert after[table] == before[table]
+
+
+@pytest.mark.parametrize("case, actor, status", PEOPLE_CELLS)
+async def test_people_route(desk: TestClient, case: str, actor: str, status: int) -> None:
+    method, path, body = PEOPLE_CASES[case]
+    if case in ("activate", "photo_delete", "photo_get"):  # Priya deactivated; Sarah with a photo
+        setup = ("POST", "/api/v1/agents/priya/deactivate") if case == "activate" else ("PUT", "/api/v1/agents/sarah/photo")
+        done = await desk.request(*setup, data=png() if setup[0] == "PUT" else None, headers=DANA)
+        assert done.status == 200, await done.text()
+    headers = await headers_of(desk, actor)
+    before = await snapshot(desk)
+    url = path.format(self=ACTOR_IDS[actor])
+    if isinstance(body, bytes):
+        response = await desk.request(method, url, data=body, headers={**headers, "Content-Type": "image/png"})
+    else:
+        response = await desk.request(method, url, json=body, headers=headers)
+    assert response.status == status, await response.text()
+    after = await snapshot(desk)
+    if status >= 400 or method == "GET":
+        assert after == before  # refused, or a read
+        if status == 200:
+            assert await response.read() == png()
+        return
+    _people_change(case, actor, before, after)

@@ -41,7 +41,7 @@ async def test_an_expired_token_lets_nobody_in(client: TestClient) -> None:
 
 async def test_a_new_password_revokes_the_agents_tokens(client: TestClient) -> None:
     assert await me(client, "t-sarah") == 200
-    await client.app[STORE].accounts.set_password("sarah", "a-brand-new-password")
+    await client.app[STORE].people.set_password(None, "sarah", "a-brand-new-password")
     assert await me(client, "t-sarah") == 401
     assert await me(client, "t-miguel") == 200  # only hers
 

@@ -322,7 +322,7 @@ async def test_marking_a_help_request_handled(desk: TestClient) -> None:
 async def test_an_agent_removed_leaves_no_assignment_behind(desk: TestClient) -> None:
     handoff = await create(desk, slots={})
     await assign(desk, handoff["id"], "miguel")
-    await desk.app[STORE].accounts.remove("miguel")  # as `agents remove` does
+    await desk.app[STORE].people.remove(None, "miguel")  # as `agents remove` does
     assert (await queue_of(desk, SARAH))[0]["assigned_to"] is None
     assert await log_of(desk, handoff["id"]) == [("assigned", "miguel", "agent:dana"),
                                                   ("lapsed", "miguel", "removed")]

@@ -12,15 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
+def write_config(tmp_path: Path, more: str = "") -> Path:
+    """A connector config with one queue (and ``more`` YAML, e.g. seeded agents)."""
     path = tmp_path / "connector.yml"
     path.write_text(
         "bot_secret: s\nrasa_url: http://127.0.0.1:9\n"
         f"database: {tmp_path / 'h.db'}\n"
-        "queues:\n  - {name: general, team: Community Help team}\n"
+        "queues:\n  - {name: general, team: Community Help team}\n" + more
     )
     return path
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
 
 
 def cli(config: Path, *args: str, password: str = "") -> subprocess.CompletedProcess:

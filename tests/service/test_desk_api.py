@@ -357,7 +357,8 @@ async def test_the_web_chat_may_talk_to_rasas_socket_and_only_there(tmp_path: Pa
     assert "connect-src 'self' ws://rasa.example:5005;" in policy
 
 
-@pytest.mark.parametrize("ending", ["logout", "new password", "account removed", "api token revoked"])
+@pytest.mark.parametrize("ending", ["logout", "new password", "account removed", "api token revoked",
+                                    "account deactivated"])
 async def test_an_open_desk_socket_closes_within_seconds_when_its_session_ends(
         desk: TestClient, ending: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live, "AGENT_REFRESH_SECONDS", 0.2)
@@ -372,10 +373,15 @@ async def test_an_open_desk_socket_closes_within_seconds_when_its_session_ends(
     if ending == "logout":
         await desk.post("/api/v1/logout", headers=headers)
     elif ending == "new password":
-        await desk.app[STORE].accounts.set_password("sarah", "a brand new password")
+        await desk.app[STORE].people.set_password(None, "sarah", "a brand new password")
     elif ending == "api token revoked":
         await desk.app[STORE].accounts.revoke_token(made["id"])
+    elif ending == "account deactivated":
+        await desk.app[STORE].people.set_active(None, "sarah", False)
     else:
-        await desk.app[STORE].accounts.remove("sarah")
+        await desk.app[STORE].people.remove(None, "sarah")
     closing = await asyncio.wait_for(ws.receive(), 10)  # the bus checks every AGENT_REFRESH_SECONDS (5 s first)
+    while closing.type == WSMsgType.TEXT:  # the change's own events (agent.changed) may come first
+        assert closing.json()["type"].startswith("agent."), closing.data
+        closing = await asyncio.wait_for(ws.receive(), 10)
     assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED) and ws.close_code == live.SESSION_ENDED

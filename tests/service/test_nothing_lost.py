@@ -21,6 +21,7 @@ from handoff_connector.service.keys import STORE
 from handoff_connector.service.live import EventBus
 from handoff_connector.service.storage import Storage
 from handoff_connector.service.storage.events import PostgresWakeups
+from handoff_connector.service.storage.people import Changes
 from handoff_connector.service.waiting import housekeeping_once
 from tests.service.conftest import BOT, SARAH, create, make_config, outbox_items
 
@@ -109,8 +110,8 @@ async def test_many_claims_at_once_tell_each_waiting_user_each_place_once(client
     store = client.app[STORE]
     tokens = []
     for n in range(20):  # twenty agents claim at the same moment
-        await store.accounts.add(f"agent-{n}", f"Agent {n}", "Advisor", "agent", "a long enough password", 1,
-                                 ["general"])
+        await store.people.add(None, f"agent-{n}", Changes(f"Agent {n}", "Advisor", "agent", 1, ["general"]),
+                               "a long enough password")
         tokens.append({"Authorization": f"Bearer {await store.accounts.login(f'agent-{n}', 'a long enough password')}"})
         await client.put("/api/v1/me/presence", json={"status": "online"}, headers=tokens[-1])
     tickets = [await create(client, f"k{n}", sender=f"user-{n}", slots={}) for n in range(40)]

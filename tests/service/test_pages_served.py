@@ -1,4 +1,4 @@
-"""The desk, the insights pages and the chart library are served from the connector itself (no CDN)."""
+"""The desk, the insights and admin pages and the chart library are served from the connector itself (no CDN)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,12 @@ async def test_the_desk_page_loads_its_modules_from_the_connector(tmp_path: Path
     assert (await client.get("/static/desk.js")).status == 404
     await _check_modules(client, "desk")
     await _check_modules(client, "common")
+
+
+async def test_the_admin_page_loads_its_module_from_the_connector(tmp_path: Path, aiohttp_client: Client) -> None:
+    client = await aiohttp_client(create_app(make_config(tmp_path)))
+    sources = await _page_sources(client, "/desk/admin")
+    assert [s for s in sources if s.endswith(".js")] == ["/static/desk/admin.js"], sources
 
 
 def test_the_vendored_chart_library_is_the_release_its_readme_names() -> None:

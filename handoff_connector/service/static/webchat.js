@@ -131,10 +131,24 @@
     return "Assistant";
   }
 
+  function initials(name) {
+    const words = String(name || "").trim().split(/\s+/).filter(Boolean);
+    const letters = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+    return letters.map((w) => Array.from(w)[0].toUpperCase()).join("") || "?";
+  }
+
+  // The agent's photo (served by the connector, like this page), or their initials.
   function avatar(frame) {
     if (frame.role === "agent") {
-      const initial = (frame.agent_name || "?").trim().charAt(0).toUpperCase() || "?";
-      return el("div", {class: "avatar", "aria-hidden": "true"}, initial);
+      const node = el("div", {class: "avatar", "aria-hidden": "true", "data-testid": "chat-avatar"});
+      if (typeof frame.agent_photo === "string" && frame.agent_photo.startsWith("/api/v1/agents/")) {
+        const img = el("img", {src: frame.agent_photo, alt: "", "data-testid": "chat-agent-photo"});
+        img.addEventListener("error", () => { img.remove(); node.textContent = initials(frame.agent_name); });
+        node.append(img);
+      } else {
+        node.textContent = initials(frame.agent_name);
+      }
+      return node;
     }
     const node = el("div", {class: "avatar", "aria-hidden": "true"});
     node.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" focusable="false"><path fill="currentColor" ' +

@@ -9,6 +9,8 @@
 ``surveys``      the user's rating
 ``insights``     the supervisor's figures: the line now, and over a period
 ``accounts``     agents, queues, sessions, presence, open desks
+``people``       administration: profiles, accounts, roles, queues (the CLI and the admin page)
+``photos``       agents' photos, shared by every instance
 ``outbox``       deliveries to Rasa, leased per conversation
 ``events``       the live event log the desks follow
 ``leases``       cluster-wide work (housekeeping), one instance at a time
@@ -38,6 +40,8 @@ from handoff_connector.service.storage.leases import Leases
 from handoff_connector.service.storage.line import Line
 from handoff_connector.service.storage.messages import Messages
 from handoff_connector.service.storage.outbox import Outbox
+from handoff_connector.service.storage.people import People
+from handoff_connector.service.storage.photos import Photos
 from handoff_connector.service.storage.records import summary
 from handoff_connector.service.storage.reminders import Reminders
 from handoff_connector.service.storage.surveys import Surveys
@@ -55,6 +59,8 @@ class Storage:
         self.db = Database(database, clock)
         self.events = EventLog(self.db)
         self.accounts = Accounts(self.db, self.events)
+        self.people = People(self.db, self.events, self.accounts)
+        self.photos = Photos(self.db, self.events, self.people)
         self.handoffs = Handoffs(self.db, self.events)
         self.assignments = Assignments(self.db, self.events)
         self.help = HelpRequests(self.db, self.events)

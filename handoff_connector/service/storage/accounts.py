@@ -10,23 +10,30 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from handoff_connector.service.credentials import (
     HashingBusy,
-    PasswordTooShort,
-    hash_off_loop,
     hash_password,
     new_token,
     token_digest,
     verify_off_loop,
 )
-from handoff_connector.service.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized
+from handoff_connector.service.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from handoff_connector.service.storage.caseload import lapse_assignments
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.schema import (
+    agent_photos,
     agents,
     api_tokens,
     desk_sockets,
@@ -64,18 +71,31 @@ class Agent:
     load: int = 0
     survey_count: int = 0
     survey_average: Optional[float] = None
+    active: bool = True
+    photo_version: Optional[str] = None
 
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
 
+    @property
+    def photo_url(self) -> Optional[str]:
+        """Where the web chat and the desk fetch the photo (a new URL for each new photo)."""
+        if self.photo_version is None:
+            return None
+        return f"/api/v1/agents/{quote(self.id, safe='')}/photo?v={self.photo_version}"
+
     def as_dict(self) -> Dict[str, Any]:
         return {"id": self.id, "name": self.name, "title": self.title, "role": self.role,
                 "capacity": self.capacity, "presence": self.presence, "queues": self.queues,
-                "load": self.load,
+                "load": self.load, "active": self.active, "photo": self.photo_url,
                 "survey": {"count": self.survey_count, "average": self.survey_average}}
 
 
+# The agent's photo version beside their row: one query for who they are and how they look.
+PHOTO_VERSION = (sa.select(agent_photos.c.version).where(agent_photos.c.agent_id == agents.c.id)
+                 .scalar_subquery().label("photo_version"))
+AGENT_ROW = sa.select(agents, PHOTO_VERSION)
 _QUEUES_OF = (sa.select(memberships.c.queue).where(memberships.c.agent_id == sa.bindparam("id"))
               .order_by(memberships.c.queue))
 _AGENT_LOCKED = sa.select(agents).where(agents.c.id == sa.bindparam("id")).with_for_update()
@@ -92,8 +112,10 @@ async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]], details: bool = 
     if row is None:
         return None
     member_of = [r["queue"] for r in await tx.all(_QUEUES_OF, {"id": row["id"]})]
+    active, photo = bool(row["active"]), row.get("photo_version")
     if not details:
-        return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"], row["presence"], member_of)
+        return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"], row["presence"], member_of,
+                     active=active, photo_version=photo)
     load = await tx.scalar(sa.select(load_of(row["id"])))
     survey = await tx.one(
         sa.select(sa.func.count(surveys.c.rating).label("n"), sa.func.avg(surveys.c.rating).label("average"))
@@ -102,7 +124,7 @@ async def agent_from_row(tx: Tx, row: Optional[Dict[str, Any]], details: bool = 
     assert survey is not None
     average = round(float(survey["average"]), 2) if survey["average"] is not None else None
     return Agent(row["id"], row["name"], row["title"], row["role"], row["capacity"], row["presence"],
-                 member_of, int(load), int(survey["n"]), average)
+                 member_of, int(load), int(survey["n"]), average, active, photo)
 
 
 async def lock_agent(tx: Tx, agent_id: str) -> Optional[Dict[str, Any]]:
@@ -115,6 +137,8 @@ async def check_capacity(tx: Tx, agent_id: str) -> None:
     agent = await lock_agent(tx, agent_id)
     if agent is None:
         raise NotFound(f"No agent with id {agent_id!r}.")
+    if not agent["active"]:
+        raise Conflict(f"{agent['name']} was deactivated; choose an active member of the team.")
     load = await tx.scalar(_LOAD, {"id": agent_id})
     if load >= agent["capacity"]:
         raise Conflict(f"{agent_id} is at capacity ({load} of {agent['capacity']} conversations); "
@@ -122,8 +146,10 @@ async def check_capacity(tx: Tx, agent_id: str) -> None:
 
 
 _LOAD = sa.select(load_of(sa.bindparam("id")))
-_BY_SESSION = (sa.select(agents).select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
-               .where(sessions.c.token_hash == sa.bindparam("digest"), sessions.c.expires_at > sa.bindparam("now")))
+# A deactivated agent's sessions and tokens let nobody in (their sessions are also ended).
+_BY_SESSION = (AGENT_ROW.select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
+               .where(sessions.c.token_hash == sa.bindparam("digest"), sessions.c.expires_at > sa.bindparam("now"),
+                      agents.c.active.is_(True)))
 _TOKEN_FIELDS = (api_tokens.c.id, api_tokens.c.agent_id, api_tokens.c.name, api_tokens.c.created_at,
                  api_tokens.c.expires_at, api_tokens.c.revoked_at)
 
@@ -133,8 +159,9 @@ def _token_stands(now: Any) -> List[Any]:
     return [api_tokens.c.revoked_at.is_(None), api_tokens.c.expires_at > now]
 
 
-_BY_API_TOKEN = (sa.select(agents).select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
-                 .where(api_tokens.c.token_hash == sa.bindparam("digest"), *_token_stands(sa.bindparam("now"))))
+_BY_API_TOKEN = (AGENT_ROW.select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
+                 .where(api_tokens.c.token_hash == sa.bindparam("digest"), *_token_stands(sa.bindparam("now")),
+                        agents.c.active.is_(True)))
 
 
 def _token_state(tx: Tx, row: Dict[str, Any]) -> Dict[str, Any]:
@@ -196,16 +223,19 @@ class Accounts:
         async def work(tx: Tx) -> "set[str]":
             live = await tx.all(sa.select(sessions.c.token_hash)
                                 .select_from(sessions.join(agents, agents.c.id == sessions.c.agent_id))
-                                .where(sessions.c.token_hash.in_(digests), sessions.c.expires_at > tx.now))
+                                .where(sessions.c.token_hash.in_(digests), sessions.c.expires_at > tx.now,
+                                       agents.c.active.is_(True)))
             static = await tx.all(sa.select(api_tokens.c.token_hash)
-                                  .where(api_tokens.c.token_hash.in_(digests), *_token_stands(tx.now)))
+                                  .select_from(api_tokens.join(agents, agents.c.id == api_tokens.c.agent_id))
+                                  .where(api_tokens.c.token_hash.in_(digests), *_token_stands(tx.now),
+                                         agents.c.active.is_(True)))
             return {r["token_hash"] for r in live} | {r["token_hash"] for r in static}
 
         return await self._db.run(work)
 
     async def get(self, agent_id: str, details: bool = True) -> Agent:
         async def work(tx: Tx) -> Optional[Agent]:
-            return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)), details)
+            return await agent_from_row(tx, await tx.one(AGENT_ROW.where(agents.c.id == agent_id)), details)
 
         agent = await self._db.run(work)
         if agent is None:
@@ -214,7 +244,7 @@ class Accounts:
 
     async def list(self) -> List[Agent]:
         async def work(tx: Tx) -> List[Agent]:
-            rows = await tx.all(sa.select(agents).order_by(agents.c.name))
+            rows = await tx.all(AGENT_ROW.order_by(agents.c.name))
             return [a for a in [await agent_from_row(tx, r) for r in rows] if a is not None]
 
         return await self._db.run(work)
@@ -259,6 +289,9 @@ class Accounts:
             raise TooManyRequests(str(error), 1) from error
         if not right:
             raise Unauthorized("Wrong login or password.")
+        assert row is not None  # a right password is someone's
+        if not row["active"]:
+            raise Forbidden("This account was deactivated; ask a supervisor to reactivate it.")
         token = new_token()
 
         async def work(tx: Tx) -> None:
@@ -284,15 +317,17 @@ class Accounts:
             before = await lock_agent(tx, agent_id)
             if before is None:
                 return None
-            await self._change_presence(tx, before, presence)
-            return await agent_from_row(tx, await tx.one(sa.select(agents).where(agents.c.id == agent_id)))
+            await self.change_presence_in(tx, before, presence)
+            return await agent_from_row(tx, await tx.one(AGENT_ROW.where(agents.c.id == agent_id)))
 
         agent = await self._db.run(work)
         if agent is None:
             raise NotFound(f"No agent with id {agent_id!r}.")
         return agent
 
-    async def _change_presence(self, tx: Tx, before: Dict[str, Any], presence: str) -> None:
+    async def change_presence_in(self, tx: Tx, before: Dict[str, Any], presence: str) -> None:
+        """Inside ``tx``, with the agent's row ``before`` locked: presence set, an event, and going
+        offline lets what waits assigned to them lapse."""
         if before["presence"] == presence:
             return
         await tx.run(agents.update().where(agents.c.id == before["id"]).values(presence=presence))
@@ -304,7 +339,7 @@ class Accounts:
         """Members of ``queue`` who are online and below capacity."""
         return int(await self._db.run(lambda tx: tx.scalar(
             sa.select(sa.func.count()).select_from(agents.join(memberships, memberships.c.agent_id == agents.c.id))
-            .where(memberships.c.queue == queue, agents.c.presence == "online",
+            .where(memberships.c.queue == queue, agents.c.presence == "online", agents.c.active.is_(True),
                    agents.c.capacity > load_of(agents.c.id)))))
 
     # -- desk sockets, on every instance ------------------------------------
@@ -324,7 +359,7 @@ class Accounts:
             agent = await lock_agent(tx, agent_id)
             await tx.run(desk_sockets.delete().where(desk_sockets.c.id == socket_id))
             if agent is not None and not await self._has_socket(tx, agent_id):
-                await self._change_presence(tx, agent, "offline")
+                await self.change_presence_in(tx, agent, "offline")
 
         await self._db.run(work)
 
@@ -352,39 +387,11 @@ class Accounts:
             offline = []
             for agent in locked:
                 if not await self._has_socket(tx, agent["id"]):
-                    await self._change_presence(tx, agent, "offline")
+                    await self.change_presence_in(tx, agent, "offline")
                     offline.append(agent["id"])
             return offline
 
         return await self._db.run(work)
-
-    # -- administration (the CLI) -------------------------------------------
-
-    async def add(self, agent_id: str, name: str, title: str, role: str, password: str,
-                  capacity: int, member_of: List[str]) -> None:
-        hashed = await _hashed(password)
-
-        async def work(tx: Tx) -> None:
-            if await tx.one(sa.select(agents.c.id).where(agents.c.id == agent_id)):
-                raise Conflict(f"Agent {agent_id!r} exists already.")
-            await tx.run(agents.insert().values(id=agent_id, name=name, title=title, role=role,
-                                                password_hash=hashed, capacity=capacity, created_at=tx.now))
-            for queue in member_of:
-                await self._add_member(tx, agent_id, queue)
-
-        await self._db.run(work)
-
-    async def set_password(self, agent_id: str, password: str) -> None:
-        hashed = await _hashed(password)
-
-        async def work(tx: Tx) -> None:
-            if not await tx.run(agents.update().where(agents.c.id == agent_id).values(password_hash=hashed)):
-                raise NotFound(f"No agent with id {agent_id!r}.")
-            await tx.run(sessions.delete().where(sessions.c.agent_id == agent_id))
-            await tx.run(api_tokens.update().where(api_tokens.c.agent_id == agent_id, api_tokens.c.revoked_at.is_(None))
-                         .values(revoked_at=tx.now))
-
-        await self._db.run(work)
 
     # -- API tokens, for scripts and integrations ------------------------------
 
@@ -429,26 +436,6 @@ class Accounts:
         assert row is not None  # written or checked in this transaction
         return _token_state(tx, row)
 
-    async def remove(self, agent_id: str) -> None:
-        async def work(tx: Tx) -> None:
-            if await lock_agent(tx, agent_id) is None:
-                raise NotFound(f"No agent with id {agent_id!r}.")
-            busy = await tx.scalar(sa.select(load_of(agent_id)))
-            if busy:
-                raise Conflict(f"Agent {agent_id!r} has {busy} open conversation(s); transfer or close them first.")
-            await lapse_assignments(tx, self._events, agent_id, "removed")  # nobody waits for someone who left
-            await tx.run(agents.delete().where(agents.c.id == agent_id))
-
-        await self._db.run(work)
-
-    async def add_queue(self, name: str, team: str) -> None:
-        async def work(tx: Tx) -> None:
-            if await tx.one(sa.select(queues.c.name).where(queues.c.name == name)):
-                raise Conflict(f"Queue {name!r} exists already.")
-            await tx.run(queues.insert().values(name=name, team=team))
-
-        await self._db.run(work)
-
     async def list_queues(self) -> List[Dict[str, Any]]:
         waiting = (sa.select(sa.func.count()).select_from(handoffs)
                    .where(handoffs.c.queue == queues.c.name, handoffs.c.state == "queued").scalar_subquery())
@@ -457,28 +444,3 @@ class Accounts:
 
     async def team_of(self, queue: str) -> Optional[str]:
         return await self._db.run(lambda tx: tx.scalar(sa.select(queues.c.team).where(queues.c.name == queue)))
-
-    @staticmethod
-    async def _add_member(tx: Tx, agent_id: str, queue: str) -> None:
-        if not await tx.one(sa.select(queues.c.name).where(queues.c.name == queue)):
-            raise NotFound(f"No queue named {queue!r}; add it first.")
-        await tx.upsert(memberships, {"agent_id": agent_id, "queue": queue}, ["agent_id", "queue"])
-
-    async def add_member(self, agent_id: str, queue: str) -> None:
-        async def work(tx: Tx) -> None:
-            if not await tx.one(sa.select(agents.c.id).where(agents.c.id == agent_id)):
-                raise NotFound(f"No agent with id {agent_id!r}.")
-            await self._add_member(tx, agent_id, queue)
-
-        await self._db.run(work)
-
-    async def remove_member(self, agent_id: str, queue: str) -> None:
-        await self._db.run(lambda tx: tx.run(memberships.delete().where(
-            memberships.c.agent_id == agent_id, memberships.c.queue == queue)))
-
-
-async def _hashed(password: str) -> str:
-    try:
-        return await hash_off_loop(password)
-    except PasswordTooShort as error:
-        raise BadRequest(f"{error} Nothing was changed.") from error

@@ -23,7 +23,7 @@ from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import emit_handoff, handoff_row
 from handoff_connector.service.storage.schema import agents, assignment_pointers, handoffs, memberships
 
-_ACTOR = sa.select(agents.c.id, agents.c.role).where(agents.c.id == sa.bindparam("id"))
+_ACTOR = sa.select(agents.c.id, agents.c.role, agents.c.active).where(agents.c.id == sa.bindparam("id"))
 _MEMBER = sa.select(memberships.c.queue).where(memberships.c.agent_id == sa.bindparam("agent"),
                                                memberships.c.queue == sa.bindparam("queue"))
 
@@ -36,8 +36,8 @@ def pending_of(agent_id: Any) -> sa.ScalarSelect[Any]:
 
 async def _supervisor(tx: Tx, actor_id: str) -> None:
     actor = await tx.one(_ACTOR, {"id": actor_id})
-    if actor is None:
-        raise Forbidden(f"Agent {actor_id!r} no longer exists; sign in again.")
+    if actor is None or not actor["active"]:
+        raise Forbidden(f"Agent {actor_id!r} no longer exists or was deactivated; sign in again.")
     if actor["role"] != "supervisor":
         raise Forbidden("Only a supervisor can assign or unassign a waiting conversation.")
 
@@ -62,6 +62,8 @@ class Assignments:
             target = await lock_agent(tx, agent_id)
             if target is None:
                 raise NotFound(f"No agent with id {agent_id!r}. GET /api/v1/agents lists them.")
+            if not target["active"]:
+                raise Conflict(f"{target['name']} was deactivated; assign it to an active member of the team.")
             if target["presence"] == "offline":
                 raise Conflict(f"{target['name']} is offline; assign it to someone signed in to the desk.")
             if await tx.one(_MEMBER, {"agent": agent_id, "queue": handoff["queue"]}) is None:
@@ -139,7 +141,7 @@ class Assignments:
         what is assigned to them and waiting; their rows locked, in id order (as claims lock them)."""
         members = sa.select(memberships.c.agent_id).where(memberships.c.queue == queue)
         rows = await tx.all(sa.select(agents.c.id, agents.c.capacity).where(
-            agents.c.id.in_(members), agents.c.presence == "online").order_by(agents.c.id).with_for_update())
+            agents.c.id.in_(members), agents.c.presence == "online", agents.c.active.is_(True)).order_by(agents.c.id).with_for_update())
         room = {}
         for row in rows:
             used = await tx.scalar(sa.select(load_of(row["id"]) + pending_of(row["id"])))

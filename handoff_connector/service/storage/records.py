@@ -92,8 +92,8 @@ async def system_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], text
 async def check_may_see(tx: Tx, actor_id: str, handoff: Dict[str, Any]) -> Dict[str, Any]:
     """The actor's row, if they may see ``handoff`` now: a supervisor, its agent, or in its queue."""
     actor = await tx.one(_ACTOR, {"id": actor_id})
-    if actor is None:
-        raise Forbidden(f"Agent {actor_id!r} no longer exists; sign in again.")
+    if actor is None or not actor["active"]:
+        raise Forbidden(f"Agent {actor_id!r} no longer exists or was deactivated; sign in again.")
     if actor["role"] == "supervisor" or handoff["agent_id"] == actor_id:
         return actor
     member = await tx.one(_MEMBER, {"agent": actor_id, "queue": handoff["queue"]})

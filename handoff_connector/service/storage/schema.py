@@ -175,6 +175,20 @@ agents = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("presence", sa.Text, nullable=False, server_default="offline"),
     sa.Column("created_at", Time, nullable=False),
+    # A deactivated agent (0011) cannot sign in, their sessions and tokens let nobody in,
+    # and they are neither assigned nor picked by the round robin.
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+# An agent's photo (0011), shown beside their messages in the web chat and in the desk;
+# stored here so that every instance serves it. ``version`` is its ETag.
+agent_photos = sa.Table(
+    "agent_photos", metadata,
+    sa.Column("agent_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("version", sa.Text, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
 )
 
 queues = sa.Table(

@@ -7,7 +7,7 @@ import { teamChanged } from "./load.js";
 import { addMessage, mergeEventMessages, refreshDetail, upsertSummary } from "./handoffs.js";
 import { refreshView } from "./conversation.js";
 import { scheduleRender } from "./queue.js";
-import { renderPresence } from "./me.js";
+import { renderMe, renderPresence } from "./me.js";
 import { onAssignment, onTakenAnyway } from "./assignment.js";
 import { onHelpEvent } from "./help.js";
 import { onUrgency } from "./urgency.js";
@@ -88,6 +88,10 @@ export function applyEvent(event) {
         onPresence(event.agent_id, event.presence);
         teamChanged();
         break;
+      case "agent.changed":  // a profile, photo or account changed (the admin page, or their own desk)
+        onAgentChanged(event.agent);
+        teamChanged();
+        break;
       default:
         break;
     }
@@ -95,6 +99,17 @@ export function applyEvent(event) {
     console.error("desk: could not apply event", event, error);
   }
   scheduleRender();
+}
+
+function onAgentChanged(agent) {
+  if (!agent) return;
+  const known = S.agents.get(agent.id) || {};
+  // The event's view has no load or ratings: keep those the desk has.
+  S.agents.set(agent.id, Object.assign({}, known, agent, { load: known.load, survey: known.survey }));
+  if (S.me && agent.id === S.me.id) {
+    S.me = Object.assign({}, S.me, agent, { load: S.me.load, survey: S.me.survey });
+    renderMe();
+  }
 }
 
 function onTransferred(event) {

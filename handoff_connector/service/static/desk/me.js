@@ -1,10 +1,11 @@
-// The signed-in agent in the top bar: name, role, and their status (presence).
+// The signed-in agent in the top bar: photo, name, role, and their status (presence).
 
 import { $ } from "./dom.js";
 import { S, STORE_KEYS, isSupervisor, store } from "./state.js";
 import { api } from "./api.js";
 import { report } from "./notify.js";
 import { renderFilterOptions, renderLoad } from "./queue.js";
+import { avatar } from "../common/people.js";
 
 export function renderMe() {
   const me = S.me;
@@ -14,7 +15,10 @@ export function renderMe() {
   role.textContent = me.role === "supervisor" ? "Supervisor" : "Agent";
   role.hidden = (me.title || "").trim().toLowerCase() === role.textContent.toLowerCase();
   role.classList.toggle("is-supervisor", me.role === "supervisor");
-  $("#me-avatar").textContent = (me.name || "?").trim().charAt(0).toUpperCase();
+  const face = avatar(me);
+  face.id = "me-avatar";
+  $("#me-avatar").replaceWith(face);
+  $("#admin-link").hidden = !isSupervisor();
   renderPresence(S.presence);
   renderFilterOptions();
   $("#mine-heading").firstChild.textContent = isSupervisor() ? "Assigned conversations " : "My conversations ";

@@ -5,6 +5,7 @@ import { $, el, icon, skeletonItems } from "./dom.js";
 import { S, team } from "./state.js";
 import { closeMenu } from "./replies.js";
 import { loadAgents } from "./load.js";
+import { avatar } from "../common/people.js";
 
 const PRESENCE_ORDER = { online: 0, away: 1, offline: 2 };
 
@@ -81,7 +82,7 @@ export function renderTeam() {
     list.replaceChildren(...skeletonItems(3));
     return;
   }
-  const agents = [...S.agents.values()].filter((a) => a.name).sort((a, b) =>
+  const agents = [...S.agents.values()].filter((a) => a.name && a.active !== false).sort((a, b) =>
     (PRESENCE_ORDER[a.presence] ?? 3) - (PRESENCE_ORDER[b.presence] ?? 3) || a.name.localeCompare(b.name));
   if (!agents.length) {
     list.replaceChildren(el("li", { class: "empty-line", text: "No agents are set up." }));
@@ -94,6 +95,7 @@ export function renderTeam() {
     const full = hasLoad && a.capacity && a.load >= a.capacity;
     return el("li", { class: "team-row", testid: "team-row", "data-agent-id": a.id }, [
       el("span", { class: `team-dot is-${presence}`, title: PRESENCE_WORD[presence] || presence, "aria-hidden": "true" }),
+      avatar(a, "avatar-sm"),
       el("span", { class: "team-who" }, [
         el("span", { class: "team-name" }, [
           el("strong", { text: a.name }),
