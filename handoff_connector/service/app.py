@@ -21,6 +21,7 @@ from handoff_connector.service import (
     openapi,
     people_api,
     photo_api,
+    saved_replies_api,
     urgency_api,
 )
 from handoff_connector.service.broker import bot_events_ctx
@@ -85,6 +86,7 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = Storage(app[CONFIG].database)
     await store.open()
     await store.accounts.seed(app[CONFIG])
+    await store.saved_replies.seed(app[CONFIG].saved_replies)  # the first time only: then the desk's
     bus = EventBus()
     wakeups = None
     if store.postgres:  # a change on any instance wakes the desks of every instance
@@ -170,6 +172,7 @@ def create_app(config: Config) -> web.Application:
     urgency_api.add_routes(app)  # urgency by hand
     people_api.add_routes(app)  # profiles, the supervisors' admin page
     photo_api.add_routes(app)  # agents' photos, for the desk and the web chat
+    saved_replies_api.add_routes(app)  # managed in the desk, filled in for a conversation
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)

@@ -16,7 +16,9 @@ from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app, credentials, live
 from handoff_connector.service.credentials import hash_password, verify_password
+from handoff_connector.service.errors import Unauthorized
 from handoff_connector.service.keys import STORE
+from handoff_connector.service.storage.accounts import FREE_FAILURES, FREE_FROM_ADDRESS
 from handoff_connector.service.storage.schema import agents
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
 
@@ -72,6 +74,17 @@ async def test_parallel_guesses_all_count_and_the_agent_still_signs_in_from_else
     assert after.status == 429  # the guesser's address is slowed, even with the right password
     store = desk.app[STORE]
     assert await store.accounts.login("sarah", "pw-sarah", "10.0.0.7")  # her own desk, another address
+
+
+async def test_an_office_behind_one_address_signs_in_all_day_without_being_slowed(desk: TestClient) -> None:
+    store = desk.app[STORE]
+    for n in range(FREE_FROM_ADDRESS + 5):  # more sign-ins than the address's free attempts
+        assert await store.accounts.login("sarah" if n % 2 else "miguel", "pw-sarah" if n % 2 else "pw-miguel",
+                                          "10.0.0.9")
+    for _ in range(FREE_FAILURES - 1):  # a few typos still count, and do not lock anyone out yet
+        with pytest.raises(Unauthorized):
+            await store.accounts.login("miguel", "typo", "10.0.0.9")
+    assert await store.accounts.login("miguel", "pw-miguel", "10.0.0.9")
 
 
 async def test_a_flood_of_sign_ins_is_refused_without_queueing_up(desk: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -176,6 +176,14 @@ async def _insert_token(tx: Tx, agent_id: str, token: str, name: str, days: int)
     return token_id
 
 
+async def _give_back(tx: Tx, key: str, free: int) -> None:
+    """One counted attempt returned (it signed in): a lock it alone caused ends."""
+    count = login_failures.c.failures
+    await tx.run(login_failures.update().where(login_failures.c.login == key).values(
+        failures=sa.case((count > 0, count - 1), else_=0),
+        locked_until=sa.case((count - 1 < free, 0), else_=login_failures.c.locked_until)))
+
+
 class Accounts:
     def __init__(self, db: Database, events: EventLog) -> None:
         self._db = db
@@ -295,8 +303,11 @@ class Accounts:
         token = new_token()
 
         async def work(tx: Tx) -> None:
-            # Signed in: this login's counters start again (the address's keeps counting).
+            # Signed in: this login's counters start again, and the address gets this attempt
+            # back, so that a whole office behind one address signing in every morning is
+            # never slowed, while its failures still count.
             await tx.run(login_failures.delete().where(login_failures.c.login.in_([keys[0][0], keys[2][0]])))
+            await _give_back(tx, keys[1][0], FREE_FROM_ADDRESS)
             if rehashed:  # an older hash (earlier parameters, or scrypt): replaced now
                 await tx.run(agents.update().where(agents.c.id == login).values(password_hash=rehashed))
             await tx.run(sessions.delete().where(sessions.c.expires_at <= tx.now))
