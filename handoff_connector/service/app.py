@@ -15,6 +15,7 @@ from handoff_connector.service import (
     demo,
     designer_api,
     desk,
+    follow_up_api,
     history_api,
     insights_api,
     live,
@@ -25,6 +26,7 @@ from handoff_connector.service.broker import bot_events_ctx
 from handoff_connector.service.broker_pika import pika_events_ctx
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
+from handoff_connector.service.dispatcher import dispatching
 from handoff_connector.service.errors import HandoffError, TooManyRequests
 from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, RECONCILER, STORE
 from handoff_connector.service.live import EventBus
@@ -160,12 +162,14 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(bot_events_ctx)
     app.cleanup_ctx.append(pika_events_ctx)
     app.cleanup_ctx.append(retention_ctx)  # the record: retention, daily
+    app.cleanup_ctx.append(dispatching)  # emails and the webhook
     app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
     agent_api.add_routes(app)
     assignment_api.add_routes(app)  # assignment and help requests
     urgency_api.add_routes(app)  # urgency by hand
+    follow_up_api.add_routes(app)  # follow-ups, transcripts by email
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)

@@ -21,6 +21,7 @@ import yaml
 
 from handoff_connector.service.credentials import MIN_PASSWORD
 from handoff_connector.service.hours import Hours, HoursError, parse_hours
+from handoff_connector.service.outbound import Outbound, OutboundError, parse_outbound
 from handoff_connector.service.redaction import (
     Redaction,
     RedactionError,
@@ -91,10 +92,16 @@ DEFAULT_TEMPLATES = {
     "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
     # A user waiting for the agent's answer past `still_here_after_seconds`, once per wait.
     "still_here": "I'm still here and looking into it. Thanks for waiting a moment longer.",
+    # A follow-up (docs/follow-ups.md), in the chat and as the email's text.
+    "follow_up": "I'll follow up on this by {due}: {note}\nWhen you want to go on, this link brings "
+                 "you back to me, {agent_name}: {link}",
+    "follow_up_subject": "Your follow-up with our {team}",
+    "transcript_subject": "Your conversation with our {team}",
 }
 TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
                    "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
-                   "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t"}
+                   "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t",
+                   "note": "N", "due": "Tue 8 Dec, 17:00 UTC"}
 # What each text really receives: checked at start, so a placeholder a template never
 # gets is a config error, not a failing claim. Every one gets {user_name} and {team}.
 _AGENT = ("agent_name", "agent_role", "agent_title")
@@ -106,6 +113,9 @@ TEMPLATE_USES = {
     "resume_link": (*_AGENT, "link"),
     "queue_update": ("position", "wait"),
     "still_here": _AGENT,
+    "follow_up": (*_AGENT, "note", "due", "link"),
+    "follow_up_subject": _AGENT,
+    "transcript_subject": (),
     "saved_reply": _AGENT,  # filled in by the desk
 }
 
@@ -180,6 +190,8 @@ class Config:
     redaction: Redaction = field(default_factory=Redaction)
     # Urgency and safety signals (docs/urgency.md): urgent conversations go first.
     urgency: Urgency = field(default_factory=Urgency)
+    # Email and the webhook (docs/follow-ups.md): None of each until configured.
+    outbound: Outbound = field(default_factory=Outbound)
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -283,6 +295,10 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         urgency = parse_urgency(raw.get("urgency"), source)
     except SignalError as error:
         raise ConfigError(str(error)) from error
+    try:
+        outbound = parse_outbound(raw, source)
+    except OutboundError as error:
+        raise ConfigError(str(error)) from error
     bot_events_database, bot_events_rabbitmq = _bot_events(raw, source)
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
@@ -327,6 +343,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         retention=retention,
         redaction=redaction,
         urgency=urgency,
+        outbound=outbound,
     )
 
 

@@ -12,6 +12,7 @@ import { bindDialogs } from "./dialogs.js";
 import { bindAssignment } from "./assignment.js";
 import { bindHelp } from "./help.js";
 import { bindUrgency } from "./urgency.js";
+import { bindFollowUps } from "./follow_ups.js";
 import { refreshView, renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
 import { renderFilterOptions, renderLists, scheduleRender, updateTitle } from "./queue.js";
@@ -76,6 +77,7 @@ function bind() {
   bindAssignment();
   bindHelp();
   bindUrgency();
+  bindFollowUps();
   document.addEventListener("click", (event) => {
     if (!menu.open || menu.mode !== "list") return;
     const box = $("#saved-menu");
