@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from handoff_connector.service.agent_api import _as_agent, _sender, _visible_handoff, current_agent, render
-from handoff_connector.service.errors import BadRequest, Conflict, NotFound
+from handoff_connector.service.errors import BadRequest, Conflict, NotFound, Unprocessable
 from handoff_connector.service.export import transcript_text
 from handoff_connector.service.history_api import load_record
 from handoff_connector.service.insights_api import instant
@@ -33,7 +33,8 @@ YEAR = 366 * 86400
 def _email_field(body: Dict[str, Any], key: str = "email") -> Optional[str]:
     value = text_field(body, key, required=False, max_len=254, blank=False)
     if value is not None and not valid_email(value.strip()):
-        raise BadRequest(f"Field `{key}` must be one email address, like name@example.org; got {value[:60]!r}.")
+        raise Unprocessable(f"Field `{key}` must be one email address, like name@example.org; "
+                            f"got {value[:60]!r}.")
     return value.strip() if value else None
 
 
@@ -52,7 +53,7 @@ def _due(body: Dict[str, Any], now: float, required: bool = True) -> Optional[fl
         raise BadRequest("Field `due_at` is required: a time, ISO 8601 (2026-12-08T17:00:00Z).")
     due = instant(raw[:64], "due_at", what="Field")
     if not now - 86400 < due < now + YEAR:
-        raise BadRequest("Field `due_at` must be within the coming year.")
+        raise Unprocessable("Field `due_at` must be within the coming year.")
     return due
 
 
@@ -78,13 +79,13 @@ async def create(request: web.Request) -> web.Response:
     send_chat = _flag(body, "send_chat", handoff["state"] == "assigned")
     send_email = _flag(body, "send_email", email is not None)
     if send_email and email is None:
-        raise BadRequest("Field `email` is required to send the follow-up by email.")
+        raise Unprocessable("Field `email` is required to send the follow-up by email.")
     if send_email and config.outbound.email is None:
         raise Conflict("No mail server is set up (`email:` in the connector's config); send it in the chat.")
     try:
         owner = await store.accounts.get(owner_id, details=False) if owner_id != agent.id else agent
     except NotFound:
-        raise BadRequest(f"No agent {owner_id!r} to own the follow-up.") from None
+        raise Unprocessable(f"No agent {owner_id!r} to own the follow-up.") from None
     token = secrets.token_urlsafe(24)
     text = await _render(request, "follow_up", handoff, owner, note=config.redaction.stored(note) or "",
                          due=_when(request, handoff["queue"], due), link=f"{config.public_url}/follow-up/{token}")
@@ -118,9 +119,12 @@ async def listing(request: web.Request) -> web.Response:
     state = query.get("state")
     if state is not None and state not in STATES:
         raise BadRequest(f"Query `state` must be one of {', '.join(STATES)}.")
-    owner = query.get("owner")
+    owner, handoff_id = query.get("owner"), query.get("handoff_id")
+    for key, value in (("owner", owner), ("handoff_id", handoff_id)):
+        if value is not None and len(value) > 100:
+            raise BadRequest(f"Query `{key}` is {len(value)} characters; the limit is 100.")
     found = await request.app[STORE].follow_ups.listing(
-        agent.id, agent.id if owner == "me" else owner, state, query.get("handoff_id"))
+        agent.id, agent.id if owner == "me" else owner, state, handoff_id)
     sent = await request.app[STORE].dispatches.of_follow_ups([f["id"] for f in found])
     now = request.app[STORE].db.clock()
     for item in found:
@@ -131,8 +135,8 @@ async def listing(request: web.Request) -> web.Response:
 
 def _id(request: web.Request) -> int:
     raw = request.match_info["follow_up_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise BadRequest(f"A follow-up id is a whole number, got {raw[:40]!r}.")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"No follow-up with id {raw[:40]!r}. GET /api/v1/follow-ups lists them.")
     return int(raw)
 
 
@@ -178,7 +182,7 @@ async def email_transcript(request: web.Request) -> web.Response:
         raise Conflict("No mail server is set up (`email:` in the connector's config).")
     address = _email_field(body) if to == "user" else email_config.helpdesk_address
     if address is None:
-        raise (BadRequest("Field `email` is required to send the transcript to the user.") if to == "user" else
+        raise (Unprocessable("Field `email` is required to send the transcript to the user.") if to == "user" else
                Conflict("No help desk address is set up (`email.helpdesk_address` in the config)."))
     notes = _flag(body, "include_notes", to == "helpdesk")
     record = await load_record(request, request.match_info["id"])

@@ -28,7 +28,10 @@ from handoff_connector.service.storage.follow_ups import STATES
 _AGENT = "agentToken"
 _FOLLOW_UP_ID = {"name": "follow_up_id", "in": "path", "required": True, "schema": _STRING,
                  "description": "A follow-up's id (a whole number)"}
-_TIME = {"type": "string", "maxLength": 64, "description": "ISO 8601 (2026-12-08T17:00:00Z) or epoch seconds"}
+_TIME = {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"},
+                   {"type": "string", "pattern": r"^[0-9]{1,11}(\.[0-9]{1,6})?$"}],
+         "description": "ISO 8601 (2026-12-08T17:00:00Z) or epoch seconds, within the coming year (else 422)"}
+_QUERY_TEXT = {"type": "string", "maxLength": 100, "pattern": "^[^\u0000]*$"}
 _EMAIL = {"type": "string", "maxLength": 254, "description": "One address, like name@example.org"}
 _SENT = {"id": _INTEGER, "kind": _STRING, "to": _NULLABLE_STRING, "what": _NULLABLE_STRING,
          "state": {"enum": ["pending", "sent", "failed", "erased"]}, "tries": _INTEGER,
@@ -60,7 +63,8 @@ PATHS: Dict[str, Any] = {
         "Make a follow-up of a conversation (a note for the user, a due time, an owner) and send it "
         "in the chat and/or by email, with a link back to its owner", _AGENT,
         {"201": _json(_ref("FollowUp"), "Made")},
-        _errors("400 401 403 404 405 413", _409="Not in the chat to send it there, no mail server, "
+        _errors("400 401 403 404 405 413", _422="A due time outside the coming year, an email address "
+                                                "that is not one, no `email` to send to, or an unknown owner", _409="Not in the chat to send it there, no mail server, "
                                                 "or the owner is not in the conversation's queue"),
         body=_ref("FollowUpNew"), parameters=[_ID])},
     "/api/v1/follow-ups": {"get": _op(
@@ -69,20 +73,21 @@ PATHS: Dict[str, Any] = {
         {"200": _json(_object({"follow_ups": {"type": "array", "items": _ref("FollowUp")}}, ["follow_ups"]))},
         _errors("400 401 405"), parameters=[
             {"name": "state", "in": "query", "required": False, "schema": {"enum": list(STATES)}},
-            {"name": "owner", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100},
+            {"name": "owner", "in": "query", "required": False, "schema": _QUERY_TEXT,
              "description": "`me`, or an agent's id"},
-            {"name": "handoff_id", "in": "query", "required": False,
-             "schema": {"type": "string", "maxLength": 100}}])},
+            {"name": "handoff_id", "in": "query", "required": False, "schema": _QUERY_TEXT}])},
     "/api/v1/follow-ups/{follow_up_id}": {
         "get": _op("One follow-up, with its emails", _AGENT, {"200": _json(_ref("FollowUp"))},
                    _errors("400 401 403 404 405"), parameters=[_FOLLOW_UP_ID]),
         "patch": _op("Mark done or open again, change the note, the due time or (supervisors) the owner",
-                     _AGENT, {"200": _json(_ref("FollowUp"))}, _errors("400 401 403 404 405 409 413"),
+                     _AGENT, {"200": _json(_ref("FollowUp"))},
+                     _errors("400 401 403 404 405 409 413", _422="A due time outside the coming year"),
                      body=_ref("FollowUpChange"), parameters=[_FOLLOW_UP_ID])},
     "/api/v1/handoffs/{id}/transcript/email": {"post": _op(
         "Email the transcript to the user (internal notes only if asked) or to the configured help "
         "desk (with the notes)", _AGENT, {"202": _json(_ref("Email"), "Queued for sending")},
-        _errors("400 401 403 404 405 413", _409="No mail server or help desk address is set up"),
+        _errors("400 401 403 404 405 413", _409="No mail server or help desk address is set up",
+                _422="An email address that is not one, or none for the user"),
         body=_ref("TranscriptEmail"), parameters=[_ID])},
     "/api/v1/handoffs/{id}/emails": {"get": _op(
         "What was emailed about the conversation, and how it went", _AGENT,

@@ -185,15 +185,15 @@ async def test_who_may_make_and_change_a_follow_up(line: TestClient) -> None:
 
 @pytest.mark.parametrize("body, status, words", [
     ({"due_at": "next Tuesday"}, 400, "must be a time"),  # not a time
-    ({"due_at": "2001-01-01T00:00:00Z"}, 400, "within the coming year"),  # long past
+    ({"due_at": "2001-01-01T00:00:00Z"}, 422, "within the coming year"),  # a time, but long past
     ({"due_at": None}, 400, "`due_at` is required"),
     ({"note": ""}, 400, "must not be empty"),
     ({"note": "x" * 2001}, 400, "limit is 2000"),
-    ({"email": "ana@"}, 400, "one email address"),
-    ({"email": "a@b.example\r\nBcc: x@y.example"}, 400, "one email address"),  # no header tricks
-    ({"send_email": True}, 400, "`email` is required"),
+    ({"email": "ana@"}, 422, "one email address"),
+    ({"email": "a@b.example\r\nBcc: x@y.example"}, 422, "one email address"),  # no header tricks
+    ({"send_email": True}, 422, "`email` is required"),
     ({"send_chat": "yes"}, 400, "true or false"),
-    ({"owner_id": "nobody"}, 400, "No agent"),
+    ({"owner_id": "nobody"}, 422, "No agent"),
 ])
 async def test_bad_follow_ups_are_refused_and_nothing_is_made(line: TestClient, body: Dict[str, Any],
                                                             status: int, words: str) -> None:
@@ -205,7 +205,8 @@ async def test_bad_follow_ups_are_refused_and_nothing_is_made(line: TestClient, 
 
 async def test_unknown_ids_and_wrong_states(line: TestClient) -> None:
     assert (await line.get("/api/v1/follow-ups/123", headers=SARAH)).status == 404
-    assert (await line.get("/api/v1/follow-ups/abc", headers=SARAH)).status == 400
+    assert (await line.get("/api/v1/follow-ups/abc", headers=SARAH)).status == 404
+    assert (await line.get(f"/api/v1/follow-ups?owner={'x' * 101}", headers=SARAH)).status == 400
     assert (await line.patch("/api/v1/follow-ups/1", json={"state": "maybe"}, headers=SARAH)).status == 400
     assert (await line.get("/api/v1/follow-ups?state=late", headers=SARAH)).status == 400
     assert (await line.post("/api/v1/handoffs/nope/follow-ups", json={"note": "n", "due_at": DUE},
@@ -239,7 +240,7 @@ async def test_a_transcript_goes_to_the_help_desk_with_its_notes_and_to_the_user
     assert "I'm looking at it now." in text and "Acme" not in text  # the internal note stays inside
     assert by_address["ana@example.org"]["Subject"] == "Your conversation with our Housing Help team"
     assert (await line.post(f"/api/v1/handoffs/{handoff_id}/transcript/email", json={"to": "user"},
-                            headers=SARAH)).status == 400
+                            headers=SARAH)).status == 422
     # Not his queue: as for the record itself, the conversation is not there for him.
     assert (await line.post(f"/api/v1/handoffs/{handoff_id}/transcript/email", json={"to": "helpdesk"},
                             headers=MIGUEL)).status == 404

@@ -349,7 +349,7 @@ urgency_changes = sa.Table(
     sqlite_autoincrement=True,
 )
 
-# Follow-ups (0013): work an agent owns after the chat, with a due time, and a link
+# Follow-ups (0011): work an agent owns after the chat, with a due time, and a link
 # (stored hashed) that brings the user back to the owner as a new conversation.
 follow_ups = sa.Table(
     "follow_ups", metadata,
@@ -374,7 +374,7 @@ follow_ups = sa.Table(
     sqlite_autoincrement=True,
 )
 
-# What leaves the connector other than to Rasa (0013): emails and webhook calls, written
+# What leaves the connector other than to Rasa (0011): emails and webhook calls, written
 # in the transaction that causes them, sent with retries by whichever instance leases them.
 dispatches = sa.Table(
     "dispatches", metadata,
@@ -397,7 +397,7 @@ dispatches = sa.Table(
     sqlite_autoincrement=True,
 )
 
-# A reader's place in the event log (0013): the webhook announces events after it.
+# A reader's place in the event log (0011): the webhook announces events after it.
 feeds = sa.Table(
     "feeds", metadata,
     sa.Column("name", sa.Text, primary_key=True),

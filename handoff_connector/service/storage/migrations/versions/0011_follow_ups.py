@@ -1,7 +1,7 @@
 """Follow-ups, the emails and webhook calls waiting to leave, and the webhook's place in
 the event log.
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0013"
+revision = "0011"
 down_revision = "0010"
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
