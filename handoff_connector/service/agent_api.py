@@ -114,12 +114,6 @@ async def list_queues(request: web.Request) -> web.Response:
     return web.json_response({"queues": await request.app[STORE].accounts.list_queues()})
 
 
-async def saved_replies(request: web.Request) -> web.Response:
-    await current_agent(request)
-    replies = request.app[CONFIG].saved_replies
-    return web.json_response({"saved_replies": [vars(r) for r in replies]})
-
-
 QUEUE_PAGE = 100  # waiting handoffs per page unless ?limit= says otherwise
 MAX_QUEUE_PAGE = 500
 
@@ -376,7 +370,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put("/api/v1/me/presence", set_presence)
     app.router.add_get("/api/v1/agents", list_agents)
     app.router.add_get("/api/v1/queues", list_queues)
-    app.router.add_get("/api/v1/saved-replies", saved_replies)
     app.router.add_get("/api/v1/queue", list_queue)
     app.router.add_get("/api/v1/handoffs/assigned", list_mine)
     app.router.add_get("/api/v1/handoffs/{id}", get_handoff)

@@ -20,6 +20,7 @@ from handoff_connector.service import (
     insights_api,
     live,
     openapi,
+    saved_replies_api,
     urgency_api,
 )
 from handoff_connector.service.broker import bot_events_ctx
@@ -85,6 +86,7 @@ async def _storage(app: web.Application) -> AsyncIterator[None]:
     store = Storage(app[CONFIG].database)
     await store.open()
     await store.accounts.seed(app[CONFIG])
+    await store.saved_replies.seed(app[CONFIG].saved_replies)  # the first time only: then the desk's
     bus = EventBus()
     wakeups = None
     if store.postgres:  # a change on any instance wakes the desks of every instance
@@ -170,6 +172,7 @@ def create_app(config: Config) -> web.Application:
     assignment_api.add_routes(app)  # assignment and help requests
     urgency_api.add_routes(app)  # urgency by hand
     follow_up_api.add_routes(app)  # follow-ups, transcripts by email
+    saved_replies_api.add_routes(app)  # managed in the desk, filled in for a conversation
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction
     live.add_routes(app)

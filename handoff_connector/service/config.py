@@ -12,7 +12,6 @@ broker's database).
 from __future__ import annotations
 
 import os
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -30,6 +29,14 @@ from handoff_connector.service.redaction import (
     parse_retention,
 )
 from handoff_connector.service.signals import SignalError, Urgency, parse_urgency
+from handoff_connector.service.templates import (
+    DEFAULT_TEMPLATES,
+    SavedReply,
+    saved_reply_problem,
+    template_problem,
+)
+
+__all__ = ["DEFAULT_TEMPLATES", "Config", "ConfigError", "SavedReply", "load_config", "parse_config"]
 
 
 class ConfigError(ValueError):
@@ -64,60 +71,6 @@ class AgentConfig:
     password: Optional[str] = None  # for the desk login
     token: Optional[str] = None  # a static API token, for scripts
     capacity: int = 3  # most conversations at once
-
-
-@dataclass(frozen=True)
-class SavedReply:
-    shortcut: str
-    title: str
-    text: str
-
-
-DEFAULT_TEMPLATES = {
-    # When an agent takes a conversation from the queue.
-    "introduction": "Hi, this is {agent_name}, {agent_role}. I've read your conversation "
-                    "with the assistant and can help from here.",
-    # Transfer to another agent: the outgoing agent's message, then the incoming one's.
-    "transfer_out_agent": "I'm handing you over to {to_name}, {to_role}, who can help with this. "
-                          "They can see our whole conversation.",
-    "transfer_in": "Hi, this is {agent_name}, {agent_role}. {from_name} filled me in, "
-                   "so you won't need to repeat yourself.",
-    # Transfer to a queue.
-    "transfer_out_queue": "I'm passing you to our {team}. The next available person will "
-                          "pick up right here and see our whole conversation.",
-    # Closing with a link to continue later with the same agent.
-    "resume_link": "If you need more help with this, use this link to pick up where we left off "
-                   "with me, {agent_name}: {link}",
-    # A waiting user moved up the line ({wait} is " (about N minutes)" or empty).
-    "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
-    # A user waiting for the agent's answer past `still_here_after_seconds`, once per wait.
-    "still_here": "I'm still here and looking into it. Thanks for waiting a moment longer.",
-    # A follow-up (docs/follow-ups.md), in the chat and as the email's text.
-    "follow_up": "I'll follow up on this by {due}: {note}\nWhen you want to go on, this link brings "
-                 "you back to me, {agent_name}: {link}",
-    "follow_up_subject": "Your follow-up with our {team}",
-    "transcript_subject": "Your conversation with our {team}",
-}
-TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
-                   "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
-                   "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t",
-                   "note": "N", "due": "Tue 8 Dec, 17:00 UTC"}
-# What each text really receives: checked at start, so a placeholder a template never
-# gets is a config error, not a failing claim. Every one gets {user_name} and {team}.
-_AGENT = ("agent_name", "agent_role", "agent_title")
-TEMPLATE_USES = {
-    "introduction": _AGENT,
-    "transfer_out_agent": (*_AGENT, "to_name", "to_role"),
-    "transfer_in": (*_AGENT, "from_name"),
-    "transfer_out_queue": _AGENT,
-    "resume_link": (*_AGENT, "link"),
-    "queue_update": ("position", "wait"),
-    "still_here": _AGENT,
-    "follow_up": (*_AGENT, "note", "due", "link"),
-    "follow_up_subject": _AGENT,
-    "transcript_subject": (),
-    "saved_reply": _AGENT,  # filled in by the desk
-}
 
 
 @dataclass(frozen=True)
@@ -279,13 +232,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
     if len(set(tokens)) != len(tokens) or len({a.id for a in agents}) != len(agents):
         raise ConfigError(f"{source}: every agent needs a unique `id`, and tokens must be unique.")
     templates = _parse_templates(raw.get("templates") or {}, source)
-    saved = []
-    for i, r in enumerate(raw.get("saved_replies") or []):
-        reply = SavedReply(str(r.get("shortcut", "")), str(r.get("title", "")), str(r.get("text", "")))
-        if not (reply.shortcut and reply.text):
-            raise ConfigError(f"{source}: saved_replies[{i}] needs a `shortcut` and a `text`.")
-        _check_template(reply.text, f"{source}: saved_replies[{i}]", "saved_reply")
-        saved.append(reply)
+    saved = _saved_replies(raw.get("saved_replies") or [], source)
     try:
         retention = parse_retention(raw.get("retention"), source)
         redaction = parse_redaction(raw.get("redaction"), source)
@@ -408,17 +355,28 @@ def _seconds(raw: Dict[str, Any], key: str, default: float, source: str) -> floa
 
 
 def _check_template(text: str, where: str, kind: str) -> None:
-    fields = (*TEMPLATE_USES[kind], "user_name", "team")
-    try:
-        used = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-        wrong = next((name for name in used if name not in fields), None)
-        if wrong is not None:
-            raise KeyError(wrong)  # also {a.b} and {a[0]}: only plain names are filled in
-        text.format_map({name: TEMPLATE_FIELDS[name] for name in fields})
-    except (KeyError, ValueError, IndexError, AttributeError) as error:
-        raise ConfigError(
-            f"{where}: bad placeholder {error}; this text can use {{{'}, {'.join(fields)}}}."
-        ) from error
+    problem = template_problem(text, kind)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}.")
+
+
+def _saved_replies(raw: List[Any], source: str) -> List[SavedReply]:
+    """``saved_replies``: seeds, checked as the desk checks a team reply."""
+    saved: List[SavedReply] = []
+    for i, r in enumerate(raw):
+        where = f"{source}: saved_replies[{i}]"
+        if not isinstance(r, dict):
+            raise ConfigError(f"{where} must be a mapping (shortcut, title, text).")
+        reply = SavedReply(str(r.get("shortcut", "")).lower(), str(r.get("title") or ""), str(r.get("text") or ""))
+        if not (reply.shortcut and reply.text):
+            raise ConfigError(f"{where} needs a `shortcut` and a `text`.")
+        problem = saved_reply_problem(reply.shortcut, reply.title, reply.text)
+        if problem is not None:
+            raise ConfigError(f"{where}: {problem}.")
+        if reply.shortcut in {s.shortcut for s in saved}:
+            raise ConfigError(f"{where}: the shortcut {reply.shortcut!r} is used twice.")
+        saved.append(reply)
+    return saved
 
 
 def _parse_templates(raw: Dict[str, Any], source: str) -> Dict[str, str]:

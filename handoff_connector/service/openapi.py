@@ -276,12 +276,6 @@ PATHS: Dict[str, Any] = {
         {"200": _json(_object({"queues": {"type": "array", "items": _object(
             {"name": _STRING, "team": _STRING, "waiting": _INTEGER}, ["name", "team", "waiting"])}}, ["queues"]))},
         _errors("401 405"))},
-    "/api/v1/saved-replies": {"get": _op(
-        "Saved replies with placeholders", _AGENT,
-        {"200": _json(_object({"saved_replies": {"type": "array", "items": _object(
-            {"shortcut": _STRING, "title": _STRING, "text": _STRING}, ["shortcut", "title", "text"])}},
-            ["saved_replies"]))},
-        _errors("401 405"))},
     "/api/v1/queue": {"get": _op(
         "Waiting handoffs, oldest first, a page at a time", _AGENT,
         {"200": _json({"allOf": [_ref("HandoffList"), _object(
@@ -460,14 +454,20 @@ DEMO_PATHS: Dict[str, Any] = {
 def document(config: Config) -> Dict[str, Any]:
     """The document for ``config``: its queues and resolutions, its demo routes if on."""
     # The designer's routes describe themselves with this module's helpers: imported here, not above.
-    from handoff_connector.service import assignment_doc, designer_openapi, follow_up_doc, urgency_doc
+    from handoff_connector.service import (
+        assignment_doc,
+        designer_openapi,
+        follow_up_doc,
+        saved_replies_doc,
+        urgency_doc,
+    )
 
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rasa handoff connector", "version": __version__},
-        "paths": {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **urgency_doc.PATHS, **follow_up_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
+        "paths": {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **urgency_doc.PATHS, **follow_up_doc.PATHS, **saved_replies_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})},
         "components": {
-            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **follow_up_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **follow_up_doc.SCHEMAS, **saved_replies_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},

@@ -31,6 +31,7 @@ from handoff_connector.service import create_app, credentials
 from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.keys import STORE
 from handoff_connector.service.storage.database import Tx
+from handoff_connector.service.storage.saved_replies import Draft
 from handoff_connector.service.storage.schema import (
     agents,
     assignments,
@@ -44,6 +45,7 @@ from handoff_connector.service.storage.schema import (
     help_requests,
     messages,
     outbox,
+    saved_replies,
     sessions,
     transitions,
     urgency_changes,
@@ -81,6 +83,7 @@ _WATCHED = [
     (help_requests, set()),
     (follow_ups, set()),
     (dispatches, {"tries", "lease_owner", "lease_until", "state", "last_error", "next_attempt_at", "sent_at"}),
+    (saved_replies, set()),
 ]
 Snapshot = Dict[str, List[Dict[str, Any]]]
 Step = Tuple[str, Optional[Dict[str, Any]], Dict[str, str]]  # (action, body, by whom)
@@ -369,7 +372,7 @@ AGENT_CELLS = [
     *seeing("agents", *EVERY_AGENT, *UNAUTHENTICATED),
     # Configuration the desk needs: any signed-in agent.
     *seeing("queues", ("owner", 200), ("supervisor", 200), *UNAUTHENTICATED),
-    *seeing("saved_replies", ("owner", 200), ("supervisor", 200), *UNAUTHENTICATED),
+    *seeing("saved_replies", *EVERY_AGENT, *UNAUTHENTICATED),
     # Signing out ends a session; an API token (the static actors') stays as it is.
     *seeing("logout", ("owner", 200), ("supervisor", 200), *UNAUTHENTICATED),
     # The API's description is public.
@@ -706,3 +709,64 @@ async def test_follow_up_route(desk: TestClient, case: str, actor: str, status: 
         assert [(r["owner_id"], r["created_by"]) for r in added] == [(ACTOR_IDS[actor],) * 2]
         said = _added(before, after, "messages", handoff_id)
         assert [m["role"] for m in said] == (["agent"] if case == "make" else [])  # in the chat, if it is open
+# Saved replies (saved_replies_api.py): Sarah's own reply and a team reply for every team.
+REPLY_CASES: Dict[str, Tuple[str, str, Optional[Dict[str, Any]]]] = {
+    "add_own": ("POST", "/api/v1/saved-replies", {"shortcut": "new", "text": "Hi {user_name}"}),
+    "add_team": ("POST", "/api/v1/saved-replies", {"scope": "team", "shortcut": "new", "text": "Hi"}),
+    "edit_own": ("PUT", "/api/v1/saved-replies/{own}", {"shortcut": "mine", "text": "Changed"}),
+    "delete_own": ("DELETE", "/api/v1/saved-replies/{own}", None),
+    "edit_team": ("PUT", "/api/v1/saved-replies/{team}", {"scope": "team", "shortcut": "hello", "text": "Changed"}),
+    "delete_team": ("DELETE", "/api/v1/saved-replies/{team}", None),
+    "preview_team": ("POST", "/api/v1/handoffs/{id}/saved-replies/{team}/preview", None),
+    "preview_own": ("POST", "/api/v1/handoffs/{id}/saved-replies/{own}/preview", None),
+}
+REPLY_CELLS = [
+    # Anyone signed in keeps replies of their own; team replies: supervisors only.
+    *cells("add_own", ("owner", 201), ("queue_member", 201), ("outside_queue", 201), ("supervisor", 201),
+           *UNAUTHENTICATED),
+    *cells("add_team", *[(actor, 201 if status == 200 else status) for actor, status in SUPERVISORS_ONLY],
+           *UNAUTHENTICATED),
+    # One's own: its owner only (not even a supervisor).
+    *cells("edit_own", ("owner", 200), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 403),
+           *UNAUTHENTICATED),
+    *cells("delete_own", ("owner", 200), ("queue_member", 403), ("supervisor", 403), *UNAUTHENTICATED),
+    *cells("edit_team", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    *cells("delete_team", *SUPERVISORS_ONLY, *UNAUTHENTICATED),
+    # Filled in for a conversation the agent may see (general, waiting), with a reply they may use.
+    *cells("preview_team", ("owner", 200), ("queue_member", 200), ("outside_queue", 403), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    *cells("preview_own", ("owner", 200), ("queue_member", 403), ("supervisor", 403)),
+]
+
+
+@pytest.mark.parametrize("case, actor, status", REPLY_CELLS)
+async def test_saved_reply_route(desk: TestClient, case: str, actor: str, status: int) -> None:
+    store = desk.app[STORE].saved_replies
+    own = await store.create("sarah", Draft("personal", "mine", "", "Sarah's own, {user_name}"))
+    team = await store.create("dana", Draft("team", "hello", "", "Hello from {team}"))
+    handoff_id = await handoff_in(desk, "queued")
+    method, path, body = REPLY_CASES[case]
+    headers = await headers_of(desk, actor)
+    before = await snapshot(desk)
+    response = await desk.request(method, path.format(id=handoff_id, own=own["id"], team=team["id"]),
+                                  json=body, headers=headers)
+    answer = await response.json()
+    assert response.status == status, answer
+    after = await snapshot(desk)
+    if status >= 400 or case.startswith("preview"):
+        assert after == before  # refused, or a read
+        if status == 200:
+            assert answer["text"] == ("Hello from Community Help team" if case == "preview_team"
+                                      else "Sarah's own, there")
+        return
+    rows = {(r["scope"], r["owner_id"], r["shortcut"], r["text"]) for r in after["saved_replies"]}
+    expected = {("personal", "sarah", "mine", "Sarah's own, {user_name}"), ("team", None, "hello", "Hello from {team}")}
+    expected = {
+        "add_own": expected | {("personal", ACTOR_IDS[actor], "new", "Hi {user_name}")},
+        "add_team": expected | {("team", None, "new", "Hi")},
+        "edit_own": {("personal", "sarah", "mine", "Changed"), ("team", None, "hello", "Hello from {team}")},
+        "delete_own": {("team", None, "hello", "Hello from {team}")},
+        "edit_team": {("personal", "sarah", "mine", "Sarah's own, {user_name}"), ("team", None, "hello", "Changed")},
+        "delete_team": {("personal", "sarah", "mine", "Sarah's own, {user_name}")},
+    }[case]
+    assert rows == expected

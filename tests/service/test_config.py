@@ -44,7 +44,12 @@ def base() -> Dict[str, Any]:
         ({"templates": {"introduction": "Hi, you are number {position}"}}, "templates.introduction: bad placeholder"),
         ({"templates": {"queue_update": "{agent_name} will be with you"}}, "templates.queue_update: bad placeholder"),
         ({"templates": {"introduction": "Hi {user_name.upper}"}}, "templates.introduction: bad placeholder"),
-        ({"saved_replies": [{"shortcut": "x", "title": "X", "text": "{link}"}]}, "saved_replies[0]: bad placeholder"),
+        ({"saved_replies": [{"shortcut": "x", "title": "X", "text": "{link}"}]}, "saved_replies[0]: `text`: bad placeholder"),
+        # saved replies the config seeds: checked as the desk checks them
+        ({"saved_replies": [{"shortcut": "two words", "text": "x"}]}, "saved_replies[0]: `shortcut` must be"),
+        ({"saved_replies": [{"shortcut": "x", "text": "y" * 2001}]}, "saved_replies[0]: `text` must have"),
+        ({"saved_replies": [{"shortcut": "x", "text": "a"}, {"shortcut": "X", "text": "b"}]}, "used twice"),
+        ({"saved_replies": ["hello"]}, "saved_replies[0] must be a mapping"),
         # Rasa's event broker: one of the two, a RabbitMQ URL, known keys only
         ({"bot_events_database": "e.db", "bot_events_rabbitmq": {"url": "amqp://h/"}}, "not both"),
         ({"bot_events_rabbitmq": "amqp://h/"}, "`bot_events_rabbitmq` must be a mapping"),

@@ -7,6 +7,7 @@
 ``messages``     what is said during a handoff, notes, its transitions
 ``line``         places in line, past waits, abandonment
 ``surveys``      the user's rating
+``saved_replies`` the team's and each agent's saved replies
 ``insights``     the supervisor's figures: the line now, and over a period
 ``accounts``     agents, queues, sessions, presence, open desks
 ``outbox``       deliveries to Rasa, leased per conversation
@@ -42,6 +43,7 @@ from handoff_connector.service.storage.messages import Messages
 from handoff_connector.service.storage.outbox import Outbox
 from handoff_connector.service.storage.records import summary
 from handoff_connector.service.storage.reminders import Reminders
+from handoff_connector.service.storage.saved_replies import SavedReplies
 from handoff_connector.service.storage.surveys import Surveys
 from handoff_connector.service.storage.urgency import UrgencyStore
 
@@ -65,6 +67,7 @@ class Storage:
         self.urgency = UrgencyStore(self.db, self.events)
         self.reminders = Reminders(self.db, self.events)
         self.surveys = Surveys(self.db, self.events)
+        self.saved_replies = SavedReplies(self.db)
         self.insights = Insights(self.db)
         self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)

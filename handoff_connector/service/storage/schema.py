@@ -404,3 +404,31 @@ feeds = sa.Table(
     sa.Column("position", Id, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
 )
+
+# Saved replies (0012): a team's (``owner_id`` null; ``queue`` null: every team's), managed by
+# supervisors, or one agent's own (``owner_id``), which goes with the agent. Shortcuts are
+# unique among the team replies and among each agent's own; an agent's own shadows a team
+# reply with the same shortcut (docs/saved-replies.md).
+saved_replies = sa.Table(
+    "saved_replies", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.Text, nullable=False),  # "team" or "personal"
+    sa.Column("owner_id", sa.Text, sa.ForeignKey("agents.id", ondelete="CASCADE")),
+    sa.Column("queue", sa.Text, sa.ForeignKey("queues.name", ondelete="CASCADE")),
+    sa.Column("shortcut", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),  # agent:<id>, or "config" for a seeded one
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Index("saved_replies_owner_shortcut", "owner_id", "shortcut", unique=True),
+    sa.Index("saved_replies_shortcut", "shortcut"),
+    sqlite_autoincrement=True,
+)
+
+# The config's saved replies already seeded (0012), by shortcut: one a supervisor deleted
+# in the desk is not brought back by the next start.
+saved_reply_seeds = sa.Table(
+    "saved_reply_seeds", metadata,
+    sa.Column("shortcut", sa.Text, primary_key=True),
+    sa.Column("seeded_at", Time, nullable=False),
+)

@@ -1,22 +1,43 @@
-// The saved-reply menu: "/" in the composer or the Saved replies button, placeholders filled in.
+// The saved-reply menu: "/" in the composer or the Saved replies button; the server fills the
+// placeholders in for the conversation (the user's name, the agent's, the team's).
 
 import { $, autosize, el } from "./dom.js";
-import { S, fillPlaceholders, menu } from "./state.js";
+import { S, menu } from "./state.js";
+import { api } from "./api.js";
+import { loadReplies } from "./load.js";
+import { toast } from "./notify.js";
 import { onTyping } from "./typing.js";
+
+// One's own reply shadows a team reply with the same shortcut (docs/saved-replies.md).
+function usable() {
+  return S.replies.filter((r) => !r.shadowed);
+}
 
 function matchReplies(query) {
   const q = query.toLowerCase();
-  if (!q) return S.replies.slice();
-  const starts = S.replies.filter((r) => r.shortcut.toLowerCase().startsWith(q));
-  const contains = S.replies.filter((r) => !starts.includes(r) &&
+  const replies = usable();
+  if (!q) return replies;
+  const starts = replies.filter((r) => r.shortcut.toLowerCase().startsWith(q));
+  const contains = replies.filter((r) => !starts.includes(r) &&
     (r.shortcut.toLowerCase().includes(q) || (r.title || "").toLowerCase().includes(q)));
   return starts.concat(contains);
+}
+
+// The menu shows what it has at once, then what the server has now (a supervisor may have added one).
+function refreshReplies() {
+  loadReplies().then(() => {
+    if (!menu.open) return;
+    menu.items = matchReplies(menu.query);
+    menu.index = Math.min(menu.index, Math.max(menu.items.length - 1, 0));
+    renderMenu();
+  });
 }
 
 export function openMenu(mode, query) {
   const box = $("#saved-menu");
   if (!box) return;
   const sameQuery = menu.open && menu.mode === mode && menu.query === query;
+  if (!menu.open) refreshReplies();
   menu.open = true;
   menu.mode = mode;
   menu.query = query;
@@ -35,7 +56,6 @@ export function renderMenu() {
   const box = $("#saved-menu");
   const input = $("#composer-input");
   if (!box) return;
-  const d = S.details.get(S.active);
   const head = el("div", { class: "saved-head" }, [
     el("span", { text: menu.mode === "slash" ? "Saved replies" : "Saved replies" }),
     el("span", { class: "muted", text: "↑↓ to choose · Enter to insert · Esc to close" }),
@@ -56,8 +76,9 @@ export function renderMenu() {
     el("span", { class: "saved-top" }, [
       el("span", { class: "saved-short", text: "/" + r.shortcut }),
       el("span", { class: "saved-title", text: r.title || "" }),
+      el("span", { class: "saved-scope", text: r.scope === "personal" ? "Mine" : "Team" }),
     ]),
-    el("span", { class: "saved-text", text: fillPlaceholders(r.text, d) }),
+    el("span", { class: "saved-text", text: r.text }),
   ]));
   const body = options.length ? options : [el("div", {
     class: "saved-empty",
@@ -122,12 +143,33 @@ export function closeMenu() {
   if (button) button.setAttribute("aria-expanded", "false");
 }
 
-export function pickReply(reply) {
+// The reply filled in for this conversation by the server, to edit before sending.
+async function filledIn(reply, input) {
+  input.dataset.filling = "true";
+  input.readOnly = true;
+  try {
+    const path = `/api/v1/handoffs/${encodeURIComponent(S.active)}/saved-replies/${reply.id}/preview`;
+    return (await api("POST", path)).text;
+  } catch (error) {
+    if (!error.handled) toast(`Could not fill in /${reply.shortcut}: ${error.message}`, "error");
+    return null;
+  } finally {
+    delete input.dataset.filling;
+    input.readOnly = false;
+  }
+}
+
+export async function pickReply(reply) {
+  const asked = $("#composer-input");
+  if (!asked || !reply) return;
+  const slash = menu.mode === "slash";
+  const handoffId = S.active;
+  closeMenu();
+  const text = await filledIn(reply, asked);
+  // The view may have been drawn again meanwhile: the same conversation's composer, if still open.
   const input = $("#composer-input");
-  if (!input || !reply) return;
-  const d = S.details.get(S.active);
-  const text = fillPlaceholders(reply.text, d);
-  if (menu.mode === "slash" || /^\/[\w-]*$/.test(input.value)) {
+  if (text === null || !input || S.active !== handoffId || input.dataset.handoffId !== handoffId) return;
+  if (slash || /^\/[\w-]*$/.test(input.value)) {
     input.value = text;
     input.setSelectionRange(text.length, text.length);
   } else {
@@ -137,7 +179,6 @@ export function pickReply(reply) {
     const spacer = before && !/\s$/.test(before) ? " " : "";
     input.setRangeText(spacer + text, start, end, "end");
   }
-  closeMenu();
   menu.dismissed = false;
   S.drafts.set(S.active, input.value);
   autosize(input);

@@ -23,7 +23,7 @@ export async function sendFromComposer() {
   const id = S.active;
   const d = S.details.get(id);
   const input = $("#composer-input");
-  if (!d || !input) return;
+  if (!d || !input || input.dataset.filling) return;  // a saved reply is being filled in
   const text = input.value.trim();
   if (!text) {
     input.focus();

@@ -1,7 +1,6 @@
 // The desk's shared state (one object, S), its sessionStorage keys, and lookups over it (names, teams, roles).
 
 import { TOKEN_KEY, store } from "../common/session.js";
-import { article } from "./format.js";
 
 export { store };
 
@@ -106,17 +105,6 @@ export function titleOf(id) {
 // The name the bot learned (from the slot the designer named: `user_name_slot`), or "".
 export function userNameOf(d) {
   return d && typeof d.user_name === "string" ? d.user_name : "";
-}
-
-export function fillPlaceholders(text, d) {
-  const values = {
-    user_name: userNameOf(d) || "there",
-    agent_name: S.me ? S.me.name : "",
-    agent_title: S.me ? S.me.title : "",
-    agent_role: S.me ? article(S.me.title) : "",
-    team: (d && (d.team || teamOf(d.queue))) || "",
-  };
-  return String(text).replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
 }
 
 export function ticketSince(h) {
