@@ -76,8 +76,9 @@ def test_a_follow_up_by_chat_and_email_brings_the_user_back_to_its_owner(
         sarah.get_by_test_id("close-submit").click()
         page = browser.new_context().new_page()
         page.goto(link.group(0))
+        expect(page.get_by_test_id("follow-up-continue")).to_have_text("Continue with Sarah")
         page.get_by_test_id("follow-up-continue").click()
-        expect(page.locator("body")).to_contain_text("conversation", ignore_case=True)
+        page.wait_for_url("**/chat")  # the page hands the chat a session and opens it
         expect(sarah.locator("#toasts")).to_contain_text("came back about your follow-up", timeout=15_000)
         answered = sarah.get_by_test_id("my-follow-up").get_by_test_id("follow-up-answered")
         expect(answered).to_be_visible()
