@@ -41,6 +41,9 @@ Everything is up:
    it (type / for saved replies), add a note, transfer it, close it: the
    bot comes back with a survey.
 4. The insights: {connector}/desk/insights, signed in as dana.
+5. Follow-ups: in a conversation, "Follow-up" sends the user a note, a due time
+   and a link back to you, in the chat and by email; "Email transcript" mails
+   the conversation. The demo's mail server keeps what is sent in {mail}.
 {history}
 Logs: {logs}
 Press Ctrl-C to stop everything.
@@ -111,7 +114,7 @@ def _start(stack: Stack, wanted: bool) -> str:
     stack.check_ports()
     if stack.scale is None:
         # The connector starts on the seeded database; Rasa and the actions start meanwhile.
-        stack.start(only=["rasa", "actions"])
+        stack.start(only=["rasa", "actions", "smtp"])
         print("starting Rasa, the action server and the connector (Rasa takes ~30 s)...", flush=True)
         history = _sample_history(stack, wanted)
         stack.start(only=["connector"])
@@ -119,7 +122,7 @@ def _start(stack: Stack, wanted: bool) -> str:
         return history
     history = _sample_history(stack, wanted)
     # The second Rasa server starts once the first has made the tracker tables.
-    first = ["rasa", "actions", "connector", "connector-2"]
+    first = ["rasa", "actions", "smtp", "connector", "connector-2"]
     stack.start(only=first)
     print("starting two Rasa servers, the action server and two connectors (~1 min)...", flush=True)
     stack.wait_healthy(only=first)
@@ -149,7 +152,8 @@ def main() -> int:
     try:
         history = _start(stack, args.history)
         print(GUIDE.format(rasa=stack.rasa_url, token=stack.rasa_token, actions=stack.ports.actions,
-                           connector=stack.connector_url, logs=stack.workdir, history=history), flush=True)
+                           connector=stack.connector_url, logs=stack.workdir, history=history,
+                           mail=stack.mail_folder), flush=True)
         if stack.scale is not None:
             print(SCALED.format(rasa=stack.rasa_url, rasa_2=stack.url("rasa_2"), connector=stack.connector_url,
                                 connector_2=stack.url("connector_2"), handoff_db=stack.scale.handoff_database,

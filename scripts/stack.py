@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mailbox
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -34,6 +36,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def mail_server_command(folder: Path, port: int) -> List[str]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd, in the connector's environment) that writes
+    every message it accepts into ``folder``, a Maildir."""
+    return [str(CONNECTOR_PYTHON), "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+            "-c", "aiosmtpd.handlers.Mailbox", str(folder)]
+
+
+def read_mail(folder: Path) -> List[Message]:
+    """The messages in the Maildir ``folder``, oldest first."""
+    if not (folder / "new").exists():
+        return []
+    box = mailbox.Maildir(str(folder), create=False)
+    return [box[key] for key in sorted(box.keys())]  # a key starts with its arrival time
 
 
 def port_in_use(port: int) -> bool:
@@ -54,10 +71,11 @@ class Ports:
     # The second instances, when the stack is scaled.
     rasa_2: int = 5006
     connector_2: int = 5035
+    smtp: int = 8025  # the local mail server (its messages land in <workdir>/mail)
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
+        return cls(free_port(), free_port(), free_port(), free_port(), free_port(), free_port())
 
 
 @dataclass
@@ -119,7 +137,16 @@ class Stack:
     @property
     def names(self) -> List[str]:
         extra = ["rasa-2", "connector-2"] if self.scale else []
-        return ["connector", "actions", "rasa", *extra]
+        return ["connector", "actions", "rasa", "smtp", *extra]
+
+    @property
+    def mail_folder(self) -> Path:
+        """Where the local mail server puts what the connector sends (a Maildir)."""
+        return self.workdir / "mail"
+
+    def mails(self) -> List[Message]:
+        """What the connector sent by email, oldest first."""
+        return read_mail(self.mail_folder)
 
     @property
     def rasa_url(self) -> str:
@@ -215,6 +242,7 @@ class Stack:
             WEBCHAT_TYPING_URL=f"{self.rasa_url}/webhooks/webchat/typing",
             WEBCHAT_TYPING_SECRET=self.typing_secret,
             HANDOFF_BOT_EVENTS=self.bot_events_database,
+            HANDOFF_SMTP_PORT=str(self.ports.smtp),
             PYTHONPATH=str(self.project),
         )
         env.update(self.extra_env)
@@ -246,6 +274,7 @@ class Stack:
             "actions": [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                         "--port", str(self.ports.actions)],
             "rasa": self._rasa(self.ports.rasa),
+            "smtp": mail_server_command(self.mail_folder, self.ports.smtp),
         }
         if self.scale:
             commands["rasa-2"] = self._rasa(self.ports.rasa_2)

@@ -89,7 +89,10 @@ async def me(request: web.Request) -> web.Response:
                               # The urgency levels an agent may set by hand, least urgent first.
                               "urgency_levels": [level.name for level in config.urgency.levels],
                               # A user waiting this long for an answer is highlighted in the desk.
-                              "remind_agent_after_seconds": config.remind_agent_after_seconds})
+                              "remind_agent_after_seconds": config.remind_agent_after_seconds,
+                              # Follow-ups and transcripts by email: a mail server, a help desk address.
+                              "email_enabled": config.outbound.email is not None,
+                              "helpdesk_email": bool(config.outbound.email and config.outbound.email.helpdesk_address)})
 
 
 async def set_presence(request: web.Request) -> web.Response:

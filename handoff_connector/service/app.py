@@ -15,6 +15,7 @@ from handoff_connector.service import (
     demo,
     designer_api,
     desk,
+    follow_up_api,
     history_api,
     insights_api,
     live,
@@ -28,6 +29,7 @@ from handoff_connector.service.broker import bot_events_ctx
 from handoff_connector.service.broker_pika import pika_events_ctx
 from handoff_connector.service.config import Config
 from handoff_connector.service.delivery import OutboxWorker, RasaClient
+from handoff_connector.service.dispatcher import dispatching
 from handoff_connector.service.errors import HandoffError, TooManyRequests
 from handoff_connector.service.keys import BUS, CONFIG, OUTBOX, RASA, RECONCILER, STORE
 from handoff_connector.service.live import EventBus
@@ -164,6 +166,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(bot_events_ctx)
     app.cleanup_ctx.append(pika_events_ctx)
     app.cleanup_ctx.append(retention_ctx)  # the record: retention, daily
+    app.cleanup_ctx.append(dispatching)  # emails and the webhook
     app.on_shutdown.append(_close_sockets)  # type: ignore[arg-type]
     app.router.add_get("/health", health)
     bot_api.add_routes(app)
@@ -172,6 +175,7 @@ def create_app(config: Config) -> web.Application:
     urgency_api.add_routes(app)  # urgency by hand
     people_api.add_routes(app)  # profiles, the supervisors' admin page
     photo_api.add_routes(app)  # agents' photos, for the desk and the web chat
+    follow_up_api.add_routes(app)  # follow-ups, transcripts by email
     saved_replies_api.add_routes(app)  # managed in the desk, filled in for a conversation
     insights_api.add_routes(app)  # and /metrics
     history_api.add_routes(app)  # the record: history, exports, redaction

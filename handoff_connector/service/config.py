@@ -20,6 +20,7 @@ import yaml
 
 from handoff_connector.service.credentials import MIN_PASSWORD
 from handoff_connector.service.hours import Hours, HoursError, parse_hours
+from handoff_connector.service.outbound import Outbound, OutboundError, parse_outbound
 from handoff_connector.service.redaction import (
     Redaction,
     RedactionError,
@@ -142,6 +143,8 @@ class Config:
     redaction: Redaction = field(default_factory=Redaction)
     # Urgency and safety signals (docs/urgency.md): urgent conversations go first.
     urgency: Urgency = field(default_factory=Urgency)
+    # Email and the webhook (docs/follow-ups.md): None of each until configured.
+    outbound: Outbound = field(default_factory=Outbound)
 
     def known_user_name(self, context: Dict[str, Any]) -> Optional[str]:
         """The slot ``user_name_slot`` from the bot's context, if the bot learned a name."""
@@ -239,6 +242,10 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         urgency = parse_urgency(raw.get("urgency"), source)
     except SignalError as error:
         raise ConfigError(str(error)) from error
+    try:
+        outbound = parse_outbound(raw, source)
+    except OutboundError as error:
+        raise ConfigError(str(error)) from error
     bot_events_database, bot_events_rabbitmq = _bot_events(raw, source)
     port = raw.get("port", 5034)
     if not isinstance(port, int) or not 0 <= port < 65536:
@@ -283,6 +290,7 @@ def parse_config(raw: Dict[str, Any], source: str = "config") -> Config:
         retention=retention,
         redaction=redaction,
         urgency=urgency,
+        outbound=outbound,
     )
 
 

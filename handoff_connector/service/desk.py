@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any, Dict, Optional
 
 from aiohttp import web
 
@@ -52,20 +53,30 @@ def _page(status: int, title: str, text: str, form: str = "") -> web.Response:
                         text=_PAGE.format(title=html.escape(title), text=html.escape(text), form=form))
 
 
+_EXPIRED = "This link is unknown or has expired. You can still ask the assistant for a person."
+
+
+def _expired(text: str = _EXPIRED) -> web.Response:
+    return _page(404, "This link has expired", text, "<p><a href='/chat'>Open the chat</a></p>")
+
+
+def _link_page(kind: str, token: str, who: Optional[str], title: str, text: str) -> web.Response:
+    """A link's page: a button that POSTs (link previews fetch with GET, so GET changes nothing)."""
+    name = who or "our team"
+    form = (f"<form method='post' action='/{kind}/{html.escape(token)}'>"
+            f"<button data-testid='{kind}-continue' style='font:inherit;padding:.6em 1.2em'>"
+            f"Continue with {html.escape(name)}</button></form>")
+    return _page(200, title, text.format(who=name), form)
+
+
 async def resume_page(request: web.Request) -> web.Response:
-    """GET /resume/{token}: a page with a button. Link previews fetch with GET,
-    so GET changes nothing; the user's click (POST) brings the conversation back."""
+    """GET /resume/{token}: a page with a button; the user's click (POST) brings the conversation back."""
     token = request.match_info["token"]
     found = await request.app[STORE].handoffs.resumable(token)
     if found is None:
-        return _page(404, "This link has expired",
-                     "This link is unknown or has expired. You can still ask the assistant for a person.",
-                     "<p><a href='/chat'>Open the chat</a></p>")
-    who = found["agent_name"] or "our team"
-    form = (f"<form method='post' action='/resume/{html.escape(token)}'>"
-            "<button data-testid='resume-continue' style='font:inherit;padding:.6em 1.2em'>"
-            f"Continue with {html.escape(who)}</button></form>")
-    return _page(200, "Continue your conversation", f"Pick up where you left off with {who}.", form)
+        return _expired()
+    return _link_page("resume", token, found["agent_name"], "Continue your conversation",
+                      "Pick up where you left off with {who}.")
 
 
 async def resume(request: web.Request) -> web.Response:
@@ -77,7 +88,11 @@ async def resume(request: web.Request) -> web.Response:
     try:
         handoff = await request.app[STORE].handoffs.resume(request.match_info["token"])
     except NotFound as error:
-        return _page(404, "This link has expired", error.message, "<p><a href='/chat'>Open the chat</a></p>")
+        return _expired(error.message)
+    return _into_chat(request, handoff)
+
+
+def _into_chat(request: web.Request, handoff: Dict[str, Any]) -> web.Response:
     request.app[OUTBOX].wake()
     secret = request.app[CONFIG].webchat_typing_secret
     if not secret:
@@ -92,6 +107,25 @@ async def resume(request: web.Request) -> web.Response:
     return response
 
 
+async def follow_up_page(request: web.Request) -> web.Response:
+    """GET /follow-up/{token}: a page with a button, as for /resume."""
+    token = request.match_info["token"]
+    found = await request.app[STORE].follow_ups.waiting(token)
+    if found is None:
+        return _expired()
+    return _link_page("follow-up", token, found["owner_name"], "Your follow-up",
+                      "{who} is following up on your conversation. Continue it in the chat whenever you are ready.")
+
+
+async def answer_follow_up(request: web.Request) -> web.Response:
+    """POST /follow-up/{token}: the follow-up becomes a conversation with its owner."""
+    try:
+        handoff = await request.app[STORE].follow_ups.answer(request.match_info["token"])
+    except NotFound as error:
+        return _expired(error.message)
+    return _into_chat(request, handoff)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/desk", page)
     app.router.add_get("/desk/insights", insights)
@@ -100,4 +134,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/chat/config.json", chat_config)
     app.router.add_get("/resume/{token}", resume_page)
     app.router.add_post("/resume/{token}", resume)
+    app.router.add_get("/follow-up/{token}", follow_up_page)
+    app.router.add_post("/follow-up/{token}", answer_follow_up)
     app.router.add_static("/static/", STATIC, name="static")

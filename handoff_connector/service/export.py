@@ -114,8 +114,9 @@ def _utc(at: Any) -> str:
     return str(at or "")
 
 
-def transcript_text(r: Dict[str, Any]) -> str:
-    """One conversation for a ticket: who said what and when (UTC), notes marked as internal."""
+def transcript_text(r: Dict[str, Any], internal: bool = True) -> str:
+    """One conversation for a ticket: who said what and when (UTC), notes marked as internal.
+    Without ``internal`` (for the user): no notes, no close note, no log of changes."""
     lines = [f"Conversation {r['id']}",
              f"Queue: {r['queue']}" + (f" ({r['team']})" if r["team"] else "") + f"   Channel: {r['channel'] or '-'}",
              f"Trigger: {r['trigger']}" + (f" ({', '.join(r['reasons'])})" if r["reasons"] else ""),
@@ -134,12 +135,16 @@ def transcript_text(r: Dict[str, Any]) -> str:
                      f"{str(entry['role']).capitalize()}: {entry['text'] or ''}")
     lines += ["", "--- With the team ---"]
     for m in r["messages"]:
+        if m["role"] == "note" and not internal:
+            continue
         if m["role"] == "note":
             lines.append(f"[{_utc(m['created_at'])}] NOTE by {m['author']} (internal, not seen by the user): "
                          f"{m['text']}")
         else:
             who = "User" if m["role"] == "user" else f"{m['author']} ({m['role']})"
             lines.append(f"[{_utc(m['sent_at'] or m['created_at'])}] {who}: {m['text']}")
+    if not internal:
+        return "\n".join(lines) + "\n"
     if r["close_note"]:
         lines.append(f"CLOSE NOTE (internal): {r['close_note']}")
     lines += ["", "--- Changes ---"]

@@ -25,7 +25,7 @@ PAGE = 50
 MAX_PAGE = 500
 MAX_QUERY = 500
 STATES = ("queued", "assigned", "closed", "returned", "cancelled", "abandoned", "no_agent")
-TRIGGERS = ("explicit", "cant_help", "frustration", "resume")
+TRIGGERS = ("explicit", "cant_help", "frustration", "resume", "follow_up")
 EPOCH = r"^[0-9]{1,11}(\.[0-9]{1,6})?$"
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
                    r"([Zz]|[+-]\d{2}:\d{2})?)?")

@@ -31,18 +31,19 @@ LATEST = 1e11  # seconds since the epoch: year 5138, beyond any real time
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
 
 
-def instant(raw: str, name: str) -> float:
-    """A query time: seconds since the epoch (0 to 1e11), or ISO 8601 / RFC 3339 (UTC unless it says)."""
+def instant(raw: str, name: str, what: str = "Query") -> float:
+    """A query time (or, ``what="Field"``, a body's): seconds since the epoch (0 to 1e11),
+    or ISO 8601 / RFC 3339 (UTC unless it says)."""
     try:
         value = float(raw)
     except ValueError:
-        return _iso_instant(raw.strip(), name)
+        return _iso_instant(raw.strip(), name, what)
     if not math.isfinite(value) or not 0 <= value < LATEST:
-        raise BadRequest(f"Query `{name}` is out of range: seconds since the epoch from 0 to 1e11.")
+        raise BadRequest(f"{what} `{name}` is out of range: seconds since the epoch from 0 to 1e11.")
     return value
 
 
-def _iso_instant(raw: str, name: str) -> float:
+def _iso_instant(raw: str, name: str, what: str) -> float:
     leap = 0.0
     parts = _RFC3339.fullmatch(raw)
     if parts:
@@ -53,14 +54,14 @@ def _iso_instant(raw: str, name: str) -> float:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"Query `{name}` must be a time: ISO 8601 (2026-03-01T00:00:00Z) or "
+        raise BadRequest(f"{what} `{name}` must be a time: ISO 8601 (2026-03-01T00:00:00Z) or "
                          f"seconds since the epoch; got {raw[:40]!r}.") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     try:
         return moment.timestamp() + leap
     except (OverflowError, OSError, ValueError):
-        raise Unprocessable(f"Query `{name}` is a time no calendar here can place; give one after 1970.") from None
+        raise Unprocessable(f"{what} `{name}` is a time no calendar here can place; give one after 1970.") from None
 
 
 def period(query: Any, start_key: str, end_key: str, now: float) -> Tuple[float, float]:

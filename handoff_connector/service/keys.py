@@ -11,6 +11,7 @@ from handoff_connector.service.storage import Storage
 
 if TYPE_CHECKING:
     from handoff_connector.service.delivery import OutboxWorker, RasaClient
+    from handoff_connector.service.dispatcher import Dispatcher
     from handoff_connector.service.live import EventBus
     from handoff_connector.service.reconcile import Reconciler
     from handoff_connector.service.waiting import PlaceNews
@@ -22,3 +23,4 @@ RASA: "web.AppKey[RasaClient]" = web.AppKey("rasa")
 BUS: "web.AppKey[EventBus]" = web.AppKey("bus")
 RECONCILER: "web.AppKey[Reconciler]" = web.AppKey("reconciler")
 PLACE_NEWS: "web.AppKey[PlaceNews]" = web.AppKey("place_news")
+DISPATCHER: "web.AppKey[Dispatcher]" = web.AppKey("dispatcher")

@@ -264,8 +264,8 @@ PATHS: Dict[str, Any] = {
         {"200": _json({"allOf": [_ref("Agent"), _object(
             {"resolutions": {"type": "array", "items": _STRING},
              "urgency_levels": {"type": "array", "items": _STRING},
-             "remind_agent_after_seconds": _NUMBER},
-            ["resolutions", "urgency_levels", "remind_agent_after_seconds"])]})},
+             "remind_agent_after_seconds": _NUMBER, "email_enabled": _BOOLEAN, "helpdesk_email": _BOOLEAN},
+            ["resolutions", "urgency_levels", "remind_agent_after_seconds", "email_enabled", "helpdesk_email"])]})},
         _errors("401 405"))},
     "/api/v1/me/presence": {"put": _op(
         "Set presence (online, away, offline)", _AGENT, {"200": _json(_ref("Agent"))}, _errors(_BODY_ERRORS),
@@ -379,7 +379,7 @@ _HISTORY_FILTERS: List[Schema] = [
     *({"name": key, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100}}
       for key in ("queue", "agent", "channel")),
     {"name": "trigger", "in": "query", "required": False,
-     "schema": {"enum": ["explicit", "cant_help", "frustration", "resume"]}},
+     "schema": {"enum": ["explicit", "cant_help", "frustration", "resume", "follow_up"]}},
     {"name": "state", "in": "query", "required": False, "schema": {"enum": [
         "queued", "assigned", "closed", "returned", "cancelled", "abandoned", "no_agent"]}},
     {"name": "rating", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 5}},
@@ -462,14 +462,15 @@ def document(config: Config) -> Dict[str, Any]:
     from handoff_connector.service import (
         assignment_doc,
         designer_openapi,
+        follow_up_doc,
         people_doc,
         saved_replies_doc,
         urgency_doc,
     )
 
     paths: Dict[str, Any] = {**PATHS, **designer_openapi.PATHS, **assignment_doc.PATHS, **urgency_doc.PATHS,
-                             **saved_replies_doc.PATHS, **insights_doc.PATHS, **_record_paths(_resolutions(config)),
-                             **(DEMO_PATHS if config.demo_chat else {})}
+                             **follow_up_doc.PATHS, **saved_replies_doc.PATHS, **insights_doc.PATHS,
+                             **_record_paths(_resolutions(config)), **(DEMO_PATHS if config.demo_chat else {})}
     for path, operations in people_doc.PATHS.items():  # new methods on paths listed above too
         paths[path] = {**paths.get(path, {}), **operations}
 
@@ -478,7 +479,7 @@ def document(config: Config) -> Dict[str, Any]:
         "info": {"title": "Rasa handoff connector", "version": __version__},
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **people_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **saved_replies_doc.SCHEMAS, **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
+            "schemas": {**SCHEMAS, **designer_openapi.SCHEMAS, **assignment_doc.SCHEMAS, **follow_up_doc.SCHEMAS, **people_doc.SCHEMAS, **saved_replies_doc.SCHEMAS, **urgency_doc.schemas([lv.name for lv in config.urgency.levels]), **insights_doc.SCHEMAS, "HandoffRequest": _handoff_request([q.name for q in config.queues]),
                         "Close": _close(list(config.resolutions))},
             "securitySchemes": {
                 "botSecret": {"type": "http", "scheme": "bearer", "description": "bot_secret"},

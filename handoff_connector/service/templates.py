@@ -28,11 +28,16 @@ DEFAULT_TEMPLATES = {
     "queue_update": "You're now number {position} in line{wait}. Thanks for waiting.",
     # A user waiting for the agent's answer past `still_here_after_seconds`, once per wait.
     "still_here": "I'm still here and looking into it. Thanks for waiting a moment longer.",
+    # A follow-up (docs/follow-ups.md), in the chat and as the email's text.
+    "follow_up": "I'll follow up on this by {due}: {note}\nWhen you want to go on, this link brings "
+                 "you back to me, {agent_name}: {link}",
+    "follow_up_subject": "Your follow-up with our {team}",
+    "transcript_subject": "Your conversation with our {team}",
 }
 TEMPLATE_FIELDS = {"agent_name": "A", "agent_role": "a b", "agent_title": "b", "to_name": "C",
                    "to_role": "a d", "from_name": "E", "team": "T", "user_name": "U",
                    "position": 2, "wait": " (about 3 minutes)", "link": "http://x/resume/t",
-                   "queue": "q"}
+                   "queue": "q", "note": "N", "due": "Tue 8 Dec, 17:00 UTC"}
 # What each text really receives: checked at start, so a placeholder a template never
 # gets is a config error, not a failing claim. Every one gets {user_name} and {team}.
 _AGENT = ("agent_name", "agent_role", "agent_title")
@@ -44,6 +49,9 @@ TEMPLATE_USES = {
     "resume_link": (*_AGENT, "link"),
     "queue_update": ("position", "wait"),
     "still_here": _AGENT,
+    "follow_up": (*_AGENT, "note", "due", "link"),
+    "follow_up_subject": _AGENT,
+    "transcript_subject": (),
     "saved_reply": (*_AGENT, "queue"),  # filled in for the conversation (saved_replies_api.py)
 }
 

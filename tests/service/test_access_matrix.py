@@ -40,7 +40,9 @@ from handoff_connector.service.storage.schema import (
     bot_conversations,
     bot_event_cursors,
     desk_sockets,
+    dispatches,
     events,
+    follow_ups,
     handoffs,
     help_requests,
     memberships,
@@ -88,6 +90,8 @@ _WATCHED = [
     (queues, set()),
     (api_tokens, set()),
     (agent_photos, set()),
+    (follow_ups, set()),
+    (dispatches, {"tries", "lease_owner", "lease_until", "state", "last_error", "next_attempt_at", "sent_at"}),
     (saved_replies, set()),
 ]
 Snapshot = Dict[str, List[Dict[str, Any]]]
@@ -746,6 +750,57 @@ async def test_people_route(desk: TestClient, case: str, actor: str, status: int
             assert await response.read() == png()
         return
     _people_change(case, actor, before, after)
+
+
+FOLLOW_UP_CELLS = [
+    # Making one: who may act on the conversation (its agent, or a supervisor), even once closed.
+    *cells("make", ("owner", 201), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 201),
+           *UNAUTHENTICATED),
+    *cells("make_closed", ("owner", 201), ("queue_member", 403), ("supervisor", 201)),
+    # Changing Sarah's: she or a supervisor.
+    *cells("change", ("owner", 200), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200),
+           *UNAUTHENTICATED),
+    # The list and one follow-up: reads, of what each may see.
+    *cells("list", *EVERY_AGENT, *UNAUTHENTICATED),
+    *cells("show", ("owner", 200), ("queue_member", 200), ("outside_queue", 403), ("supervisor", 200),
+           *UNAUTHENTICATED),
+]
+
+
+@pytest.mark.parametrize("case, actor, status", FOLLOW_UP_CELLS)
+async def test_follow_up_route(desk: TestClient, case: str, actor: str, status: int) -> None:
+    handoff_id = await handoff_in(desk, "closed" if case == "make_closed" else "assigned")
+    due = str(int(desk.app[STORE].db.clock()) + 86400)
+    made = await desk.post(f"/api/v1/handoffs/{handoff_id}/follow-ups", headers=SARAH,
+                           json={"note": "Call back about the deposit.", "due_at": due, "send_chat": False})
+    follow_up_id = (await made.json())["id"]
+    method, path, body = {
+        "make": ("POST", f"/api/v1/handoffs/{handoff_id}/follow-ups", {"note": "Check the form.", "due_at": due}),
+        "make_closed": ("POST", f"/api/v1/handoffs/{handoff_id}/follow-ups",
+                        {"note": "Check the form.", "due_at": due}),
+        "change": ("PATCH", f"/api/v1/follow-ups/{follow_up_id}", {"state": "done"}),
+        "list": ("GET", "/api/v1/follow-ups", None),
+        "show": ("GET", f"/api/v1/follow-ups/{follow_up_id}", None),
+    }[case]
+    headers = await headers_of(desk, actor)
+    before = await snapshot(desk)
+    response = await desk.request(method, path, json=body, headers=headers)
+    answer = await response.json()
+    assert response.status == status, answer
+    after = await snapshot(desk)
+    if status >= 400 or method == "GET":
+        assert after == before
+        if case == "list" and status == 200:  # Sarah's follow-up, to those who may see the conversation
+            assert [f["id"] for f in answer["follow_ups"]] == (
+                [] if actor == "outside_queue" else [follow_up_id])
+        return
+    added = [r for r in after["follow_ups"] if r not in before["follow_ups"]]
+    if case == "change":
+        assert [(r["id"], r["state"], r["done_by"]) for r in added] == [(follow_up_id, "done", ACTOR_IDS[actor])]
+    else:
+        assert [(r["owner_id"], r["created_by"]) for r in added] == [(ACTOR_IDS[actor],) * 2]
+        said = _added(before, after, "messages", handoff_id)
+        assert [m["role"] for m in said] == (["agent"] if case == "make" else [])  # in the chat, if it is open
 
 
 # Saved replies (saved_replies_api.py): Sarah's own reply and a team reply for every team.

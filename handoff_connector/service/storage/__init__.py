@@ -31,8 +31,10 @@ from handoff_connector.service.storage.accounts import Accounts, Agent
 from handoff_connector.service.storage.assignments import Assignments
 from handoff_connector.service.storage.conversations import Conversations
 from handoff_connector.service.storage.database import Database, StoreClosed
+from handoff_connector.service.storage.dispatches import Dispatches
 from handoff_connector.service.storage.erasure import Erasure
 from handoff_connector.service.storage.events import EventLog
+from handoff_connector.service.storage.follow_ups import FollowUps
 from handoff_connector.service.storage.handoffs import Handoffs
 from handoff_connector.service.storage.help import HelpRequests
 from handoff_connector.service.storage.history import History
@@ -78,6 +80,8 @@ class Storage:
         self.conversations = Conversations(self.db)
         self.history = History(self.db)
         self.erasure = Erasure(self.db, self.events, self.instance)
+        self.follow_ups = FollowUps(self.db, self.events)
+        self.dispatches = Dispatches(self.db, self.instance, self.events)
 
     @property
     def postgres(self) -> bool:

@@ -24,7 +24,9 @@ from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import handoff_row
 from handoff_connector.service.storage.schema import (
     agents,
+    dispatches,
     events,
+    follow_ups,
     handoffs,
     help_requests,
     leases,
@@ -76,6 +78,12 @@ async def _delete(tx: Tx, ids: Sequence[str], counts: Dict[str, int]) -> None:
     # What matched in the user's words, and what the agent asked a supervisor.
     await tx.run(urgency_changes.update().where(urgency_changes.c.handoff_id.in_(ids)).values(reason="[erased]"))
     await tx.run(help_requests.update().where(help_requests.c.handoff_id.in_(ids)).values(message="[erased]"))
+    # Follow-ups: what the user was told and their address; emails not yet sent are not sent.
+    await tx.run(follow_ups.update().where(follow_ups.c.handoff_id.in_(ids)).values(
+        note="[erased]", email=None, link_token=None))
+    await tx.run(dispatches.update().where(dispatches.c.handoff_id.in_(ids)).values(
+        payload=_ERASED, last_error=None,
+        state=sa.case((dispatches.c.state == "pending", "erased"), else_=dispatches.c.state)))
     counts["handoffs"] += len(ids)
 
 

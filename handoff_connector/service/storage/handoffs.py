@@ -346,27 +346,37 @@ class Handoffs:
             if current is not None:
                 return current  # already talking with the team: the link stays usable for later
             await tx.run(handoffs.update().where(handoffs.c.id == old["id"]).values(resume_token=None))
-            agent = await tx.one(sa.select(agents).where(agents.c.id == old["agent_id"]))
-            assign = agent is not None and agent["presence"] != "offline"
-            handoff_id = uuid.uuid4().hex
-            await tx.run(handoffs.insert().values(
-                id=handoff_id, idempotency_key=f"resume:{digest}", sender_id=old["sender_id"],
-                channel=old["channel"], queue=old["queue"], state="assigned" if assign else "queued",
-                trigger="resume", reasons=["resume_link"], context=await _resumed_context(tx, old),
-                agent_id=old["agent_id"] if assign else None, created_at=tx.now,
-                claimed_at=tx.now if assign else None, last_user_at=tx.now))
-            await transition(tx, handoff_id, None, "requested", "user")
-            await transition(tx, handoff_id, "requested", "queued", "user")
-            if assign:
-                await transition(tx, handoff_id, "queued", "assigned", "link")
-            handoff = await handoff_row(tx, handoff_id)
-            team = await tx.scalar(sa.select(queues.c.team).where(queues.c.name == old["queue"]))
-            # Rasa must know before the user's next message: it goes to the agent.
-            await enqueue(tx, handoff, "slots", {"handoff_id": handoff_id, "handoff_team": team})
-            await emit_handoff(self._events, tx, "handoff.assigned" if assign else "handoff.created", handoff)
-            return handoff
+            return await reopen(self._events, tx, old, old["agent_id"], "resume", "resume_link", f"resume:{digest}")
 
         return await self._db.run_keyed(work)
+
+
+async def reopen(events: EventLog, tx: Tx, old: Dict[str, Any], agent_id: Optional[str], trigger: str,
+                 reason: str, key: str) -> Dict[str, Any]:
+    """A new handoff that goes on with ``old``'s conversation, for ``agent_id``.
+
+    The agent gets it directly ("assigned to you") when they exist and are not
+    offline; otherwise it waits in the same queue.
+    """
+    agent = await tx.one(sa.select(agents).where(agents.c.id == agent_id))
+    assign = agent is not None and agent["presence"] != "offline"
+    handoff_id = uuid.uuid4().hex
+    await tx.run(handoffs.insert().values(
+        id=handoff_id, idempotency_key=key, sender_id=old["sender_id"],
+        channel=old["channel"], queue=old["queue"], state="assigned" if assign else "queued",
+        trigger=trigger, reasons=[reason], context=await _resumed_context(tx, old),
+        agent_id=agent_id if assign else None, created_at=tx.now,
+        claimed_at=tx.now if assign else None, last_user_at=tx.now))
+    await transition(tx, handoff_id, None, "requested", "user")
+    await transition(tx, handoff_id, "requested", "queued", "user")
+    if assign:
+        await transition(tx, handoff_id, "queued", "assigned", "link")
+    handoff = await handoff_row(tx, handoff_id)
+    team = await tx.scalar(sa.select(queues.c.team).where(queues.c.name == old["queue"]))
+    # Rasa must know before the user's next message: it goes to the agent.
+    await enqueue(tx, handoff, "slots", {"handoff_id": handoff_id, "handoff_team": team})
+    await emit_handoff(events, tx, "handoff.assigned" if assign else "handoff.created", handoff)
+    return handoff
 
 
 def open_of(sender_id: str) -> sa.Select[Any]:

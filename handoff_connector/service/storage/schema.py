@@ -363,6 +363,62 @@ urgency_changes = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# Follow-ups (0011): work an agent owns after the chat, with a due time, and a link
+# (stored hashed) that brings the user back to the owner as a new conversation.
+follow_ups = sa.Table(
+    "follow_ups", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("handoff_id", sa.Text, sa.ForeignKey("handoffs.id"), nullable=False),
+    sa.Column("owner_id", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("due_at", Time, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),
+    sa.Column("link_token", sa.Text, unique=True),
+    sa.Column("link_expires_at", Time),
+    sa.Column("conversation_id", sa.Text),
+    sa.Column("answered_at", Time),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("done_at", Time),
+    sa.Column("done_by", sa.Text),
+    sa.Index("follow_ups_owner", "owner_id", "state", "due_at"),
+    sa.Index("follow_ups_handoff", "handoff_id"),
+    sqlite_autoincrement=True,
+)
+
+# What leaves the connector other than to Rasa (0011): emails and webhook calls, written
+# in the transaction that causes them, sent with retries by whichever instance leases them.
+dispatches = sa.Table(
+    "dispatches", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("handoff_id", sa.Text),
+    sa.Column("follow_up_id", Id),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Time, nullable=False),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", Time),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("sent_at", Time),
+    sa.Index("dispatches_due", "state", "next_attempt_at"),
+    sa.Index("dispatches_handoff", "handoff_id"),
+    sqlite_autoincrement=True,
+)
+
+# A reader's place in the event log (0011): the webhook announces events after it.
+feeds = sa.Table(
+    "feeds", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("position", Id, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
 # Saved replies (0012): a team's (``owner_id`` null; ``queue`` null: every team's), managed by
 # supervisors, or one agent's own (``owner_id``), which goes with the agent. Shortcuts are
 # unique among the team replies and among each agent's own; an agent's own shadows a team

@@ -13,6 +13,7 @@ import { footerEl } from "./panels.js";
 import { helpBanner, helpButton, helpSig } from "./help.js";
 import { assignmentBadge } from "./assignment.js";
 import { urgencyBadge, urgencyButton } from "./urgency.js";
+import { followUpButtons, followUpSig, followUpsStrip } from "./follow_ups.js";
 
 function emptyWorkspace() {
   const waiting = S.waiting.size;
@@ -44,7 +45,8 @@ function loadingView(error) {
 function viewSig(d) {
   if (!d) return "";
   return [d.id, d.state, d.agent_id, d.queue, d.resolution, d.close_note, d.survey ? JSON.stringify(d.survey) : "",
-    d.resume_url || "", contactOf(d), S.me.id, d.assigned_to || "", helpSig(d.id), d.urgency || 0, d.urgency_label || ""].join("|");
+    d.resume_url || "", contactOf(d), S.me.id, d.assigned_to || "", helpSig(d.id), d.urgency || 0, d.urgency_label || "",
+    followUpSig(d.id)].join("|");
 }
 
 export function refreshView(id) {
@@ -81,7 +83,7 @@ export function renderView(error) {
     "data-state": d.state,
     "aria-label": `Conversation with ${titleOf(id)}`,
     tabindex: "-1",
-  }, [convHead(d), helpBanner(d), briefEl(d), transcriptEl(), footerEl(d)]);
+  }, [convHead(d), helpBanner(d), followUpsStrip(d), briefEl(d), transcriptEl(), footerEl(d)]);
   host.replaceChildren(view);
   S.renderedSig = viewSig(d);
   renderTranscriptFor(id, true);
@@ -102,7 +104,7 @@ function convHead(d) {
     status = el("span", { class: "state-pill state-pill-assigned" },
       mineNow ? `With you since ${fmtClock(d.claimed_at)}` : `With ${agentName(d.agent_id)} since ${fmtClock(d.claimed_at)}`);
   } else if (d.state === "no_agent") {
-    status = el("span", { class: "state-pill state-pill-followup" }, `Follow-up · asked ${fmtClock(ticketAt(d))}`);
+    status = el("span", { class: "state-pill state-pill-followup" }, `Call back · asked ${fmtClock(ticketAt(d))}`);
   } else if (d.state === "cancelled") {
     status = el("span", { class: "state-pill state-pill-closed" }, "Cancelled by the user");
   } else if (d.state === "abandoned") {
@@ -119,7 +121,7 @@ function convHead(d) {
       el("div", { class: "conv-meta" }, [status, urgencyBadge(d), d.state === "queued" ? assignmentBadge(d) : null,
         el("span", { text: meta })]),
     ]),
-    canAct || urgencyButton(d) ? el("div", { class: "conv-actions" }, [
+    el("div", { class: "conv-actions" }, [
       urgencyButton(d),
       canAct ? helpButton(d) : null,
       canAct ? el("button", {
@@ -130,7 +132,8 @@ function convHead(d) {
         type: "button", class: "btn btn-secondary btn-close-conv", testid: "close-button",
         onclick: () => openClose(d.id),
       }, [icon("check"), "Close"]) : null,
-    ]) : null,
+      ...followUpButtons(d),
+    ]),
   ]);
 }
 

@@ -136,7 +136,7 @@ export function openClose(id) {
   const followup = d.state === "no_agent";
   $("#close-title").textContent = followup ? `Mark the follow-up for ${titleOf(id)} done` : `Close ${titleOf(id)}`;
   $("#close-sub").textContent = followup
-    ? `Record how the call back to ${contactOf(d) || "the user"} went; it then leaves the Follow-ups list.`
+    ? `Record how the call back to ${contactOf(d) || "the user"} went; it then leaves the Call backs list.`
     : CLOSE_SUB;
   const select = $("#close-resolution");
   select.replaceChildren(...(S.me.resolutions || []).map((r) => el("option", { value: r, text: humanize(r) })));

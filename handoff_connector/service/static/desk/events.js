@@ -12,6 +12,7 @@ import { onAssignment, onTakenAnyway } from "./assignment.js";
 import { onHelpEvent } from "./help.js";
 import { onUrgency } from "./urgency.js";
 import { onReminder, trackWait } from "./reminders.js";
+import { onEmailEvent, onFollowUpEvent } from "./follow_ups.js";
 
 export function applyEvent(event) {
   try {
@@ -75,6 +76,15 @@ export function applyEvent(event) {
         break;
       case "handoff.reminder":
         onReminder(event);
+        break;
+      case "follow_up.created":
+      case "follow_up.updated":
+      case "follow_up.done":
+      case "follow_up.answered":
+        onFollowUpEvent(event);
+        break;
+      case "handoff.email":
+        onEmailEvent(event);
         break;
       case "handoff.undelivered":
         if (S.details.has(event.handoff_id)) refreshDetail(event.handoff_id);

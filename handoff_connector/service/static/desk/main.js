@@ -13,6 +13,7 @@ import { bindAssignment } from "./assignment.js";
 import { bindHelp } from "./help.js";
 import { bindUrgency } from "./urgency.js";
 import { bindProfile } from "./profile.js";
+import { bindFollowUps } from "./follow_ups.js";
 import { bindSavedReplies } from "./saved_replies.js";
 import { refreshView, renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
@@ -79,6 +80,7 @@ function bind() {
   bindHelp();
   bindUrgency();
   bindProfile();
+  bindFollowUps();
   bindSavedReplies();
   document.addEventListener("click", (event) => {
     if (!menu.open || menu.mode !== "list") return;

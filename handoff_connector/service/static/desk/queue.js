@@ -150,7 +150,7 @@ function renderFollowups() {
   count.classList.toggle("is-follow", items.length > 0);
   if (showsNothing(list, items.length, 1, () => (S.ticketsError
     ? el("li", { class: "empty-line is-error" }, [
-      el("span", { text: `Follow-ups did not load: ${S.ticketsError}` }),
+      el("span", { text: `Call backs did not load: ${S.ticketsError}` }),
       el("button", { type: "button", class: "link-btn", text: "Retry", onclick: refreshTickets }),
     ])
     : el("li", { class: "empty-line", text: "No one is waiting for a call back." })))) return;

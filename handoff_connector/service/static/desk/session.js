@@ -7,6 +7,7 @@ import { report, updateNotifyButton } from "./notify.js";
 import { resetTyping } from "./typing.js";
 import { closeMenu } from "./replies.js";
 import { loadAgents, loadLists, loadQueues, loadReplies } from "./load.js";
+import { loadMyFollowUps } from "./follow_ups.js";
 import { loadDetail } from "./handoffs.js";
 import { renderView } from "./conversation.js";
 import { renderTabs } from "./tabs.js";
@@ -144,6 +145,7 @@ export async function startSession(fresh) {
   loadAgents();
   loadQueues();
   loadReplies();
+  loadMyFollowUps();
   connect();
   S.syncTimer = setTimeout(() => {
     if (!S.listsLoaded) loadLists().catch((error) => report(error, "Could not load the conversations"));

@@ -3,11 +3,11 @@
 import { get } from "./api.js";
 import { el } from "./dom.js";
 
-export const TRIGGERS = ["explicit", "cant_help", "frustration", "resume"];
+export const TRIGGERS = ["explicit", "cant_help", "frustration", "resume", "follow_up"];
 export const STATES = ["queued", "assigned", "closed", "returned", "cancelled", "abandoned", "no_agent"];
 
 const TRIGGER_LABELS = {
-  explicit: "Asked for a person", cant_help: "Bot couldn't help", frustration: "Frustration", resume: "Came back by link",
+  explicit: "Asked for a person", cant_help: "Bot couldn't help", frustration: "Frustration", resume: "Came back by link", follow_up: "Answered a follow-up",
 };
 const STATE_LABELS = {
   queued: "Waiting", assigned: "With an agent", closed: "Closed", returned: "Back with the bot",

@@ -2,7 +2,7 @@
 which of the config's were seeded.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Time: sa.Double[float] = sa.Double()
