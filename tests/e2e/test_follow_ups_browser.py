@@ -8,6 +8,7 @@ transcript, with her notes, to the help desk."""
 from __future__ import annotations
 
 import re
+import time
 from email.message import Message
 from typing import Callable
 
@@ -99,5 +100,11 @@ def test_a_follow_up_by_chat_and_email_brings_the_user_back_to_its_owner(
                              what="the transcript email")
         (attachment,) = [part for part in desk_mail.walk() if part.get_filename()]
         assert "Thanks for waiting, I'll be in touch." in attachment.get_payload(decode=True).decode()
+
+        # One that comes due while the desk is open: Sarah is told.
+        soon = str(time.time() + 3)
+        agent("sarah").call("POST", f"/handoffs/{back[0]['id']}/follow-ups",
+                            {"note": "Call the landlord back", "due_at": soon, "send_chat": False}, expect=201)
+        expect(sarah.locator("#toasts")).to_contain_text("Follow-up due now", timeout=30_000)
     finally:
         sarah.context.close()

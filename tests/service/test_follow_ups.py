@@ -368,3 +368,18 @@ def test_bad_email_and_webhook_settings_fail_at_start_naming_the_key(tmp_path: P
                                                                     words: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(words)):
         make_config(tmp_path, **section)
+
+
+async def test_the_webhook_feed_reads_past_events_it_does_not_announce(line: TestClient) -> None:
+    store = line.app[STORE]
+    assert await store.dispatches.feed(["handoff.closed"]) == 0  # the first time: from now on
+    handoff_id = await _claimed(line)
+    for n in range(3):  # events the webhook does not announce, read a couple at a time
+        assert (await line.post(f"/api/v1/handoffs/{handoff_id}/notes", json={"text": f"note {n}"},
+                                headers=SARAH)).status == 201
+    assert (await line.post(f"/api/v1/handoffs/{handoff_id}/close", json={"resolution": "resolved"},
+                            headers=SARAH)).status == 200
+    while await store.dispatches.feed(["handoff.closed"], limit=2):
+        pass
+    calls = await store.db.run(lambda tx: tx.all(sa.select(dispatches).where(dispatches.c.kind == "webhook")))
+    assert [c["payload"]["what"] for c in calls] == ["handoff.closed"]

@@ -127,7 +127,8 @@ class Dispatches:
 
     async def feed(self, kinds: Sequence[str], limit: int = 200) -> int:
         """Turns the events after the webhook's place whose type is in ``kinds`` into calls
-        and moves the place past them, in one transaction; returns how many calls.
+        and moves the place past them, in one transaction; returns how many events it read
+        (0: none is left).
 
         The first time, the place starts at the latest event: the webhook hears of what
         happens from when it is configured, not of the whole history."""
@@ -148,7 +149,7 @@ class Dispatches:
                                  "data": row["payload"]}}, handoff_id=row["handoff_id"])
             if rows:
                 await self._move(tx, rows[-1]["id"])
-            return sum(row["type"] in kinds for row in rows)
+            return len(rows)
 
         return await self._db.run(work)
 

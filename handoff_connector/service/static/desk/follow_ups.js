@@ -12,7 +12,7 @@ import { openConversation } from "./handoffs.js";
 import { hideDialog, setFormError, showDialog, submitting } from "./dialogs.js";
 import { hooks } from "./hooks.js";
 
-const F = { mine: [], byHandoff: new Map(), error: null };
+const F = { mine: [], byHandoff: new Map(), error: null, since: nowSec(), told: new Set() };
 let followUpFor = null;
 let transcriptFor = null;
 
@@ -60,9 +60,22 @@ function emailState(f) {
     text: words[last.state] || last.state });
 }
 
+// One that comes due while the desk is open: its owner is told once (overdue ones at start are only red).
+function tellDue() {
+  const now = nowSec();
+  for (const f of F.mine) {
+    if (f.due_at > now || f.due_at <= F.since || F.told.has(f.id)) continue;
+    F.told.add(f.id);
+    beep("new");
+    toast(`Follow-up due now: ${titleOf(f.handoff_id)}: ${f.note}`, "info", 12000);
+    notify("A follow-up is due", `${titleOf(f.handoff_id)}: ${f.note}`, f.conversation_id || f.handoff_id);
+  }
+}
+
 export function renderMyFollowUps() {
   const list = $("#my-follow-ups");
   if (!list) return;
+  tellDue();
   const count = $("#my-follow-ups-count");
   const late = F.mine.filter((f) => f.due_at < nowSec()).length;
   count.textContent = String(F.mine.length);
@@ -256,5 +269,5 @@ export function bindFollowUps() {
       $("#transcript-notes-row").hidden = !user;
     });
   }
-  setInterval(renderMyFollowUps, 60000);  // "Overdue" turns on by itself
+  setInterval(renderMyFollowUps, 15000);  // "Overdue" turns on by itself, and its owner is told
 }
