@@ -24,7 +24,7 @@ from mail_server import MailServer
 from handoff_connector.service import create_app
 from handoff_connector.service.config import ConfigError
 from handoff_connector.service.keys import CONFIG, DISPATCHER, STORE
-from handoff_connector.service.storage.schema import dispatches
+from handoff_connector.service.storage.schema import agents, dispatches
 from handoff_connector.service.webhook import HEADER, verify
 from stack import free_port
 from tests.service.conftest import DANA, MIGUEL, SARAH, create, make_config, outbox_items
@@ -176,11 +176,14 @@ async def test_who_may_make_and_change_a_follow_up(line: TestClient) -> None:
     again = await (await line.patch(path, json={"state": "open", "due_at": str(DUE_AT + 86400)},
                                     headers=SARAH)).json()
     assert (again["state"], again["done_at"], again["due_at"]) == ("open", None, DUE_AT + 86400)
+    assert (await (await line.get("/api/v1/follow-ups", headers=MIGUEL)).json())["follow_ups"] == []
+    await line.app[STORE].db.run(lambda tx: tx.run(agents.update().where(agents.c.id == "miguel")
+                                                   .values(active=False)))
+    assert (await line.patch(path, json={"owner_id": "miguel"}, headers=DANA)).status == 409  # deactivated
     given = await (await line.patch(path, json={"owner_id": "dana"}, headers=DANA)).json()
     assert given["owner_id"] == "dana"
     assert [f["id"] for f in (await (await line.get("/api/v1/follow-ups?owner=me", headers=DANA)).json())[
         "follow_ups"]] == [made["id"]]
-    assert (await (await line.get("/api/v1/follow-ups", headers=MIGUEL)).json())["follow_ups"] == []
 
 
 @pytest.mark.parametrize("body, status, words", [

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 
 from handoff_connector.service.credentials import token_digest
-from handoff_connector.service.errors import BadRequest, Conflict, Forbidden, NotFound
+from handoff_connector.service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.dispatches import enqueue as dispatch
 from handoff_connector.service.storage.events import EventLog
@@ -54,9 +54,11 @@ async def _listed(tx: Tx, follow_up_id: int) -> Dict[str, Any]:
 
 
 async def _check_owner(tx: Tx, owner_id: str, handoff: Dict[str, Any]) -> None:
-    owner = await tx.one(sa.select(agents.c.role).where(agents.c.id == owner_id))
+    owner = await tx.one(sa.select(agents.c.role, agents.c.active).where(agents.c.id == owner_id))
     if owner is None:
-        raise BadRequest(f"No agent {owner_id!r} to own the follow-up.")
+        raise Unprocessable(f"No agent {owner_id!r} to own the follow-up.")
+    if not owner["active"]:
+        raise Conflict(f"{owner_id} is deactivated, so cannot own a follow-up.")
     if owner["role"] != "supervisor" and await tx.one(sa.select(memberships.c.agent_id).where(
             memberships.c.agent_id == owner_id, memberships.c.queue == handoff["queue"])) is None:
         raise Conflict(f"{owner_id} is not in the {handoff['queue']} queue, so cannot own its follow-up.")
