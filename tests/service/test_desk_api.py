@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient
 
 from handoff_connector.service import create_app, credentials, live
 from handoff_connector.service.credentials import hash_password, verify_password
-from handoff_connector.service.errors import Unauthorized
+from handoff_connector.service.errors import TooManyRequests, Unauthorized
 from handoff_connector.service.keys import STORE
-from handoff_connector.service.storage.accounts import FREE_FAILURES, FREE_FROM_ADDRESS
+from handoff_connector.service.storage.accounts import FORGET_SECONDS, FREE_FAILURES, FREE_FROM_ADDRESS
 from handoff_connector.service.storage.schema import agents
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
 
@@ -85,6 +85,23 @@ async def test_an_office_behind_one_address_signs_in_all_day_without_being_slowe
         with pytest.raises(Unauthorized):
             await store.accounts.login("miguel", "typo", "10.0.0.9")
     assert await store.accounts.login("miguel", "pw-miguel", "10.0.0.9")
+
+
+async def test_failed_sign_ins_are_forgotten_after_a_quiet_while(desk: TestClient) -> None:
+    store = desk.app[STORE]
+    now = time.time()
+    store.db.clock = lambda: now
+    for _ in range(FREE_FAILURES):
+        with pytest.raises(Unauthorized):
+            await store.accounts.login("miguel", "typo", "10.0.0.8")
+    with pytest.raises(TooManyRequests):  # locked out
+        await store.accounts.login("miguel", "pw-miguel", "10.0.0.8")
+    later = now + FORGET_SECONDS + 1
+    store.db.clock = lambda: later
+    for _ in range(FREE_FAILURES - 1):  # the count starts again: a typo or two are not a lock-out
+        with pytest.raises(Unauthorized):
+            await store.accounts.login("miguel", "typo", "10.0.0.8")
+    assert await store.accounts.login("miguel", "pw-miguel", "10.0.0.8")
 
 
 async def test_a_flood_of_sign_ins_is_refused_without_queueing_up(desk: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

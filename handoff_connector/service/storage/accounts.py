@@ -54,6 +54,7 @@ FREE_FAILURES = 3  # attempts at one login from one address before the lock-out 
 FREE_FROM_ADDRESS = 20  # attempts at any login from one address
 FREE_FOR_LOGIN = 50  # attempts at one login from anywhere
 MAX_LOCK_SECONDS = 300
+FORGET_SECONDS = 900  # a counter with no attempt for this long starts again
 SEED_LOCK = 7_150_003  # pg_advisory_xact_lock key for seeding from the config
 API_TOKEN_DAYS = 90  # an API token's life unless told otherwise (the config's too)
 MAX_API_TOKEN_DAYS = 366
@@ -265,7 +266,9 @@ class Accounts:
         count. Three counters: this login from this address (locks quickly),
         this address for any login, and this login from anywhere (both far more
         lenient), so a guesser is slowed while the agent can still sign in
-        from their own desk.
+        from their own desk. A counter left alone for ``FORGET_SECONDS`` starts
+        again: a guesser who keeps trying stays slowed, an office's typos of
+        last week do not.
         """
         keys = [(f"pair:{login}\n{address}", FREE_FAILURES), (f"addr:{address}", FREE_FROM_ADDRESS),
                 (f"login:{login}", FREE_FOR_LOGIN)]
@@ -281,10 +284,11 @@ class Accounts:
                 return wait
             for row, free in rows:
                 assert row is not None  # upserted just above
-                failures = row["failures"] + 1
+                recent = (row["counted_at"] or 0) >= tx.now - FORGET_SECONDS
+                failures = row["failures"] + 1 if recent else 1
                 locked = tx.now + min(2 ** (failures - free), MAX_LOCK_SECONDS) if failures >= free else 0
                 await tx.run(login_failures.update().where(login_failures.c.login == row["login"])
-                             .values(failures=failures, locked_until=locked))
+                             .values(failures=failures, locked_until=locked, counted_at=tx.now))
             return 0
 
         wait = await self._db.run(attempt)

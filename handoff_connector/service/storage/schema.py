@@ -229,6 +229,7 @@ login_failures = sa.Table(
     sa.Column("login", sa.Text, primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("locked_until", Time, nullable=False),
+    sa.Column("counted_at", Time),  # the last attempt counted (0014): older than a while, forgotten
 )
 
 # An open desk WebSocket, on whichever instance holds it: presence goes
