@@ -79,6 +79,9 @@ handoffs = sa.Table(
     sa.Index("handoffs_one_open", "sender_id", unique=True,
              sqlite_where=sa.text(OPEN_WHERE), postgresql_where=sa.text(OPEN_WHERE)),
 )
+# The line's order (0015): the most urgent first, then the longest waiting; a queue page is
+# read off this index, not sorted.
+sa.Index("handoffs_line", handoffs.c.state, handoffs.c.urgency.desc(), handoffs.c.created_at, handoffs.c.id)
 
 transitions = sa.Table(
     "transitions", metadata,
