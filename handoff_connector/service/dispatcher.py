@@ -22,10 +22,14 @@ from handoff_connector.service.keys import CONFIG, DISPATCHER, STORE
 from handoff_connector.service.mail import SendFailed
 from handoff_connector.service.outbound import Outbound
 from handoff_connector.service.storage import Storage
+from handoff_connector.service.storage.dispatches import LEASE_SECONDS
 
 logger = logging.getLogger(__name__)
 ROUND_SECONDS = 2.0
 FEED_LEASE = "webhook"
+# A whole send (every SMTP step, or the webhook call) ends within this, well inside the
+# row's lease (storage/dispatches.py LEASE_SECONDS), so no other instance takes it meanwhile.
+SEND_SECONDS = LEASE_SECONDS / 2
 
 
 class Dispatcher:
@@ -62,20 +66,33 @@ class Dispatcher:
             self._wake.clear()
 
     async def round(self) -> int:
-        """Feeds the webhook (if this instance holds the feed) and sends what is due; returns how many went."""
+        """Feeds the webhook (if this instance holds the feed) and sends what is due; returns how many went.
+
+        One row is taken (leased) at a time, right before it is sent: a slow server cannot
+        make later rows outlive their lease while they wait, and be sent twice."""
         hook = self._outbound.webhook
         if hook is not None and await self._store.leases.hold(FEED_LEASE, 5 * ROUND_SECONDS):
             while await self._store.dispatches.feed(hook.events):
                 pass
         sent = 0
-        for item in await self._store.dispatches.take_due():
-            sent += await self._send(item)
-        return sent
+        while True:
+            due = await self._store.dispatches.take_due(limit=1)
+            if not due:
+                return sent
+            sent += await self._send(due[0])
 
     async def _send(self, item: Dict[str, Any]) -> int:
         payload = item["payload"]
         try:
-            await self._deliver(item["kind"], payload)
+            try:
+                await asyncio.wait_for(self._deliver(item["kind"], payload), SEND_SECONDS)
+            except asyncio.TimeoutError:
+                raise SendFailed(f"no answer within {SEND_SECONDS:.0f} s", False) from None
+            except SendFailed:
+                raise
+            except Exception as error:  # noqa: BLE001 - a message that cannot be written is not tried again
+                logger.exception("handoff.dispatch.unsendable id=%s", item["id"])
+                raise SendFailed(f"cannot be sent: {type(error).__name__}: {error}", True) from error
         except SendFailed as error:
             state = await self._store.dispatches.failed(item["id"], item["tries"], str(error), error.final)
             logger.warning("handoff.dispatch.failed id=%s kind=%s tries=%s state=%s reason=%s",

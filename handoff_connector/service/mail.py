@@ -27,7 +27,7 @@ def message(config: EmailConfig, payload: Dict[str, Any]) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = config.sender
     mail["To"] = payload["to"]
-    mail["Subject"] = payload["subject"]
+    mail["Subject"] = " ".join(str(payload["subject"]).split())  # one line, whatever a name held
     mail["Date"] = email.utils.formatdate(usegmt=True)
     mail["Message-ID"] = email.utils.make_msgid(domain=config.sender.rsplit("@", 1)[-1].rstrip(">"))
     mail.set_content(payload["text"])

@@ -133,6 +133,6 @@ def _webhook(raw: Any, where: str) -> Optional[WebhookConfig]:
 
 def _timeout(raw: Dict[str, Any], where: str) -> float:
     value = raw.get("timeout_seconds", 10.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 120:
-        raise OutboundError(f"{where}: `timeout_seconds` must be a number of seconds in (0, 120], got {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 30:
+        raise OutboundError(f"{where}: `timeout_seconds` must be a number of seconds in (0, 30], got {value!r}.")
     return float(value)

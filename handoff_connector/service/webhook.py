@@ -9,6 +9,7 @@ is tried again, so it can be used to drop duplicates.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -46,5 +47,5 @@ async def post(session: aiohttp.ClientSession, config: WebhookConfig, event: Dic
                                 timeout=aiohttp.ClientTimeout(total=config.timeout_seconds)) as response:
             if response.status >= 300:
                 raise SendFailed(f"the webhook answered {response.status}", False)
-    except (aiohttp.ClientError, TimeoutError) as error:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
         raise SendFailed(f"the webhook could not be reached ({type(error).__name__})", False) from error

@@ -18,6 +18,7 @@ from handoff_connector.service import create_app, credentials, live
 from handoff_connector.service.credentials import hash_password, verify_password
 from handoff_connector.service.errors import TooManyRequests, Unauthorized
 from handoff_connector.service.keys import STORE
+from handoff_connector.service.storage import accounts
 from handoff_connector.service.storage.accounts import FORGET_SECONDS, FREE_FAILURES, FREE_FROM_ADDRESS
 from handoff_connector.service.storage.schema import agents
 from tests.service.conftest import BOT, DANA, MIGUEL, SARAH, create, make_config, outbox_items
@@ -102,6 +103,23 @@ async def test_failed_sign_ins_are_forgotten_after_a_quiet_while(desk: TestClien
         with pytest.raises(Unauthorized):
             await store.accounts.login("miguel", "typo", "10.0.0.8")
     assert await store.accounts.login("miguel", "pw-miguel", "10.0.0.8")
+
+
+async def test_a_logins_own_counter_does_not_forget(desk: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guesses at one login from many addresses stay slowed, however slowly they come."""
+    monkeypatch.setattr(accounts, "FREE_FOR_LOGIN", 2)
+    store = desk.app[STORE]
+    now = time.time()
+    store.db.clock = lambda: now
+    for address in ("10.0.1.1", "10.0.1.2"):
+        with pytest.raises(Unauthorized):
+            await store.accounts.login("sarah", "guess", address)
+    later = now + FORGET_SECONDS + 1
+    store.db.clock = lambda: later
+    with pytest.raises(Unauthorized):
+        await store.accounts.login("sarah", "guess", "10.0.1.3")  # the third, counted on top
+    with pytest.raises(TooManyRequests):
+        await store.accounts.login("sarah", "pw-sarah", "10.0.1.4")
 
 
 async def test_a_flood_of_sign_ins_is_refused_without_queueing_up(desk: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -386,3 +386,54 @@ async def test_the_webhook_feed_reads_past_events_it_does_not_announce(line: Tes
         pass
     calls = await store.db.run(lambda tx: tx.all(sa.select(dispatches).where(dispatches.c.kind == "webhook")))
     assert [c["payload"]["what"] for c in calls] == ["handoff.closed"]
+
+
+async def test_an_email_that_cannot_be_written_fails_for_good_and_the_next_still_goes(
+        line: TestClient, smtp: MailServer) -> None:
+    store = line.app[STORE]
+    await store.db.run(lambda tx: tx.run(agents.update().where(agents.c.id == "sarah")
+                                         .values(title="housing\nspecialist")))  # a line break in a header
+    broken = await store.db.run(lambda tx: tx.scalar(dispatches.insert().values(
+        kind="email", payload={"what": "follow_up"}, state="pending", next_attempt_at=0, created_at=0)
+        .returning(dispatches.c.id)))  # no address, no text
+    handoff_id = await _claimed(line)
+    made = await _follow_up(line, handoff_id, email="ana@example.org", send_chat=False)
+    (sent,) = await _settled(line, made["id"])
+    assert sent["state"] == "sent"
+    row = await store.db.run(lambda tx: tx.one(sa.select(dispatches).where(dispatches.c.id == broken)))
+    assert (row["state"], row["tries"]) == ("failed", 1) and "cannot be sent" in row["last_error"]
+    (mail,) = smtp.messages()
+    assert "\n" not in mail["Subject"]
+
+
+async def test_redacting_the_conversation_redacts_its_follow_ups_and_emails(
+        tmp_path: Path, database: str, smtp: MailServer,
+        aiohttp_client: Callable[..., Awaitable[TestClient]]) -> None:
+    config = make_config(tmp_path, database, email=_mail_config(smtp), redaction={})  # email, card, phone
+    client = await aiohttp_client(create_app(config))
+    handoff_id = await _claimed(client)
+    made = await _follow_up(client, handoff_id, note="Refund to card 4111 1111 1111 1111 by Friday",
+                            email="ana@example.org")
+    assert (await client.post(f"/api/v1/handoffs/{handoff_id}/transcript/email", json={"to": "helpdesk"},
+                              headers=SARAH)).status == 202
+    await _settled(client, handoff_id=handoff_id)
+    await client.app[STORE].erasure.redact_one(handoff_id, "cli", config.redaction)
+    found = await (await client.get(f"/api/v1/follow-ups/{made['id']}", headers=SARAH)).json()
+    assert "4111" not in found["note"] and found["email"] != "ana@example.org"
+    rows = await client.app[STORE].db.run(lambda tx: tx.all(sa.select(dispatches)))
+    assert rows and not any("4111" in json.dumps(r["payload"]) for r in rows)
+
+
+async def test_a_follow_up_link_to_a_deactivated_owner_waits_in_the_queue(line: TestClient) -> None:
+    handoff_id = await _claimed(line)
+    made = await _follow_up(line, handoff_id)
+    told = [i["payload"]["text"] for i in await outbox_items(line.app) if i["kind"] == "message"]
+    link = re.search(r"/follow-up/[\w-]+", next(t for t in told if "landlord" in t))
+    assert link and (await line.post(f"/api/v1/handoffs/{handoff_id}/close", json={"resolution": "resolved"},
+                                     headers=SARAH)).status == 200
+    await line.app[STORE].db.run(lambda tx: tx.run(agents.update().where(agents.c.id == "sarah")
+                                                   .values(active=False)))
+    assert (await line.post(link.group(0))).status == 200
+    after = await (await line.get(f"/api/v1/follow-ups/{made['id']}", headers=DANA)).json()
+    new = await (await line.get(f"/api/v1/handoffs/{after['conversation_id']}", headers=DANA)).json()
+    assert (new["state"], new["agent_id"]) == ("queued", None)  # presence "online", but deactivated

@@ -266,9 +266,9 @@ class Accounts:
         count. Three counters: this login from this address (locks quickly),
         this address for any login, and this login from anywhere (both far more
         lenient), so a guesser is slowed while the agent can still sign in
-        from their own desk. A counter left alone for ``FORGET_SECONDS`` starts
-        again: a guesser who keeps trying stays slowed, an office's typos of
-        last week do not.
+        from their own desk. A login-and-address or address counter left alone
+        for ``FORGET_SECONDS`` starts again (an office's typos of last week do
+        not slow it); the login's own counter does not forget.
         """
         keys = [(f"pair:{login}\n{address}", FREE_FAILURES), (f"addr:{address}", FREE_FROM_ADDRESS),
                 (f"login:{login}", FREE_FOR_LOGIN)]
@@ -284,7 +284,8 @@ class Accounts:
                 return wait
             for row, free in rows:
                 assert row is not None  # upserted just above
-                recent = (row["counted_at"] or 0) >= tx.now - FORGET_SECONDS
+                # The login's own counter (from anywhere) keeps counting until they sign in.
+                recent = row["login"].startswith("login:") or (row["counted_at"] or 0) >= tx.now - FORGET_SECONDS
                 failures = row["failures"] + 1 if recent else 1
                 locked = tx.now + min(2 ** (failures - free), MAX_LOCK_SECONDS) if failures >= free else 0
                 await tx.run(login_failures.update().where(login_failures.c.login == row["login"])

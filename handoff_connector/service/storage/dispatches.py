@@ -96,8 +96,9 @@ class Dispatches:
                 values["next_attempt_at"] += tx.now
             if values["state"] == "sent":
                 values["sent_at"] = tx.now
-            if await tx.run(dispatches.update().where(D.id == dispatch_id, D.lease_owner == self.instance)
-                            .values(**values)):
+            # Only a pending row this instance holds: one erased meanwhile stays erased.
+            if await tx.run(dispatches.update().where(D.id == dispatch_id, D.lease_owner == self.instance,
+                                                      D.state == "pending").values(**values)):
                 await _announce(self._events, tx, dispatch_id)
 
         await self._db.run(work)

@@ -115,7 +115,8 @@ async def _redact(tx: Tx, ids: Sequence[str], redaction: Redaction, counts: Dict
             counts["matches"] += found
             counts["survey_comments"] += 1
             await tx.run(surveys.update().where(surveys.c.handoff_id == row["id"]).values(comment=comment))
-        for table in (events, outbox):
+        await _redact_follow_ups(tx, row["id"], redaction, counts)
+        for table in (events, outbox, dispatches):
             for item in await tx.all(sa.select(table.c.id, table.c.payload).where(table.c.handoff_id == row["id"])):
                 payload, found = redaction.value(item["payload"])
                 if found:
@@ -124,6 +125,20 @@ async def _redact(tx: Tx, ids: Sequence[str], redaction: Redaction, counts: Dict
             await tx.run(outbox.update().where(outbox.c.handoff_id == row["id"]).values(
                 sender_id=values["sender_id"], last_error=None))
         counts["handoffs"] += 1
+
+
+async def _redact_follow_ups(tx: Tx, handoff_id: str, redaction: Redaction, counts: Dict[str, int]) -> None:
+    """What a follow-up told the user, and where it was sent."""
+    for item in await tx.all(sa.select(follow_ups.c.id, follow_ups.c.note, follow_ups.c.email)
+                             .where(follow_ups.c.handoff_id == handoff_id)):
+        values: Dict[str, Any] = {}
+        for column in ("note", "email"):
+            value, found = redaction.value(item[column])
+            if found:
+                counts["matches"] += found
+                values[column] = value
+        if values:
+            await tx.run(follow_ups.update().where(follow_ups.c.id == item["id"]).values(**values))
 
 
 async def _merge_search(tx: Tx) -> None:

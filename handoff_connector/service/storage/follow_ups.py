@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from handoff_connector.service.credentials import token_digest
 from handoff_connector.service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from handoff_connector.service.storage.accounts import lock_agent
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.dispatches import enqueue as dispatch
 from handoff_connector.service.storage.events import EventLog
@@ -54,7 +55,7 @@ async def _listed(tx: Tx, follow_up_id: int) -> Dict[str, Any]:
 
 
 async def _check_owner(tx: Tx, owner_id: str, handoff: Dict[str, Any]) -> None:
-    owner = await tx.one(sa.select(agents.c.role, agents.c.active).where(agents.c.id == owner_id))
+    owner = await lock_agent(tx, owner_id)  # a deactivation at the same time waits, or is seen
     if owner is None:
         raise Unprocessable(f"No agent {owner_id!r} to own the follow-up.")
     if not owner["active"]:

@@ -359,7 +359,7 @@ async def reopen(events: EventLog, tx: Tx, old: Dict[str, Any], agent_id: Option
     offline; otherwise it waits in the same queue.
     """
     agent = await tx.one(sa.select(agents).where(agents.c.id == agent_id))
-    assign = agent is not None and agent["presence"] != "offline"
+    assign = agent is not None and agent["active"] and agent["presence"] != "offline"
     handoff_id = uuid.uuid4().hex
     await tx.run(handoffs.insert().values(
         id=handoff_id, idempotency_key=key, sender_id=old["sender_id"],
