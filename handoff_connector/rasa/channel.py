@@ -70,7 +70,7 @@ SESSION_TIMEOUT_SECONDS = 10.0  # the page says which conversation it is this so
 
 
 # Agents' photos, as the connector serves them (the only photo URLs a frame passes on).
-PHOTO_PREFIX = "/api/v1/agents/"
+PHOTO_PREFIX = "/api/v1/photos/"
 
 
 class Button(TypedDict):

@@ -54,6 +54,10 @@ _put_photo = _op(
     parameters=[_AGENT_ID])
 _put_photo["requestBody"] = _PHOTO_BODY
 
+_IMAGE_ANSWERS = {"200": {"description": "The image", "content": {kind: {"schema": _IMAGE} for kind in PHOTO_TYPES}},
+                  "304": {"description": "The copy the browser has is current"}}
+_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": _STRING}
+
 PATHS: Dict[str, Any] = {
     "/api/v1/agents": {"post": _op(
         "Add an agent with a first password (supervisors)", _AGENT, {"201": _json(_ref("Agent"), "Added")},
@@ -75,14 +79,16 @@ PATHS: Dict[str, Any] = {
         "Set a new password; the agent's sessions end and API tokens are revoked (supervisors)", _AGENT,
         {"200": _json(_ref("Status"))}, _errors("400 401 403 404 405 413"), body=_ref("NewPassword"),
         parameters=[_AGENT_ID])},
+    "/api/v1/photos/{version}": {
+        "get": _op("An active agent's photo by its version, as `photo` gives it (no sign-in: the web chat "
+                   "shows it); ETag and If-None-Match", None, _IMAGE_ANSWERS,
+                   _errors("400 405", _404="No such photo (replaced, removed, or its agent deactivated)"),
+                   parameters=[{"name": "version", "in": "path", "required": True, "schema": _STRING},
+                               _IF_NONE_MATCH])},
     "/api/v1/agents/{id}/photo": {
-        "get": _op("An agent's photo (no sign-in: the web chat shows it); ETag and If-None-Match", None,
-                   {"200": {"description": "The image",
-                            "content": {kind: {"schema": _IMAGE} for kind in PHOTO_TYPES}},
-                    "304": {"description": "The copy the browser has is current"}},
-                   _errors("400 405", _404="No such agent, or no photo"),
-                   parameters=[_AGENT_ID, {"name": "If-None-Match", "in": "header", "required": False,
-                                           "schema": _STRING}]),
+        "get": _op("An agent's photo by their id (signed in); ETag and If-None-Match", _AGENT, _IMAGE_ANSWERS,
+                   _errors("400 401 405", _404="No such agent, or no photo"),
+                   parameters=[_AGENT_ID, _IF_NONE_MATCH]),
         "put": _put_photo,
         "delete": _op("Remove a photo (back to initials): one's own, or anyone's (supervisors)", _AGENT,
                       {"200": _json(_ref("Agent"))}, _errors("400 401 403 404 405"), parameters=[_AGENT_ID]),

@@ -11,7 +11,7 @@ served with an ETag and revalidated, under a URL that changes with the photo.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from aiohttp import BodyPartReader, web
 
@@ -102,10 +102,25 @@ async def delete_photo(request: web.Request) -> web.Response:
 
 
 async def get_photo(request: web.Request) -> web.Response:
-    """GET /api/v1/agents/{id}/photo: the image, or 304 when the browser's copy is current."""
+    """GET /api/v1/agents/{id}/photo: an agent's photo, for those signed in (by login id)."""
+    await current_agent(request)
     photo = await request.app[STORE].photos.get(request.match_info["id"])
     if photo is None:
         raise NotFound("This agent has no photo; show their initials.")
+    return _image(request, photo)
+
+
+async def public_photo(request: web.Request) -> web.Response:
+    """GET /api/v1/photos/{version}: an active agent's photo, for the web chat (no sign-in, and
+    no login id in the address: a user's page must not learn the agents' logins)."""
+    photo = await request.app[STORE].photos.by_version(request.match_info["version"][:64])
+    if photo is None:
+        raise NotFound("No such photo; show the agent's initials.")
+    return _image(request, photo)
+
+
+def _image(request: web.Request, photo: Dict[str, Any]) -> web.Response:
+    """The image, or 304 when the browser's copy is current."""
     etag = f'"{photo["version"]}"'
     headers = {"ETag": etag, "Cache-Control": "public, max-age=300, must-revalidate",
                "Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
@@ -115,6 +130,7 @@ async def get_photo(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/photos/{version}", public_photo)
     app.router.add_get("/api/v1/agents/{id}/photo", get_photo)
     app.router.add_put("/api/v1/agents/{id}/photo", put_photo)
     app.router.add_delete("/api/v1/agents/{id}/photo", delete_photo)

@@ -158,7 +158,8 @@ async def test_agent_message_through_get_output_channel(chat: Server) -> None:
 
 
 @pytest.mark.parametrize("photo, shown", [
-    ("/api/v1/agents/sarah/photo?v=0123abcd", True),  # the connector's, where the page comes from
+    ("/api/v1/photos/0123abcd", True),  # the connector's, where the page comes from
+    ("/api/v1/agents/sarah/photo", False),  # by login id: not for a user's page
     ("https://tracker.example/pixel.png", False),  # anything else is not passed on
     (None, False),
 ])

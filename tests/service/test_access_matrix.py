@@ -684,6 +684,7 @@ PEOPLE_CASES: Dict[str, Tuple[str, str, Any]] = {
     "photo_put": ("PUT", "/api/v1/agents/sarah/photo", png()),
     "photo_delete": ("DELETE", "/api/v1/agents/sarah/photo", None),
     "photo_get": ("GET", "/api/v1/agents/sarah/photo", None),
+    "photo_public": ("GET", "{photo}", None),
 }
 SARAHS_OR_SUPERVISORS = (("owner", 200), ("queue_member", 403), ("outside_queue", 403), ("supervisor", 200))
 PEOPLE_CELLS = [
@@ -700,7 +701,8 @@ PEOPLE_CELLS = [
     *cells("add_queue", *SUPERVISORS_ONLY[:3], ("supervisor", 201), *UNAUTHENTICATED),
     *cells("photo_put", *SARAHS_OR_SUPERVISORS, *UNAUTHENTICATED),
     *cells("photo_delete", *SARAHS_OR_SUPERVISORS, *UNAUTHENTICATED),
-    *cells("photo_get", *EVERY_AGENT, ("revoked_session", 200), ("no_token", 200)),
+    *cells("photo_get", *EVERY_AGENT, *UNAUTHENTICATED),  # by login id: signed in only
+    *cells("photo_public", *EVERY_AGENT, ("revoked_session", 200), ("no_token", 200)),  # the web chat's
 ]
 
 
@@ -731,13 +733,15 @@ def _people_change(case: str, actor: str, before: Snapshot, after: Snapshot) -> 
 @pytest.mark.parametrize("case, actor, status", PEOPLE_CELLS)
 async def test_people_route(desk: TestClient, case: str, actor: str, status: int) -> None:
     method, path, body = PEOPLE_CASES[case]
-    if case in ("activate", "photo_delete", "photo_get"):  # Priya deactivated; Sarah with a photo
+    photo = ""
+    if case in ("activate", "photo_delete", "photo_get", "photo_public"):  # Priya deactivated; Sarah's photo
         setup = ("POST", "/api/v1/agents/priya/deactivate") if case == "activate" else ("PUT", "/api/v1/agents/sarah/photo")
         done = await desk.request(*setup, data=png() if setup[0] == "PUT" else None, headers=DANA)
         assert done.status == 200, await done.text()
+        photo = (await done.json()).get("photo") or ""
     headers = await headers_of(desk, actor)
     before = await snapshot(desk)
-    url = path.format(self=ACTOR_IDS[actor])
+    url = path.format(self=ACTOR_IDS[actor], photo=photo)
     if isinstance(body, bytes):
         response = await desk.request(method, url, data=body, headers={**headers, "Content-Type": "image/png"})
     else:

@@ -97,12 +97,14 @@ async def test_a_photo_is_stored_served_with_an_etag_and_sent_with_messages(clie
     response = await put_photo(client, "sarah", image)
     agent = await response.json()
     assert response.status == 200, agent
-    assert agent["photo"].startswith("/api/v1/agents/sarah/photo?v=")
+    assert agent["photo"].startswith("/api/v1/photos/") and "sarah" not in agent["photo"]  # no login id
     served = await client.get(agent["photo"])  # no sign-in: the web chat is a user's page
     assert served.status == 200 and served.content_type == "image/png" and await served.read() == image
     etag = served.headers["ETag"]
-    again = await client.get("/api/v1/agents/sarah/photo", headers={"If-None-Match": etag})
+    again = await client.get(agent["photo"], headers={"If-None-Match": etag})
     assert again.status == 304
+    assert (await client.get("/api/v1/agents/sarah/photo")).status == 401  # by login id: signed in only
+    assert (await client.get("/api/v1/agents/sarah/photo", headers=SARAH)).status == 200
     # The user sees it beside her messages: the delivery carries its URL.
     handoff = await create(client)
     await call(client, "POST", f"/api/v1/handoffs/{handoff['id']}/claim", SARAH, 200)
@@ -112,9 +114,18 @@ async def test_a_photo_is_stored_served_with_an_etag_and_sent_with_messages(clie
     # A new photo, a new URL; removed, initials again.
     newer = await (await put_photo(client, "sarah", png(3, 3))).json()
     assert newer["photo"] != agent["photo"]
-    assert (await client.get("/api/v1/agents/sarah/photo", headers={"If-None-Match": etag})).status == 200
+    assert (await client.get(agent["photo"])).status == 404  # the old one is gone
+    assert (await client.get(newer["photo"], headers={"If-None-Match": etag})).status == 200
     assert (await call(client, "DELETE", "/api/v1/agents/sarah/photo", SARAH, 200))["photo"] is None
-    assert (await client.get("/api/v1/agents/sarah/photo")).status == 404
+    assert (await client.get(newer["photo"])).status == 404
+    assert (await client.get("/api/v1/agents/sarah/photo", headers=SARAH)).status == 404
+
+
+async def test_a_deactivated_agents_photo_is_no_longer_served_to_the_web_chat(client: TestClient) -> None:
+    photo = (await (await put_photo(client, "miguel", png(), who=DANA)).json())["photo"]
+    assert (await client.get(photo)).status == 200
+    await call(client, "POST", "/api/v1/agents/miguel/deactivate", DANA, 200)
+    assert (await client.get(photo)).status == 404
 
 
 @pytest.mark.parametrize("data, content_type, status", [
@@ -135,7 +146,7 @@ async def test_a_photo_is_checked_by_size_and_content(client: TestClient, data: 
     response = await put_photo(client, "sarah", data, content_type=content_type)
     answer = await response.json()
     assert response.status == status, answer
-    photo = await client.get("/api/v1/agents/sarah/photo")
+    photo = await client.get("/api/v1/agents/sarah/photo", headers=SARAH)
     if status == 200:
         expected = {b"\x89P": "image/png", b"\xff\xd8": "image/jpeg", b"RI": "image/webp"}[data[:2]]
         assert photo.content_type == expected

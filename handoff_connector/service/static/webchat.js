@@ -141,7 +141,7 @@
   function avatar(frame) {
     if (frame.role === "agent") {
       const node = el("div", {class: "avatar", "aria-hidden": "true", "data-testid": "chat-avatar"});
-      if (typeof frame.agent_photo === "string" && frame.agent_photo.startsWith("/api/v1/agents/")) {
+      if (typeof frame.agent_photo === "string" && frame.agent_photo.startsWith("/api/v1/photos/")) {
         const img = el("img", {src: frame.agent_photo, alt: "", "data-testid": "chat-agent-photo"});
         img.addEventListener("error", () => { img.remove(); node.textContent = initials(frame.agent_name); });
         node.append(img);

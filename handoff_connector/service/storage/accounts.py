@@ -81,10 +81,11 @@ class Agent:
 
     @property
     def photo_url(self) -> Optional[str]:
-        """Where the web chat and the desk fetch the photo (a new URL for each new photo)."""
+        """Where the web chat and the desk fetch the photo: by its version (a digest of its
+        bytes), a new URL for each new photo, and no login id for a user's page to see."""
         if self.photo_version is None:
             return None
-        return f"/api/v1/agents/{quote(self.id, safe='')}/photo?v={self.photo_version}"
+        return f"/api/v1/photos/{quote(self.photo_version, safe='')}"
 
     def as_dict(self) -> Dict[str, Any]:
         return {"id": self.id, "name": self.name, "title": self.title, "role": self.role,

@@ -32,6 +32,13 @@ class Photos:
             sa.select(agent_photos.c.content_type, agent_photos.c.data, agent_photos.c.version)
             .where(agent_photos.c.agent_id == agent_id)))
 
+    async def by_version(self, version: str) -> Optional[Dict[str, Any]]:
+        """The photo with this version, of an agent who is active; else None."""
+        return await self._db.run(lambda tx: tx.one(
+            sa.select(agent_photos.c.content_type, agent_photos.c.data, agent_photos.c.version)
+            .select_from(agent_photos.join(agents, agents.c.id == agent_photos.c.agent_id))
+            .where(agent_photos.c.version == version, agents.c.active.is_(True))))
+
     async def put(self, actor: Optional[str], agent_id: str, content_type: str, data: bytes) -> str:
         """Stores the photo in place of any earlier one; returns its version."""
         version = hashlib.sha256(data).hexdigest()[:16]
