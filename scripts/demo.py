@@ -40,7 +40,8 @@ Everything is up:
 3. Back at the desk: the conversation pops up in Waiting. Claim it, answer
    it (type / for saved replies), add a note, transfer it, close it: the
    bot comes back with a survey.
-4. The insights: {connector}/desk/insights, signed in as dana.
+4. The insights: {connector}/desk/insights, signed in as dana; the team's
+   accounts and queues: {connector}/desk/admin.
 5. Follow-ups: in a conversation, "Follow-up" sends the user a note, a due time
    and a link back to you, in the chat and by email; "Email transcript" mails
    the conversation. The demo's mail server keeps what is sent in {mail}.
