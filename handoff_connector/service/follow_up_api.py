@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -71,7 +71,8 @@ async def create(request: web.Request) -> web.Response:
     handoff = await _visible_handoff(request, agent)
     body = await read_json(request)
     config, store = request.app[CONFIG], request.app[STORE]
-    note = str(text_field(body, "note", max_len=NOTE_MAX))
+    # As stored (the config's redaction on store), and so as the user is told it.
+    note = str(request.app[CONFIG].redaction.stored(str(text_field(body, "note", max_len=NOTE_MAX))))
     due = _due(body, store.db.clock())
     assert due is not None
     owner_id = str(text_field(body, "owner_id", required=False, max_len=100) or agent.id)
@@ -87,29 +88,31 @@ async def create(request: web.Request) -> web.Response:
     except NotFound:
         raise Unprocessable(f"No agent {owner_id!r} to own the follow-up.") from None
     token = secrets.token_urlsafe(24)
-    text = await _render(request, "follow_up", handoff, owner, note=config.redaction.stored(note) or "",
+    text = await _render(request, "follow_up", handoff, owner, note=note,
                          due=_when(request, handoff["queue"], due), link=f"{config.public_url}/follow-up/{token}")
     mail = None
     if send_email:
         mail = {"what": "follow_up", "to": email, "text": text + f"\n\n{owner.name}\n",
                 "subject": await _render(request, "follow_up_subject", handoff, owner)}
     created = await store.follow_ups.create(
-        agent.id, handoff["id"], owner_id, str(config.redaction.stored(note)), due, email, token,
+        agent.id, handoff["id"], owner_id, note, due, email, token,
         config.outbound.follow_up_link_days * 86400,
         chat={**_sender(agent), "text": text} if send_chat else None, mail=mail)
     request.app[OUTBOX].wake()
     request.app[DISPATCHER].wake()
-    return web.json_response(await _with_emails(request, created), status=201)
+    return web.json_response((await _with_emails(request, [created]))[0], status=201)
 
 
 async def _render(request: web.Request, template: str, handoff: Dict[str, Any], owner: Agent, **values: str) -> str:
     return await render(request, template, handoff, **_as_agent(owner), **values)
 
 
-async def _with_emails(request: web.Request, item: Dict[str, Any]) -> Dict[str, Any]:
-    sent = await request.app[STORE].dispatches.of_follow_ups([item["id"]])
-    return {**item, "emails": sent.get(item["id"], []),
-            "overdue": item["state"] == "open" and item["due_at"] < request.app[STORE].db.clock()}
+async def _with_emails(request: web.Request, found: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Follow-ups as answered: each with its emails and whether it is overdue."""
+    sent = await request.app[STORE].dispatches.of_follow_ups([f["id"] for f in found])
+    now = request.app[STORE].db.clock()
+    return [{**item, "emails": sent.get(item["id"], []), "overdue": item["state"] == "open" and item["due_at"] < now}
+            for item in found]
 
 
 async def listing(request: web.Request) -> web.Response:
@@ -125,12 +128,7 @@ async def listing(request: web.Request) -> web.Response:
             raise BadRequest(f"Query `{key}` is {len(value)} characters; the limit is 100.")
     found = await request.app[STORE].follow_ups.listing(
         agent.id, agent.id if owner == "me" else owner, state, handoff_id)
-    sent = await request.app[STORE].dispatches.of_follow_ups([f["id"] for f in found])
-    now = request.app[STORE].db.clock()
-    for item in found:
-        item["emails"] = sent.get(item["id"], [])
-        item["overdue"] = item["state"] == "open" and item["due_at"] < now
-    return web.json_response({"follow_ups": found})
+    return web.json_response({"follow_ups": await _with_emails(request, found)})
 
 
 def _id(request: web.Request) -> int:
@@ -144,7 +142,7 @@ async def show(request: web.Request) -> web.Response:
     """GET /api/v1/follow-ups/{follow_up_id}."""
     agent = await current_agent(request)
     found = await request.app[STORE].follow_ups.get(agent.id, _id(request))
-    return web.json_response(await _with_emails(request, found))
+    return web.json_response((await _with_emails(request, [found]))[0])
 
 
 async def change(request: web.Request) -> web.Response:
@@ -164,7 +162,7 @@ async def change(request: web.Request) -> web.Response:
     if "owner_id" in body:
         changes["owner_id"] = str(text_field(body, "owner_id", max_len=100))
     found = await request.app[STORE].follow_ups.update(agent.id, follow_up_id, changes)
-    return web.json_response(await _with_emails(request, found))
+    return web.json_response((await _with_emails(request, [found]))[0])
 
 
 async def email_transcript(request: web.Request) -> web.Response:
