@@ -11,16 +11,22 @@ export class ApiError extends Error {
 }
 
 // The response and its JSON body (null when there is none or it is not JSON); the caller reads the status.
-export async function request(method, url, token, body) {
+// A request cancelled through `signal` throws an ApiError already marked handled (nobody is told).
+export async function request(method, url, token, body, signal) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = "Bearer " + token;
   let response;
   try {
     response = await fetch(url, {
-      method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body), signal,
     });
   } catch (error) {
+    if (signal && signal.aborted) {
+      const cancelled = new ApiError("The request was cancelled.", 0);
+      cancelled.handled = true;
+      throw cancelled;
+    }
     throw new ApiError("Cannot reach the desk server. Check your connection and try again.", 0);
   }
   let data = null;

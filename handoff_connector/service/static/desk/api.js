@@ -1,4 +1,5 @@
 // The desk's REST calls: the session's token, the server's clock, and a 401 that ends the session.
+// Signing out cancels what is still on its way, so no call reaches the server after its token is gone.
 
 import { ApiError, request } from "../common/http.js";
 import { S } from "./state.js";
@@ -13,8 +14,31 @@ function noteServerTime(response) {
   S.serverOffset = Math.abs(offset) > 2 ? offset : 0;
 }
 
+const inFlight = new Set();
+
+function signedOut() {
+  const error = new ApiError("You have signed out.", 401);
+  error.handled = true;
+  return error;
+}
+
+// Cancels every call on its way (their callers get a handled error and show nothing).
+export function cancelRequests() {
+  for (const controller of inFlight) controller.abort();
+  inFlight.clear();
+}
+
 export async function api(method, path, body) {
-  const { response, data } = await request(method, path, S.token, body);
+  if (!S.token && path !== "/api/v1/login") throw signedOut();
+  const controller = new AbortController();
+  inFlight.add(controller);
+  let answer;
+  try {
+    answer = await request(method, path, S.token, body, controller.signal);
+  } finally {
+    inFlight.delete(controller);
+  }
+  const { response, data } = answer;
   noteServerTime(response);
   if (!response.ok) {
     const message = (data && data.error) || `The server answered ${response.status} ${response.statusText || ""}`.trim() + ".";

@@ -2,7 +2,8 @@
 
 import { $, el } from "./dom.js";
 import { BASE_TITLE, RECONNECT_MIN, S, STORE_KEYS, store, team } from "./state.js";
-import { api } from "./api.js";
+import { request } from "../common/http.js";
+import { api, cancelRequests } from "./api.js";
 import { report, updateNotifyButton } from "./notify.js";
 import { resetTyping } from "./typing.js";
 import { closeMenu } from "./replies.js";
@@ -77,6 +78,7 @@ function resetState() {
 
 function teardown() {
   S.token = null;
+  cancelRequests();
   clearTimeout(S.wsTimer);
   clearTimeout(S.syncTimer);
   if (S.ws) {
@@ -99,17 +101,15 @@ export function sessionEnded() {
   showLogin("Your session has ended. Sign in again to continue.", "info");
 }
 
+// The live events stop and every call on its way is cancelled first: one started by the presence
+// change's own event would otherwise reach the server after the token is revoked.
 export async function logout() {
-  const button = $("#logout");
-  button.disabled = true;
-  try {
-    try { await api("PUT", "/api/v1/me/presence", { status: "offline" }); } catch (error) { /* signing out anyway */ }
-    try { await api("POST", "/api/v1/logout"); } catch (error) { /* the session ends locally anyway */ }
-  } finally {
-    button.disabled = false;
-  }
+  if (!S.token) return;
+  const token = S.token;
   teardown();
   for (const key of Object.values(STORE_KEYS)) if (key !== STORE_KEYS.brief) store.remove(key);
+  try { await request("PUT", "/api/v1/me/presence", token, { status: "offline" }); } catch (error) { /* signing out anyway */ }
+  try { await request("POST", "/api/v1/logout", token); } catch (error) { /* the session ends locally anyway */ }
   showLogin("You have signed out.", "info");
 }
 
