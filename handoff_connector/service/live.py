@@ -179,7 +179,9 @@ async def _visible_after(
     request: web.Request, agent: Agent, after: int
 ) -> Tuple[List[Dict[str, Any]], int]:
     """The agent's events after ``after``, and the id to continue from."""
-    events = await request.app[STORE].events.after(after)
+    log = request.app[STORE].events
+    await log.settle()  # what committed before the call, on PostgreSQL too
+    events = await log.after(after)
     return [e for e in events if visible(agent, e)], (events[-1]["id"] if events else after)
 
 

@@ -121,6 +121,7 @@ async def snapshot(client: TestClient) -> Snapshot:
                                          .order_by(*table.primary_key.columns))
                 for table, skip in _WATCHED}
 
+    await client.app[STORE].events.settle()  # PostgreSQL: the events committed so far are in the log
     return await client.app[STORE].db.run(work)
 
 

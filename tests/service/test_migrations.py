@@ -48,7 +48,7 @@ async def test_a_release_0_2_database_is_upgraded_without_losing_a_row(tmp_path:
     assert after == before
     head = ScriptDirectory.from_config(alembic_config(None)).get_current_head()  # type: ignore[arg-type]
     version = await store.db.run(lambda tx: tx.scalar(sa.text("SELECT version_num FROM alembic_version")))
-    assert version == head == "0015"
+    assert version == head == "0016"
     # The agents' static tokens are API tokens now, with an expiry (SARAH's is used below).
     moved = await store.db.run(lambda tx: tx.all(sa.text("SELECT agent_id, expires_at - created_at AS life "
                                                          "FROM api_tokens ORDER BY agent_id")))

@@ -78,7 +78,7 @@ class Storage:
         self.outbox = Outbox(self.db, self.instance, self.events)
         self.leases = Leases(self.db, self.instance)
         self.conversations = Conversations(self.db)
-        self.history = History(self.db)
+        self.history = History(self.db, self.events)
         self.erasure = Erasure(self.db, self.events, self.instance)
         self.follow_ups = FollowUps(self.db, self.events)
         self.dispatches = Dispatches(self.db, self.instance, self.events)
@@ -89,6 +89,8 @@ class Storage:
 
     async def open(self, upgrade: bool = True) -> None:
         await self.db.open(upgrade)
+        self.events.start()
 
     async def shutdown(self) -> None:
+        await self.events.stop()
         await self.db.shutdown()

@@ -13,9 +13,8 @@ the checks it depends on commit together or not at all.
 * **PostgreSQL** (several instances): asyncpg's own pool; SQLAlchemy builds and
   compiles the statements, asyncpg runs them (``pg.py``). The stores lock
   the rows they change (``FOR UPDATE``); a transaction that meets a deadlock or
-  a serialisation failure is run again. The event log takes a
-  transaction-scoped advisory lock so that event ids commit in order (see
-  ``events.py``).
+  a serialisation failure is run again. Events go to an inbox and are moved
+  into the log in commit order by one mover at a time (see ``events.py``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from handoff_connector.service.errors import Forbidden, NotFound
 from handoff_connector.service.storage.database import Database, Tx
+from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.schema import (
     agents,
     events,
@@ -141,8 +142,9 @@ async def _previous(tx: Tx, handoff: Dict[str, Any],
 
 
 class History:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events_log: EventLog) -> None:
         self._db = db
+        self._events = events_log
 
     async def search(self, actor_id: str, filters: Filters, limit: int,
                      after: Optional[Tuple[float, str]] = None) -> Tuple[List[Dict[str, Any]], int]:
@@ -217,6 +219,7 @@ class History:
                 "team": await tx.scalar(sa.select(queues.c.team).where(queues.c.name == handoff["queue"])),
             }
 
+        await self._events.settle()  # its redactions are events: those committed so far
         return await self._db.run(work)
 
 

@@ -167,6 +167,21 @@ events = sa.Table(
     sqlite_autoincrement=True,
 )
 
+# PostgreSQL: events as their transactions commit them, before they are moved into
+# ``events`` in commit order (0016, see events.py). Empty on SQLite.
+event_inbox = sa.Table(
+    "event_inbox", metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("handoff_id", sa.Text),
+    sa.Column("queue", sa.Text),
+    sa.Column("agent_id", sa.Text),
+    sa.Column("previous_agent_id", sa.Text),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 agents = sa.Table(
     "agents", metadata,
     sa.Column("id", sa.Text, primary_key=True),
