@@ -8,6 +8,8 @@ checks that they agree.
 
 from __future__ import annotations
 
+from typing import Any, List
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -154,33 +156,24 @@ outbox = sa.Table(
     sqlite_autoincrement=True,
 )
 
-events = sa.Table(
-    "events", metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("type", sa.Text, nullable=False),
-    sa.Column("handoff_id", sa.Text),
-    sa.Column("queue", sa.Text),
-    sa.Column("agent_id", sa.Text),
-    sa.Column("previous_agent_id", sa.Text),
-    sa.Column("payload", Json, nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sqlite_autoincrement=True,
-)
+def _event_columns() -> List[sa.Column[Any]]:
+    return [
+        sa.Column("id", Id, primary_key=True, autoincrement=True),
+        sa.Column("type", sa.Text, nullable=False),
+        sa.Column("handoff_id", sa.Text),
+        sa.Column("queue", sa.Text),
+        sa.Column("agent_id", sa.Text),
+        sa.Column("previous_agent_id", sa.Text),
+        sa.Column("payload", Json, nullable=False),
+        sa.Column("created_at", Time, nullable=False),
+    ]
+
+
+events = sa.Table("events", metadata, *_event_columns(), sqlite_autoincrement=True)
 
 # PostgreSQL: events as their transactions commit them, before they are moved into
 # ``events`` in commit order (0016, see events.py). Empty on SQLite.
-event_inbox = sa.Table(
-    "event_inbox", metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("type", sa.Text, nullable=False),
-    sa.Column("handoff_id", sa.Text),
-    sa.Column("queue", sa.Text),
-    sa.Column("agent_id", sa.Text),
-    sa.Column("previous_agent_id", sa.Text),
-    sa.Column("payload", Json, nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sqlite_autoincrement=True,
-)
+event_inbox = sa.Table("event_inbox", metadata, *_event_columns(), sqlite_autoincrement=True)
 
 agents = sa.Table(
     "agents", metadata,
