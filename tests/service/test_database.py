@@ -85,3 +85,22 @@ async def test_a_statement_with_an_in_list_is_compiled_once_and_expanded_per_cal
         assert [(r["handoff_id"], r["payload"]) for r in rows] == [("a", {"n": 1}), ("b", {"n": 0}), ("c", {"n": 1})]
     finally:
         await store.shutdown()
+
+
+async def test_a_read_sees_what_committed_and_refuses_a_change_before_it_runs(database: str) -> None:
+    store = Storage(database)
+    await store.open()
+    try:
+        await store.db.run(lambda tx: tx.run(queues.insert().values(name="q1", team="Team")))
+        names = await store.db.read(lambda tx: tx.all(sa.select(queues.c.name).order_by(queues.c.name)))
+        assert [r["name"] for r in names] == ["q1"]
+
+        async def sneaks_a_change(tx: Any) -> None:
+            await tx.run(queues.insert().values(name="q2", team="Team"))
+
+        with pytest.raises(RuntimeError, match="use run"):
+            await store.db.read(sneaks_a_change)
+        names = await store.db.read(lambda tx: tx.all(sa.select(queues.c.name).order_by(queues.c.name)))
+        assert [r["name"] for r in names] == ["q1"]
+    finally:
+        await store.shutdown()

@@ -37,6 +37,27 @@ async def test_a_conversation_has_one_open_handoff_however_often_it_asks(client:
     assert sorted(h["sender_id"] for h in queue) == ["user-1", "user-9"]
 
 
+async def test_a_message_sent_many_times_at_once_is_stored_once(client: TestClient) -> None:
+    """Retries racing each other (a bot's, an agent's double click): one message, the same answer to all."""
+    ticket = await create(client)
+    url = f"/bot/v1/handoffs/{ticket['id']}/messages"
+    relayed = await asyncio.gather(*[client.post(url, json={"message_id": "m-1", "text": "my lights are out"},
+                                                 headers=BOT) for _ in range(8)])
+    assert sorted(r.status for r in relayed) == [200] * 7 + [201]
+    assert [(await r.json())["duplicate"] for r in relayed].count(False) == 1
+    await client.post(f"/api/v1/handoffs/{ticket['id']}/claim", headers=SARAH)
+    url = f"/api/v1/handoffs/{ticket['id']}/messages"
+    sent = await asyncio.gather(*[client.post(url, json={"text": "Checking now.", "client_id": "c-1"},
+                                              headers=SARAH) for _ in range(8)])
+    assert all(r.status in (200, 201) for r in sent), [r.status for r in sent]
+    assert len({(await r.json())["id"] for r in sent}) == 1
+    detail = await (await client.get(f"/api/v1/handoffs/{ticket['id']}", headers=SARAH)).json()
+    said = Counter((m["role"], m["text"]) for m in detail["messages"])
+    assert said[("user", "my lights are out")] == 1 and said[("agent", "Checking now.")] == 1
+    deliveries = [i for i in await outbox_items(client.app) if i["payload"].get("text") == "Checking now."]
+    assert len(deliveries) == 1
+
+
 async def test_a_conversation_link_does_not_open_a_second_handoff_beside_an_open_one(client: TestClient) -> None:
     old = await create(client, "old")
     await client.post(f"/api/v1/handoffs/{old['id']}/claim", headers=SARAH)

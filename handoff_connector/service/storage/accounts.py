@@ -226,7 +226,7 @@ class Accounts:
                 row = await tx.one(_BY_API_TOKEN, {"digest": digest, "now": tx.now})
             return await agent_from_row(tx, row, details=False)
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def standing(self, digests: "set[str]") -> "set[str]":
         """Those of the token digests that still let someone in (one query each kind)."""
@@ -241,13 +241,13 @@ class Accounts:
                                          agents.c.active.is_(True)))
             return {r["token_hash"] for r in live} | {r["token_hash"] for r in static}
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def get(self, agent_id: str, details: bool = True) -> Agent:
         async def work(tx: Tx) -> Optional[Agent]:
             return await agent_from_row(tx, await tx.one(AGENT_ROW.where(agents.c.id == agent_id)), details)
 
-        agent = await self._db.run(work)
+        agent = await self._db.read(work)
         if agent is None:
             raise NotFound(f"No agent with id {agent_id!r}. GET /api/v1/agents lists them.")
         return agent
@@ -460,4 +460,4 @@ class Accounts:
             sa.select(queues.c.name, queues.c.team, waiting.label("waiting")).order_by(queues.c.name)))
 
     async def team_of(self, queue: str) -> Optional[str]:
-        return await self._db.run(lambda tx: tx.scalar(sa.select(queues.c.team).where(queues.c.name == queue)))
+        return await self._db.read(lambda tx: tx.scalar(sa.select(queues.c.team).where(queues.c.name == queue)))

@@ -49,6 +49,9 @@ _MOVE = sa.text(
     f"(SELECT id FROM event_inbox ORDER BY id LIMIT {MOVE_BATCH}) RETURNING id, {_COLUMNS}) "
     f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM moved ORDER BY id")
 _NOTIFY = sa.select(sa.func.pg_notify(CHANNEL, ""))
+_AFTER = (sa.select(events).where(events.c.id > sa.bindparam("after"))
+          .order_by(events.c.id).limit(sa.bindparam("limit")))
+_LAST = sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0))
 
 
 class EventLog:
@@ -86,20 +89,19 @@ class EventLog:
 
     async def after(self, after: int, limit: int = 500) -> List[Dict[str, Any]]:
         """Events with an id above ``after``, oldest first (on PostgreSQL, those moved so far)."""
-        return await self._db.run(lambda tx: tx.all(
-            sa.select(events).where(events.c.id > after).order_by(events.c.id).limit(limit)))
+        return await self._db.read(lambda tx: tx.all(_AFTER, {"after": after, "limit": limit}))
 
     async def last_id(self) -> int:
         """The newest event's id, once what committed before the call is in the log."""
         await self.settle()
-        return int(await self._db.run(lambda tx: tx.scalar(
-            sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0)))))
+        return int(await self._db.read(lambda tx: tx.scalar(_LAST)))
 
     # -- PostgreSQL: the mover ------------------------------------------------
 
     def start(self) -> None:
         """PostgreSQL: starts this instance's mover (nothing to do on SQLite)."""
         if self._db.postgres and self._task is None:
+            self._due = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="handoff-event-mover")
 
     async def stop(self) -> None:
@@ -120,7 +122,7 @@ class EventLog:
             self._due.set()
 
     async def _run(self) -> None:
-        self._due = asyncio.Event()
+        assert self._due is not None
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._due.wait(), SWEEP_SECONDS)

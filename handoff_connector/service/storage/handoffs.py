@@ -39,6 +39,11 @@ from handoff_connector.service.storage.urgency import Change
 from handoff_connector.service.storage.urgency import apply as apply_urgency
 
 Outgoing = List[Tuple[str, Dict[str, Any]]]  # (author id, outbox payload) for the user
+# A claim: the handoff is the agent's from now, and how long it waited for the first is kept.
+_CLAIMED = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
+    state="assigned", agent_id=sa.bindparam("agent"), claimed_at=sa.bindparam("now"),
+    first_wait=sa.func.coalesce(handoffs.c.first_wait, sa.bindparam("now_wait") - handoffs.c.created_at),
+).returning(*handoffs.c)
 
 
 class Handoffs:
@@ -87,7 +92,7 @@ class Handoffs:
         return await self._db.run_keyed(work)
 
     async def get(self, handoff_id: str) -> Dict[str, Any]:
-        return await self._db.run(lambda tx: handoff_row(tx, handoff_id))
+        return await self._db.read(lambda tx: handoff_row(tx, handoff_id))
 
     async def get_visible(self, handoff_id: str, actor_id: str) -> Dict[str, Any]:
         async def work(tx: Tx) -> Dict[str, Any]:
@@ -95,7 +100,7 @@ class Handoffs:
             await check_may_see(tx, actor_id, handoff)
             return handoff
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def open_for(self, sender_id: str) -> Optional[Dict[str, Any]]:
         """The sender's open handoff, if any."""
@@ -139,17 +144,17 @@ class Handoffs:
             own = await tx.all(mine) if mine is not None else []
             return own + await tx.all(statement), int(await tx.scalar(total))
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def list_tickets(self, names: Optional[List[str]]) -> List[Dict[str, Any]]:
-        return await self._db.run(lambda tx: tx.all(oldest_first("no_agent", names)))
+        return await self._db.read(lambda tx: tx.all(oldest_first("no_agent", names)))
 
     async def list_assigned(self, agent_id: Optional[str]) -> List[Dict[str, Any]]:
         """Assigned handoffs, of one agent or (``None``) of everyone."""
         statement = sa.select(handoffs).where(handoffs.c.state == "assigned")
         if agent_id is not None:
             statement = statement.where(handoffs.c.agent_id == agent_id)
-        return await self._db.run(lambda tx: tx.all(statement.order_by(handoffs.c.claimed_at)))
+        return await self._db.read(lambda tx: tx.all(statement.order_by(handoffs.c.claimed_at)))
 
     async def claim(self, handoff_id: str, agent_id: str,
                     introduction: Optional[Dict[str, Any]] = None, take_anyway: bool = False) -> Dict[str, Any]:
@@ -174,11 +179,11 @@ class Handoffs:
             await check_capacity(tx, agent_id)
             assigned_before = handoff["assigned_to"]
             taken = await clear_assignment(tx, handoff, agent_id)
-            await tx.run(handoffs.update().where(handoffs.c.id == handoff_id).values(
-                state="assigned", agent_id=agent_id, claimed_at=tx.now,
-                first_wait=sa.func.coalesce(handoffs.c.first_wait, tx.now - handoffs.c.created_at)))
+            claimed = await tx.one(_CLAIMED, {"hid": handoff_id, "agent": agent_id, "now": tx.now,
+                                              "now_wait": tx.now})
+            assert claimed is not None  # locked above
+            handoff = claimed
             await transition(tx, handoff_id, "queued", "assigned", f"agent:{agent_id}")
-            handoff = await handoff_row(tx, handoff_id)
             # The user may have been told nobody was free and still be choosing:
             # from now on their messages go to the agent.
             await enqueue(tx, handoff, "slots", {"handoff_id": handoff_id, "handoff_pending": None})

@@ -188,7 +188,7 @@ class History:
         async def work(tx: Tx) -> List[Dict[str, Any]]:
             return await _previous(tx, handoff, await visible_clause(tx, actor_id))
 
-        return await self._db.run(work)
+        return await self._db.read(work)
 
     async def record(self, actor_id: str, handoff_id: str) -> Dict[str, Any]:
         """Everything about one handoff, and the same user's other handoffs the actor may see.

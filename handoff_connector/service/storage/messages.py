@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from handoff_connector.service.errors import Conflict, Forbidden, Unprocessable
+from handoff_connector.service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import (
@@ -21,10 +21,30 @@ from handoff_connector.service.storage.schema import handoffs, messages, transit
 from handoff_connector.service.storage.urgency import Change
 from handoff_connector.service.storage.urgency import apply as apply_urgency
 
+# The handoff, locked, with the id of its message of this role and client id if there is one
+# (a retry): one round trip where a lock and a look-up were two.
+_ECHO = (sa.select(messages.c.id).where(messages.c.handoff_id == handoffs.c.id,
+                                        messages.c.role == sa.bindparam("role"),
+                                        messages.c.client_id == sa.bindparam("client_id"))
+         .scalar_subquery().label("echo_id"))
+_HANDOFF_AND_ECHO = (sa.select(handoffs, _ECHO).where(handoffs.c.id == sa.bindparam("id"))
+                     .with_for_update(of=handoffs))
+_MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("id"))
+# The user spoke at ``spoke`` (a late message may be older than the last): now waiting for an answer.
+_USER_SPOKE = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
+    last_user_at=sa.case((handoffs.c.last_user_at > sa.bindparam("spoke"), handoffs.c.last_user_at),
+                         else_=sa.bindparam("spoke_else")),
+    waiting_since=sa.func.coalesce(handoffs.c.waiting_since, sa.bindparam("spoke_since")))
 
-def _by_client_id(handoff_id: str, role: str, client_id: str) -> sa.Select[Any]:
-    return sa.select(messages).where(messages.c.handoff_id == handoff_id, messages.c.role == role,
-                                     messages.c.client_id == client_id)
+
+async def _locked_with_echo(tx: Tx, handoff_id: str, role: str,
+                            client_id: Optional[str]) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+    """The handoff (locked; NotFound if none) and its ``role`` message with ``client_id``, if stored."""
+    row = await tx.one(_HANDOFF_AND_ECHO, {"id": handoff_id, "role": role, "client_id": client_id})
+    if row is None:
+        raise NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
+    echo_id = row.pop("echo_id")
+    return row, (await tx.one(_MESSAGE_BY_ID, {"id": echo_id}) if echo_id is not None else None)
 
 
 async def _user_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], message_id: str, text: str,
@@ -32,9 +52,7 @@ async def _user_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], messa
     message = await insert_message(tx, handoff["id"], "user", handoff["sender_id"], text, message_id,
                                    sent_at=sent_at, late=late)
     spoke = min(sent_at or tx.now, tx.now)
-    await tx.run(handoffs.update().where(handoffs.c.id == handoff["id"]).values(
-        last_user_at=sa.case((handoffs.c.last_user_at > spoke, handoffs.c.last_user_at), else_=spoke),
-        waiting_since=sa.func.coalesce(handoffs.c.waiting_since, spoke)))  # waiting for an answer
+    await tx.run(_USER_SPOKE, {"hid": handoff["id"], "spoke": spoke, "spoke_else": spoke, "spoke_since": spoke})
     await emit_message(events, tx, handoff, message)
     return message
 
@@ -81,8 +99,7 @@ class Messages:
         in the message, raised (never lowered) in the same transaction.
         """
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool, str]:
-            handoff = await handoff_row(tx, handoff_id, lock=True)
-            existing = await tx.one(_by_client_id(handoff_id, "user", message_id))
+            handoff, existing = await _locked_with_echo(tx, handoff_id, "user", message_id)
             if existing:
                 return existing, False, handoff["state"]
             if handoff["state"] not in OPEN_STATES:
@@ -112,12 +129,11 @@ class Messages:
     ) -> Tuple[Dict[str, Any], bool]:
         """Stores an agent message and queues its delivery, once per ``client_id`` of its author."""
         async def work(tx: Tx) -> Tuple[Dict[str, Any], bool]:
-            handoff = await handoff_row(tx, handoff_id, lock=True)
+            handoff, existing = await _locked_with_echo(tx, handoff_id, "agent", client_id or None)
             await check_may_see(tx, agent_id, handoff)
             if handoff["agent_id"] not in (None, agent_id):  # handed to someone else: not even a retry
                 raise Forbidden(f"Handoff {handoff_id} is assigned to {handoff['agent_id']}; only they can "
                                 f"answer it.")
-            existing = await tx.one(_by_client_id(handoff_id, "agent", client_id)) if client_id else None
             if existing is not None and existing["author"] == agent_id:
                 return existing, False  # their retry (after a close, too): answered as done
             if handoff["state"] != "assigned" or handoff["agent_id"] != agent_id:
@@ -146,10 +162,10 @@ class Messages:
         return await self._db.run(work)
 
     async def of(self, handoff_id: str) -> List[Dict[str, Any]]:
-        return await self._db.run(lambda tx: tx.all(
+        return await self._db.read(lambda tx: tx.all(
             sa.select(messages).where(messages.c.handoff_id == handoff_id).order_by(messages.c.id)))
 
     async def transitions(self, handoff_id: str) -> List[Dict[str, Any]]:
-        return await self._db.run(lambda tx: tx.all(
+        return await self._db.read(lambda tx: tx.all(
             sa.select(transitions.c.from_state, transitions.c.to_state, transitions.c.actor, transitions.c.at)
             .where(transitions.c.handoff_id == handoff_id).order_by(transitions.c.id)))

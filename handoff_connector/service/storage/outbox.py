@@ -122,7 +122,7 @@ class Outbox:
 
     async def dead_for(self, handoff_id: str) -> List[Dict[str, Any]]:
         """The handoff's items that were set aside, oldest first."""
-        return await self._db.run(lambda tx: tx.all(
+        return await self._db.read(lambda tx: tx.all(
             sa.select(outbox).where(outbox.c.handoff_id == handoff_id, outbox.c.dead_at.is_not(None))
             .order_by(outbox.c.id)))
 

@@ -63,6 +63,7 @@ class PgTx(Tx):
             raise as_sqlalchemy(error, compiled, arguments) from error
 
     async def execute(self, statement: sa.Executable, rows: Params = None) -> int:
+        self.check_writable()
         compiled, arguments = STATEMENTS.prepare(statement, rows)
         try:
             if isinstance(rows, list):

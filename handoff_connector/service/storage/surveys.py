@@ -45,7 +45,7 @@ class Surveys:
         return await self._db.run_keyed(work)
 
     async def of(self, handoff_id: str) -> Optional[Dict[str, Any]]:
-        found = await self._db.run(lambda tx: tx.one(sa.select(surveys).where(surveys.c.handoff_id == handoff_id)))
+        found = await self._db.read(lambda tx: tx.one(sa.select(surveys).where(surveys.c.handoff_id == handoff_id)))
         return _view(found) if found else None
 
 

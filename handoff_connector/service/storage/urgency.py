@@ -84,7 +84,7 @@ class UrgencyStore:
 
     async def changes(self, handoff_id: str) -> List[Dict[str, Any]]:
         """The handoff's urgency log, oldest first."""
-        return await self._db.run(lambda tx: tx.all(
+        return await self._db.read(lambda tx: tx.all(
             sa.select(urgency_changes.c.urgency, urgency_changes.c.level, urgency_changes.c.label,
                       urgency_changes.c.reason, urgency_changes.c.actor, urgency_changes.c.at)
             .where(urgency_changes.c.handoff_id == handoff_id).order_by(urgency_changes.c.id)))
