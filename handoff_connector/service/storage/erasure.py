@@ -168,12 +168,12 @@ class Erasure:
             chunk = list(ids[start:start + BATCH])
 
             async def work(tx: Tx, chunk: List[str] = chunk) -> None:
-                if tx.postgres:  # every event committed so far is in the log, and none moves meanwhile
-                    await self._events.move(tx)
                 due = [r["id"] for r in await tx.all(sa.select(handoffs.c.id).where(
-                    handoffs.c.id.in_(chunk), handoffs.c.erased_at.is_(None)))]
+                    handoffs.c.id.in_(chunk), handoffs.c.erased_at.is_(None)).with_for_update())]
                 if not due:
                     return
+                if tx.postgres:  # their rows locked: the events committed for them are all in the log now
+                    await self._events.move(tx)
                 if action == "delete":
                     await _delete(tx, due, counts)
                 else:
@@ -187,9 +187,9 @@ class Erasure:
                          actor_id: str | None = None) -> Dict[str, int]:
         """Redacts one conversation on request (a supervisor's, or ``actor`` "cli"), recorded as an event."""
         async def work(tx: Tx) -> Dict[str, int]:
-            if tx.postgres:  # every event committed so far is in the log, and none moves meanwhile
-                await self._events.move(tx)
             handoff = await handoff_row(tx, handoff_id, lock=True)
+            if tx.postgres:  # its row locked: the events committed for it are all in the log now
+                await self._events.move(tx)
             if actor_id is not None:
                 who = await tx.one(sa.select(agents.c.role).where(agents.c.id == actor_id))
                 if who is None or who["role"] != "supervisor":
