@@ -45,6 +45,10 @@ Everything is up:
 5. Follow-ups: in a conversation, "Follow-up" sends the user a note, a due time
    and a link back to you, in the chat and by email; "Email transcript" mails
    the conversation. The demo's mail server keeps what is sent in {mail}.
+6. Urgent first: as a user, say "can I talk to a person", then while you wait
+   "my power will be shut off today": the conversation goes to the top of
+   Waiting, flagged urgent. Signed in as dana, "Assign" gives a waiting conversation
+   to an agent; an agent's "Ask for help" reaches dana at once.
 {history}
 Logs: {logs}
 Press Ctrl-C to stop everything.
