@@ -42,7 +42,7 @@ Outgoing = List[Tuple[str, Dict[str, Any]]]  # (author id, outbox payload) for t
 # A claim: the handoff is the agent's from now, and how long it waited for the first is kept.
 _CLAIMED = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
     state="assigned", agent_id=sa.bindparam("agent"), claimed_at=sa.bindparam("now"),
-    first_wait=sa.func.coalesce(handoffs.c.first_wait, sa.bindparam("now_wait") - handoffs.c.created_at),
+    first_wait=sa.func.coalesce(handoffs.c.first_wait, sa.bindparam("now") - handoffs.c.created_at),
 ).returning(*handoffs.c)
 
 
@@ -179,8 +179,7 @@ class Handoffs:
             await check_capacity(tx, agent_id)
             assigned_before = handoff["assigned_to"]
             taken = await clear_assignment(tx, handoff, agent_id)
-            claimed = await tx.one(_CLAIMED, {"hid": handoff_id, "agent": agent_id, "now": tx.now,
-                                              "now_wait": tx.now})
+            claimed = await tx.one(_CLAIMED, {"hid": handoff_id, "agent": agent_id, "now": tx.now})
             assert claimed is not None  # locked above
             handoff = claimed
             await transition(tx, handoff_id, "queued", "assigned", f"agent:{agent_id}")

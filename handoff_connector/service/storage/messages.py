@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from handoff_connector.service.errors import Conflict, Forbidden, NotFound, Unprocessable
+from handoff_connector.service.errors import Conflict, Forbidden, Unprocessable
 from handoff_connector.service.storage.database import Database, Tx
 from handoff_connector.service.storage.events import EventLog
 from handoff_connector.service.storage.records import (
@@ -16,6 +16,7 @@ from handoff_connector.service.storage.records import (
     emit_message,
     handoff_row,
     insert_message,
+    no_such_handoff,
 )
 from handoff_connector.service.storage.schema import handoffs, messages, transitions
 from handoff_connector.service.storage.urgency import Change
@@ -33,8 +34,8 @@ _MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("id"))
 # The user spoke at ``spoke`` (a late message may be older than the last): now waiting for an answer.
 _USER_SPOKE = handoffs.update().where(handoffs.c.id == sa.bindparam("hid")).values(
     last_user_at=sa.case((handoffs.c.last_user_at > sa.bindparam("spoke"), handoffs.c.last_user_at),
-                         else_=sa.bindparam("spoke_else")),
-    waiting_since=sa.func.coalesce(handoffs.c.waiting_since, sa.bindparam("spoke_since")))
+                         else_=sa.bindparam("spoke")),
+    waiting_since=sa.func.coalesce(handoffs.c.waiting_since, sa.bindparam("spoke")))
 
 
 async def _locked_with_echo(tx: Tx, handoff_id: str, role: str,
@@ -42,7 +43,7 @@ async def _locked_with_echo(tx: Tx, handoff_id: str, role: str,
     """The handoff (locked; NotFound if none) and its ``role`` message with ``client_id``, if stored."""
     row = await tx.one(_HANDOFF_AND_ECHO, {"id": handoff_id, "role": role, "client_id": client_id})
     if row is None:
-        raise NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
+        raise no_such_handoff(handoff_id)
     echo_id = row.pop("echo_id")
     return row, (await tx.one(_MESSAGE_BY_ID, {"id": echo_id}) if echo_id is not None else None)
 
@@ -52,7 +53,7 @@ async def _user_message(events: EventLog, tx: Tx, handoff: Dict[str, Any], messa
     message = await insert_message(tx, handoff["id"], "user", handoff["sender_id"], text, message_id,
                                    sent_at=sent_at, late=late)
     spoke = min(sent_at or tx.now, tx.now)
-    await tx.run(_USER_SPOKE, {"hid": handoff["id"], "spoke": spoke, "spoke_else": spoke, "spoke_since": spoke})
+    await tx.run(_USER_SPOKE, {"hid": handoff["id"], "spoke": spoke})
     await emit_message(events, tx, handoff, message)
     return message
 

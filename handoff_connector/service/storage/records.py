@@ -35,10 +35,14 @@ _MEMBER = sa.select(memberships.c.queue).where(memberships.c.agent_id == sa.bind
                                                memberships.c.queue == sa.bindparam("queue"))
 
 
+def no_such_handoff(handoff_id: str) -> NotFound:
+    return NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
+
+
 async def handoff_row(tx: Tx, handoff_id: str, lock: bool = False) -> Dict[str, Any]:
     handoff = await tx.one(_HANDOFF_LOCKED if lock else _HANDOFF, {"id": handoff_id})
     if handoff is None:
-        raise NotFound(f"No handoff with id {handoff_id!r}. List the queue for valid ids.")
+        raise no_such_handoff(handoff_id)
     return handoff
 
 

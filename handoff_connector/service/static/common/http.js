@@ -10,6 +10,13 @@ export class ApiError extends Error {
   }
 }
 
+// An error already dealt with: its caller shows nothing.
+export function handledError(message, status) {
+  const error = new ApiError(message, status);
+  error.handled = true;
+  return error;
+}
+
 // The response and its JSON body (null when there is none or it is not JSON); the caller reads the status.
 // A request cancelled through `signal` throws an ApiError already marked handled (nobody is told).
 export async function request(method, url, token, body, signal) {
@@ -22,11 +29,7 @@ export async function request(method, url, token, body, signal) {
       method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body), signal,
     });
   } catch (error) {
-    if (signal && signal.aborted) {
-      const cancelled = new ApiError("The request was cancelled.", 0);
-      cancelled.handled = true;
-      throw cancelled;
-    }
+    if (signal && signal.aborted) throw handledError("The request was cancelled.", 0);
     throw new ApiError("Cannot reach the desk server. Check your connection and try again.", 0);
   }
   let data = null;

@@ -1,7 +1,7 @@
 // The desk's REST calls: the session's token, the server's clock, and a 401 that ends the session.
 // Signing out cancels what is still on its way, so no call reaches the server after its token is gone.
 
-import { ApiError, request } from "../common/http.js";
+import { ApiError, handledError, request } from "../common/http.js";
 import { S } from "./state.js";
 import { hooks } from "./hooks.js";
 
@@ -16,12 +16,6 @@ function noteServerTime(response) {
 
 const inFlight = new Set();
 
-function signedOut() {
-  const error = new ApiError("You have signed out.", 401);
-  error.handled = true;
-  return error;
-}
-
 // Cancels every call on its way (their callers get a handled error and show nothing).
 export function cancelRequests() {
   for (const controller of inFlight) controller.abort();
@@ -29,7 +23,7 @@ export function cancelRequests() {
 }
 
 export async function api(method, path, body) {
-  if (!S.token && path !== "/api/v1/login") throw signedOut();
+  if (!S.token && path !== "/api/v1/login") throw handledError("You have signed out.", 401);
   const controller = new AbortController();
   inFlight.add(controller);
   let answer;
